@@ -1,0 +1,363 @@
+//===- LinacOps.cpp - linac dialect operations ----------------------------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// The verifier of linac.recurrence. Every operand is declared as a plain
+// ranked tensor in ODS so that all shape, element-type and attribute rules
+// live here, each with one message that names the operand, the dimension and
+// where the expected size came from. Later passes rely on a verified op and
+// do not re-check these rules.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Dialect/Linac/IR/LinacOps.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::linac;
+
+#define GET_OP_CLASSES
+#include "linac/Dialect/Linac/IR/LinacOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shape environment
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Symbolic dimensions (B, T, H, K, HV, V, N, K') bound by the first operand
+/// that names them and checked against every later use. A dynamic size never
+/// binds and never conflicts: it is checked at run time by the runtime's
+/// tensor validation instead.
+class DimEnv {
+public:
+  struct Binding {
+    int64_t size;
+    StringRef source; // operand that fixed the size, for the message
+  };
+
+  std::optional<Binding> lookup(StringRef dim) const {
+    for (const auto &[name, binding] : bindings)
+      if (name == dim)
+        return binding;
+    return std::nullopt;
+  }
+
+  void bind(StringRef dim, int64_t size, StringRef source) {
+    if (ShapedType::isDynamic(size) || lookup(dim))
+      return;
+    bindings.push_back({dim, {size, source}});
+  }
+
+  /// The static size of `dim` when it is known, else kDynamic.
+  int64_t get(StringRef dim) const {
+    if (auto binding = lookup(dim))
+      return binding->size;
+    return ShapedType::kDynamic;
+  }
+
+private:
+  SmallVector<std::pair<StringRef, Binding>> bindings;
+};
+
+std::string formatDims(ArrayRef<StringRef> dims) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(dims, os);
+  os << "]";
+  return text;
+}
+
+/// Checks that `name` has rank `dims.size()` and that each dimension agrees
+/// with the environment, binding the ones seen for the first time. `reason`
+/// completes "... for <reason>" in the rank message (for example
+/// "decay(diagonal)").
+LogicalResult checkShape(RecurrenceOp op, DimEnv &env, StringRef name,
+                         Value value, ArrayRef<StringRef> dims,
+                         StringRef reason) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() != static_cast<int64_t>(dims.size())) {
+    auto diag = op.emitOpError() << "'" << name << "' must have rank "
+                                 << dims.size() << " " << formatDims(dims);
+    if (!reason.empty())
+      diag << " for " << reason;
+    return diag << "; got " << type;
+  }
+  for (auto [index, dim] : llvm::enumerate(dims)) {
+    int64_t size = type.getDimSize(index);
+    std::optional<DimEnv::Binding> bound = env.lookup(dim);
+    if (bound && !ShapedType::isDynamic(size) && size != bound->size)
+      return op.emitOpError()
+             << "'" << name << "' dimension " << index << " (" << dim
+             << ") is " << size << " but " << dim << " = " << bound->size
+             << " (from '" << bound->source << "')";
+    env.bind(dim, size, name);
+  }
+  return success();
+}
+
+bool isIoElementType(Type type) { return type.isF32() || type.isF16() || type.isBF16(); }
+
+/// Checks the element type of an optional per-token input (g, beta, a, b, u).
+LogicalResult checkFloatOperand(RecurrenceOp op, StringRef name, Value value) {
+  Type element = cast<RankedTensorType>(value.getType()).getElementType();
+  if (!isIoElementType(element))
+    return op.emitOpError() << "'" << name
+                            << "' must have element type f32, f16 or bf16; got "
+                            << element;
+  return success();
+}
+
+/// Reports an operand that the chosen structure does not read. A silently
+/// ignored input is a bug in whatever produced the op.
+LogicalResult rejectUnused(RecurrenceOp op, StringRef name, Value value,
+                           StringRef structure) {
+  if (!value)
+    return success();
+  return op.emitOpError() << "'" << name << "' is not used by " << structure
+                          << "; remove it";
+}
+
+std::string structureText(StringRef attr, StringRef value) {
+  return (attr + "(" + value + ")").str();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// RecurrenceOp
+//===----------------------------------------------------------------------===//
+
+double RecurrenceOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  int64_t keyDim = getQ().getType().getDimSize(3);
+  return 1.0 / std::sqrt(static_cast<double>(keyDim));
+}
+
+double RecurrenceOp::getEffectiveEps() {
+  if (std::optional<APFloat> eps = getEps())
+    return eps->convertToDouble();
+  return 1e-6;
+}
+
+int64_t RecurrenceOp::getStateKeyDim() {
+  int64_t keyDim = getQ().getType().getDimSize(3);
+  if (getFeatureMap() != FeatureMap::Taylor2 || ShapedType::isDynamic(keyDim))
+    return keyDim;
+  return 1 + keyDim + keyDim * keyDim;
+}
+
+LogicalResult RecurrenceOp::verify() {
+  DimEnv env;
+  const DecayKind decay = getDecay();
+  const RankOneKind rankOne = getRankOne();
+  const OutputForm outputForm = getOutputForm();
+  const std::string decayText =
+      structureText("decay", stringifyDecayKind(decay));
+  const std::string rankOneText =
+      structureText("rank_one", stringifyRankOneKind(rankOne));
+  const std::string outputText =
+      structureText("output", stringifyOutputForm(outputForm));
+
+  // q, k and v fix B, T, H, K, HV and V.
+  if (failed(checkShape(*this, env, "q", getQ(), {"B", "T", "H", "K"}, "")) ||
+      failed(checkShape(*this, env, "k", getK(), {"B", "T", "H", "K"}, "")) ||
+      failed(checkShape(*this, env, "v", getV(), {"B", "T", "HV", "V"}, "")))
+    return failure();
+
+  Type ioType = getQ().getType().getElementType();
+  if (!isIoElementType(ioType))
+    return emitOpError() << "'q', 'k' and 'v' must have element type f32, f16 "
+                            "or bf16; got "
+                         << ioType;
+  if (getK().getType().getElementType() != ioType ||
+      getV().getType().getElementType() != ioType)
+    return emitOpError() << "'q', 'k' and 'v' must share one element type; got "
+                         << ioType << ", " << getK().getType().getElementType()
+                         << " and " << getV().getType().getElementType();
+
+  // Kernels are specialised on the head dimensions (register tiles, shared
+  // memory layouts); only batch, time and head counts may be dynamic.
+  if (ShapedType::isDynamic(env.get("K")) ||
+      ShapedType::isDynamic(env.get("V")))
+    return emitOpError("head dimensions K and V must be static");
+
+  int64_t numHeads = env.get("H"), numValueHeads = env.get("HV");
+  if (!ShapedType::isDynamic(numHeads) &&
+      !ShapedType::isDynamic(numValueHeads) &&
+      numValueHeads % numHeads != 0)
+    return emitOpError() << "value heads HV = " << numValueHeads
+                         << " must be a multiple of query/key heads H = "
+                         << numHeads;
+
+  // Decay.
+  if (decay == DecayKind::Constant) {
+    std::optional<ArrayRef<float>> constants = getDecayConstants();
+    if (!constants)
+      return emitOpError("decay(constant) requires 'constants', one decay per "
+                         "value head");
+    if (ShapedType::isDynamic(numValueHeads))
+      return emitOpError("decay(constant) requires a static number of value "
+                         "heads HV");
+    if (static_cast<int64_t>(constants->size()) != numValueHeads)
+      return emitOpError() << "'constants' has " << constants->size()
+                           << " values but HV = " << numValueHeads;
+    for (auto [index, value] : llvm::enumerate(*constants))
+      if (!(value > 0.0f && value <= 1.0f))
+        return emitOpError() << "'constants' must lie in (0, 1]; element "
+                             << index << " is " << value;
+  } else if (getDecayConstants()) {
+    return emitOpError() << "'constants' is only used by decay(constant), not "
+                         << decayText;
+  }
+
+  if (hasDataDependentDecay()) {
+    if (!getG())
+      return emitOpError() << decayText << " requires a log-space gate 'g' "
+                           << (decay == DecayKind::Scalar ? "[B, T, HV]"
+                                                          : "[B, T, HV, K]");
+    SmallVector<StringRef> dims = {"B", "T", "HV"};
+    if (decay == DecayKind::Diagonal)
+      dims.push_back("K");
+    if (failed(checkShape(*this, env, "g", getG(), dims, decayText)) ||
+        failed(checkFloatOperand(*this, "g", getG())))
+      return failure();
+  } else if (failed(rejectUnused(*this, "g", getG(), decayText))) {
+    return failure();
+  }
+
+  // Rank-one part.
+  if (rankOne == RankOneKind::Delta) {
+    if (!getBeta())
+      return emitOpError("rank_one(delta) requires 'beta' [B, T, HV]");
+    if (failed(checkShape(*this, env, "beta", getBeta(), {"B", "T", "HV"},
+                          rankOneText)) ||
+        failed(checkFloatOperand(*this, "beta", getBeta())))
+      return failure();
+  } else if (failed(rejectUnused(*this, "beta", getBeta(), rankOneText))) {
+    return failure();
+  }
+
+  if (rankOne == RankOneKind::Dplr) {
+    for (auto [name, value] : {std::pair<StringRef, Value>{"a", getA()},
+                               std::pair<StringRef, Value>{"b", getB()}}) {
+      if (!value)
+        return emitOpError() << "rank_one(dplr) requires '" << name
+                             << "' [B, T, HV, K]";
+      if (failed(checkShape(*this, env, name, value, {"B", "T", "HV", "K"},
+                            rankOneText)) ||
+          failed(checkFloatOperand(*this, name, value)))
+        return failure();
+    }
+  } else if (failed(rejectUnused(*this, "a", getA(), rankOneText)) ||
+             failed(rejectUnused(*this, "b", getB(), rankOneText))) {
+    return failure();
+  }
+
+  // Output form.
+  if (outputForm == OutputForm::PreviousStatePlusBonus) {
+    if (rankOne != RankOneKind::None)
+      return emitOpError() << outputText << " is only defined with "
+                           << "rank_one(none); got " << rankOneText;
+    if (!getU())
+      return emitOpError() << outputText << " requires the bonus 'u' [HV, K]";
+    if (failed(checkShape(*this, env, "u", getU(), {"HV", "K"}, outputText)) ||
+        failed(checkFloatOperand(*this, "u", getU())))
+      return failure();
+  } else if (failed(rejectUnused(*this, "u", getU(), outputText))) {
+    return failure();
+  }
+
+  // Normalizer and scalars.
+  if (getNormalizer() == Normalizer::Sum) {
+    // The normalizer carries z_t through the same transition as the state;
+    // with a rank-one part z would have to see the value-dependent delta
+    // write, which no published variant defines.
+    if (rankOne != RankOneKind::None)
+      return emitOpError() << "normalizer(sum) is only defined with "
+                              "rank_one(none); got "
+                           << rankOneText;
+    if (outputForm != OutputForm::CurrentState)
+      return emitOpError() << "normalizer(sum) is only defined with "
+                              "output(current_state); got "
+                           << outputText;
+  } else if (getEps()) {
+    return emitOpError("'eps' is only used by normalizer(sum)");
+  }
+  if (std::optional<APFloat> eps = getEps()) {
+    double value = eps->convertToDouble();
+    if (!(value > 0.0) || !std::isfinite(value))
+      return emitOpError() << "'eps' must be finite and positive; got "
+                           << value;
+  }
+  if (std::optional<APFloat> scale = getScale()) {
+    double value = scale->convertToDouble();
+    if (!std::isfinite(value) || value == 0.0)
+      return emitOpError() << "'scale' must be finite and non-zero; got "
+                           << value;
+  }
+
+  // Varlen: one packed sequence axis split by offsets.
+  if (Value cuSeqlens = getCuSeqlens()) {
+    auto type = cast<RankedTensorType>(cuSeqlens.getType());
+    if (type.getRank() != 1)
+      return emitOpError() << "'cu_seqlens' must have rank 1 [N + 1]; got "
+                           << type;
+    if (!type.getElementType().isSignlessInteger(32) &&
+        !type.getElementType().isSignlessInteger(64))
+      return emitOpError() << "'cu_seqlens' must have element type i32 or "
+                              "i64; got "
+                           << type.getElementType();
+    int64_t entries = type.getDimSize(0);
+    if (!ShapedType::isDynamic(entries) && entries < 2)
+      return emitOpError() << "'cu_seqlens' needs at least 2 offsets (one "
+                              "sequence); got "
+                           << entries;
+    int64_t batch = env.get("B");
+    if (!ShapedType::isDynamic(batch) && batch != 1)
+      return emitOpError() << "varlen ('cu_seqlens') packs sequences along T "
+                              "and requires B = 1; got B = "
+                           << batch;
+    if (!ShapedType::isDynamic(entries))
+      env.bind("N", entries - 1, "cu_seqlens");
+  } else {
+    env.bind("N", env.get("B"), "q");
+  }
+
+  // States: always f32, key dimension after the feature map.
+  env.bind("K'", getStateKeyDim(), "q");
+  auto checkState = [&](StringRef name, Value value) -> LogicalResult {
+    if (!value)
+      return success();
+    if (failed(checkShape(*this, env, name, value, {"N", "HV", "K'", "V"},
+                          "a state")))
+      return failure();
+    Type element = cast<RankedTensorType>(value.getType()).getElementType();
+    if (!element.isF32())
+      return emitOpError() << "'" << name
+                           << "' is a state and must have element type f32; "
+                              "got "
+                           << element;
+    return success();
+  };
+  if (failed(checkState("h0", getH0())) || failed(checkState("ht", getHt())))
+    return failure();
+
+  // Output.
+  if (failed(checkShape(*this, env, "o", getO(), {"B", "T", "HV", "V"}, "")))
+    return failure();
+  Type outType = getO().getType().getElementType();
+  if (!isIoElementType(outType))
+    return emitOpError() << "'o' must have element type f32, f16 or bf16; got "
+                         << outType;
+  return success();
+}

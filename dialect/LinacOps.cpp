@@ -199,6 +199,10 @@ LogicalResult RecurrenceOp::verify() {
                          << " must be a multiple of query/key heads H = "
                          << numHeads;
 
+  // Per-key inputs (a diagonal g, a, b, u) and the states act on the rows of
+  // the state, so they live in the feature-mapped key space K'.
+  env.bind("K'", getStateKeyDim(), "q");
+
   // Decay.
   if (decay == DecayKind::Constant) {
     std::optional<ArrayRef<float>> constants = getDecayConstants();
@@ -224,10 +228,10 @@ LogicalResult RecurrenceOp::verify() {
     if (!getG())
       return emitOpError() << decayText << " requires a log-space gate 'g' "
                            << (decay == DecayKind::Scalar ? "[B, T, HV]"
-                                                          : "[B, T, HV, K]");
+                                                          : "[B, T, HV, K']");
     SmallVector<StringRef> dims = {"B", "T", "HV"};
     if (decay == DecayKind::Diagonal)
-      dims.push_back("K");
+      dims.push_back("K'");
     if (failed(checkShape(*this, env, "g", getG(), dims, decayText)) ||
         failed(checkFloatOperand(*this, "g", getG())))
       return failure();
@@ -252,8 +256,8 @@ LogicalResult RecurrenceOp::verify() {
                                std::pair<StringRef, Value>{"b", getB()}}) {
       if (!value)
         return emitOpError() << "rank_one(dplr) requires '" << name
-                             << "' [B, T, HV, K]";
-      if (failed(checkShape(*this, env, name, value, {"B", "T", "HV", "K"},
+                             << "' [B, T, HV, K']";
+      if (failed(checkShape(*this, env, name, value, {"B", "T", "HV", "K'"},
                             rankOneText)) ||
           failed(checkFloatOperand(*this, name, value)))
         return failure();
@@ -269,8 +273,9 @@ LogicalResult RecurrenceOp::verify() {
       return emitOpError() << outputText << " is only defined with "
                            << "rank_one(none); got " << rankOneText;
     if (!getU())
-      return emitOpError() << outputText << " requires the bonus 'u' [HV, K]";
-    if (failed(checkShape(*this, env, "u", getU(), {"HV", "K"}, outputText)) ||
+      return emitOpError() << outputText
+                           << " requires the bonus 'u' [HV, K']";
+    if (failed(checkShape(*this, env, "u", getU(), {"HV", "K'"}, outputText)) ||
         failed(checkFloatOperand(*this, "u", getU())))
       return failure();
   } else if (failed(rejectUnused(*this, "u", getU(), outputText))) {
@@ -279,17 +284,14 @@ LogicalResult RecurrenceOp::verify() {
 
   // Normalizer and scalars.
   if (getNormalizer() == Normalizer::Sum) {
-    // The normalizer carries z_t through the same transition as the state;
-    // with a rank-one part z would have to see the value-dependent delta
-    // write, which no published variant defines.
-    if (rankOne != RankOneKind::None)
-      return emitOpError() << "normalizer(sum) is only defined with "
-                              "rank_one(none); got "
+    // The normalizer is "one extra value column of ones", which for the
+    // transitions that act on state columns independently is also
+    // z_t = (D_t + b_t a_tᵀ) z_{t-1} + k_t. The delta rule's write depends
+    // on the value column, so the two readings disagree and neither is a
+    // published variant: reject it rather than pick one silently.
+    if (rankOne == RankOneKind::Delta)
+      return emitOpError() << "normalizer(sum) is not defined with "
                            << rankOneText;
-    if (outputForm != OutputForm::CurrentState)
-      return emitOpError() << "normalizer(sum) is only defined with "
-                              "output(current_state); got "
-                           << outputText;
   } else if (getEps()) {
     return emitOpError("'eps' is only used by normalizer(sum)");
   }
@@ -334,7 +336,6 @@ LogicalResult RecurrenceOp::verify() {
   }
 
   // States: always f32, key dimension after the feature map.
-  env.bind("K'", getStateKeyDim(), "q");
   auto checkState = [&](StringRef name, Value value) -> LogicalResult {
     if (!value)
       return success();

@@ -185,3 +185,31 @@ func.func @feature_maps(%q: tensor<1x3x1x16xf32>) {
       v(%q : tensor<1x3x1x16xf32>) -> tensor<1x3x1x16xf32>
   return
 }
+
+// Per-key inputs live in the feature-mapped key space: with taylor2 and
+// K = 4 the gate, the bonus and the state have K' = 1 + 4 + 16 = 21 rows. The
+// sum normalizer is defined for the bonus output form.
+// CHECK-LABEL: func.func @taylor2_rwkv6_normalized
+// CHECK: linac.recurrence decay(diagonal) output(previous_state_plus_bonus) feature_map(taylor2) normalizer(sum) q(%{{.*}} : tensor<1x3x2x4xf32>) k({{.*}}) v({{.*}}) g(%{{.*}} : tensor<1x3x2x21xf32>) u(%{{.*}} : tensor<2x21xf32>) -> tensor<1x3x2x8xf32>, tensor<1x2x21x8xf32>
+func.func @taylor2_rwkv6_normalized(%q: tensor<1x3x2x4xf32>, %v: tensor<1x3x2x8xf32>,
+                                    %w: tensor<1x3x2x21xf32>, %u: tensor<2x21xf32>)
+    -> tensor<1x2x21x8xf32> {
+  %o, %ht = linac.recurrence decay(diagonal) output(previous_state_plus_bonus)
+      feature_map(taylor2) normalizer(sum)
+      q(%q : tensor<1x3x2x4xf32>) k(%q : tensor<1x3x2x4xf32>)
+      v(%v : tensor<1x3x2x8xf32>) g(%w : tensor<1x3x2x21xf32>)
+      u(%u : tensor<2x21xf32>) -> tensor<1x3x2x8xf32>, tensor<1x2x21x8xf32>
+  return %ht : tensor<1x2x21x8xf32>
+}
+
+// dplr with the sum normalizer (z follows the same transition).
+// CHECK-LABEL: func.func @dplr_normalized
+// CHECK: decay(diagonal) rank_one(dplr) normalizer(sum) eps(1.000000e-03)
+func.func @dplr_normalized(%q: tensor<1x5x2x32xf32>) -> tensor<1x5x2x32xf32> {
+  %o = linac.recurrence decay(diagonal) rank_one(dplr) normalizer(sum) eps(1.0e-3)
+      q(%q : tensor<1x5x2x32xf32>) k(%q : tensor<1x5x2x32xf32>)
+      v(%q : tensor<1x5x2x32xf32>) g(%q : tensor<1x5x2x32xf32>)
+      a(%q : tensor<1x5x2x32xf32>) b(%q : tensor<1x5x2x32xf32>)
+      -> tensor<1x5x2x32xf32>
+  return %o : tensor<1x5x2x32xf32>
+}

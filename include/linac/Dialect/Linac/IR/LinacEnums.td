@@ -36,7 +36,7 @@ def Linac_DecayKindAttr : EnumAttr<Linac_Dialect, Linac_DecayKind, "decay"> {
     - `scalar`: `D_t = exp(g_t) I` with a data-dependent log-space scalar per
       value head, `g : [B, T, HV]` (simple_gla, gated_delta_rule).
     - `diagonal`: `D_t = Diag(exp(g_t))` with a data-dependent log-space
-      vector per value head, `g : [B, T, HV, K]` (gla, rwkv6, kda, dplr).
+      vector per value head, `g : [B, T, HV, K']` (gla, rwkv6, kda, dplr).
   }];
   let assemblyFormat = "$value";
 }
@@ -64,7 +64,7 @@ def Linac_RankOneKindAttr
     - `delta`: the delta rule, `S' = D_t S_{t-1}`,
       `S_t = S' + β_t k_t (v_t - S'ᵀ k_t)ᵀ`; needs `beta : [B, T, HV]`.
     - `dplr`: `S_t = D_t S_{t-1} + b_t (a_tᵀ S_{t-1}) + k_t v_tᵀ`, the rank-one
-      term reading the undecayed state; needs `a, b : [B, T, HV, K]`.
+      term reading the undecayed state; needs `a, b : [B, T, HV, K']`.
   }];
   let assemblyFormat = "$value";
 }
@@ -90,7 +90,7 @@ def Linac_OutputFormAttr
   let description = [{
     - `current_state`: `o_t = scale · S_tᵀ q_t`.
     - `previous_state_plus_bonus` (rwkv6):
-      `o_t = scale · (S_{t-1} + Diag(u) k_t v_tᵀ)ᵀ q_t`; needs `u : [HV, K]`.
+      `o_t = scale · (S_{t-1} + Diag(u) k_t v_tᵀ)ᵀ q_t`; needs `u : [HV, K']`.
   }];
   let assemblyFormat = "$value";
 }
@@ -135,8 +135,9 @@ def Linac_NormalizerAttr
     : EnumAttr<Linac_Dialect, Linac_Normalizer, "normalizer"> {
   let summary = "Output normalizer";
   let description = [{
-    `sum` also carries `z_t = D_t z_{t-1} + k_t` and outputs
-    `o_t / (z_tᵀ q_t · scale + eps)`: one extra value column of ones.
+    `sum` also carries `z_t = D_t z_{t-1} + k_t` (plus the dplr term) and
+    outputs `o_t / (z_tᵀ q_t · scale + eps)`: one extra value column of ones.
+    Not defined with `rank_one(delta)`, whose write depends on the value.
   }];
   let assemblyFormat = "$value";
 }

@@ -49,15 +49,16 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
     | `q`, `k`     | `[B, T, H, K]`          | always                               |
     | `v`          | `[B, T, HV, V]`         | always; `HV` a multiple of `H`       |
     | `g`          | `[B, T, HV]`            | `decay(scalar)`                      |
-    | `g`          | `[B, T, HV, K]`         | `decay(diagonal)`                    |
+    | `g`          | `[B, T, HV, K']`        | `decay(diagonal)`                    |
     | `beta`       | `[B, T, HV]`            | `rank_one(delta)`                    |
-    | `a`, `b`     | `[B, T, HV, K]`         | `rank_one(dplr)`                     |
-    | `u`          | `[HV, K]`               | `output(previous_state_plus_bonus)`  |
+    | `a`, `b`     | `[B, T, HV, K']`        | `rank_one(dplr)`                     |
+    | `u`          | `[HV, K']`              | `output(previous_state_plus_bonus)`  |
     | `h0`         | `[N, HV, K', V]`, f32   | optional initial state               |
     | `cu_seqlens` | `[N + 1]`, i32 or i64   | optional; varlen, then `B = 1`       |
 
     `N` is `B`, or the number of sequences with `cu_seqlens`; `K'` is `K`, or
-    `1 + K + K²` with `feature_map(taylor2)`. Results are the output
+    `1 + K + K²` with `feature_map(taylor2)`: the feature map acts on `q` and
+    `k` only, and every per-key input acts on the rows of the state. Results are the output
     `o : [B, T, HV, V]` and, when a second result type is given, the final
     state `ht : [N, HV, K', V]` in f32. `q`, `k` and `v` share one element
     type (f32, f16 or bf16); the output may have another of those three.

@@ -1,0 +1,44 @@
+# linac: the README's two commands.
+#
+#   make demo    install what is missing, configure, build, run the main job
+#   make check   install what is missing, build, run every test through ctest
+#
+# Both start from a fresh Debian 12 machine: scripts/install-deps.sh installs
+# the exact packages (LLVM/MLIR 22, clang-22, lld-22, toml++, GoogleTest).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+  -DLLVM_USE_LINKER=lld -DMLIR_LINK_MLIR_DYLIB=ON
+
+.PHONY: all deps configure build check demo docs clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+configure: deps
+	$(MAKE) $(BUILD_DIR)/build.ninja
+
+build: configure
+	ninja -C $(BUILD_DIR) -j$(JOBS)
+
+check: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+demo: build
+	./scripts/demo.sh $(BUILD_DIR)
+
+# Regenerate docs/generated/ from the ODS descriptions.
+docs: configure
+	ninja -C $(BUILD_DIR) linac-doc
+
+clean:
+	rm -rf $(BUILD_DIR)

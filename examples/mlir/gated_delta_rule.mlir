@@ -1,0 +1,10 @@
+// gated_delta_rule: Gated DeltaNet (Qwen3-Next): scalar gate plus the delta rule.
+// B = 1, T dynamic, H = HV = 16, K = V = 128, bf16 inputs, f32 state in/out.
+// Try: linac-opt gated_delta_rule.mlir -linac-materialize-defaults -canonicalize
+func.func @gated_delta_rule(%q: tensor<1x?x16x128xbf16>, %k: tensor<1x?x16x128xbf16>, %v: tensor<1x?x16x128xbf16>, %g: tensor<1x?x16xf32>, %beta: tensor<1x?x16xf32>, %h0: tensor<1x16x128x128xf32>)
+    -> (tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>) {
+  %o, %ht = linac.recurrence decay(scalar) rank_one(delta) feature_map(l2norm)
+      q(%q : tensor<1x?x16x128xbf16>) k(%k : tensor<1x?x16x128xbf16>) v(%v : tensor<1x?x16x128xbf16>) g(%g : tensor<1x?x16xf32>) beta(%beta : tensor<1x?x16xf32>) h0(%h0 : tensor<1x16x128x128xf32>)
+      -> tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>
+  return %o, %ht : tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>
+}

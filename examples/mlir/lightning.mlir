@@ -1,0 +1,10 @@
+// lightning: Lightning attention: one constant decay per head from the spec.
+// B = 1, T dynamic, H = HV = 16, K = V = 128, bf16 inputs, f32 state in/out.
+// Try: linac-opt lightning.mlir -linac-materialize-defaults -canonicalize
+func.func @lightning(%q: tensor<1x?x16x128xbf16>, %k: tensor<1x?x16x128xbf16>, %v: tensor<1x?x16x128xbf16>, %h0: tensor<1x16x128x128xf32>)
+    -> (tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>) {
+  %o, %ht = linac.recurrence decay(constant) constants([0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999])
+      q(%q : tensor<1x?x16x128xbf16>) k(%k : tensor<1x?x16x128xbf16>) v(%v : tensor<1x?x16x128xbf16>) h0(%h0 : tensor<1x16x128x128xf32>)
+      -> tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>
+  return %o, %ht : tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>
+}

@@ -1,0 +1,10 @@
+// simple_gla: Scalar-gated linear attention (Mamba-2 / SSD style).
+// B = 1, T dynamic, H = HV = 16, K = V = 128, bf16 inputs, f32 state in/out.
+// Try: linac-opt simple_gla.mlir -linac-materialize-defaults -canonicalize
+func.func @simple_gla(%q: tensor<1x?x16x128xbf16>, %k: tensor<1x?x16x128xbf16>, %v: tensor<1x?x16x128xbf16>, %g: tensor<1x?x16xf32>, %h0: tensor<1x16x128x128xf32>)
+    -> (tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>) {
+  %o, %ht = linac.recurrence decay(scalar)
+      q(%q : tensor<1x?x16x128xbf16>) k(%k : tensor<1x?x16x128xbf16>) v(%v : tensor<1x?x16x128xbf16>) g(%g : tensor<1x?x16xf32>) h0(%h0 : tensor<1x16x128x128xf32>)
+      -> tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>
+  return %o, %ht : tensor<1x?x16x128xbf16>, tensor<1x16x128x128xf32>
+}

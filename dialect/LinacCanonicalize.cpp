@@ -24,7 +24,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
-using namespace mlir::linac;
+using namespace linac;
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
-using namespace mlir::linac;
+using namespace linac;
 
 #include "linac/Dialect/Linac/IR/LinacDialect.cpp.inc"
 #include "linac/Dialect/Linac/IR/LinacEnums.cpp.inc"

@@ -21,7 +21,7 @@
 #include <cmath>
 
 using namespace mlir;
-using namespace mlir::linac;
+using namespace linac;
 
 #define GET_OP_CLASSES
 #include "linac/Dialect/Linac/IR/LinacOps.cpp.inc"

@@ -7,13 +7,13 @@
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/Passes/Passes.h"
 
-namespace mlir::linac {
+namespace linac {
 #define GEN_PASS_DEF_LINACMATERIALIZEDEFAULTS
 #include "linac/Passes/Passes.h.inc"
-} // namespace mlir::linac
+} // namespace linac
 
 using namespace mlir;
-using namespace mlir::linac;
+using namespace linac;
 
 namespace {
 

@@ -24,13 +24,13 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
-  mlir::linac::registerLinacPasses();
+  linac::registerLinacPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllGPUToLLVMIRTranslations(registry);
-  registry.insert<mlir::linac::LinacDialect>();
+  registry.insert<linac::LinacDialect>();
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "linac optimizer driver\n", registry));

@@ -9,7 +9,7 @@
 
 #include "mlir/Pass/Pass.h"
 
-namespace mlir::linac {
+namespace linac {
 
 #define GEN_PASS_DECL
 #include "linac/Passes/Passes.h.inc"
@@ -17,6 +17,6 @@ namespace mlir::linac {
 #define GEN_PASS_REGISTRATION
 #include "linac/Passes/Passes.h.inc"
 
-} // namespace mlir::linac
+} // namespace linac
 
 #endif // LINAC_PASSES_PASSES_H

@@ -12,7 +12,7 @@ include "mlir/IR/OpBase.td"
 
 def Linac_Dialect : Dialect {
   let name = "linac";
-  let cppNamespace = "::mlir::linac";
+  let cppNamespace = "::linac";
   let summary = "Linear-attention recurrences and their chunked scans";
   let description = [{
     The `linac` dialect expresses linear-attention recurrences (linear

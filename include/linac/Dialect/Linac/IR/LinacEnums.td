@@ -24,7 +24,7 @@ def Linac_DecayKind : I32EnumAttr<"DecayKind",
     [Linac_DecayNone, Linac_DecayConstant, Linac_DecayScalar,
      Linac_DecayDiagonal]> {
   let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::linac";
+  let cppNamespace = "::linac";
 }
 
 def Linac_DecayKindAttr : EnumAttr<Linac_Dialect, Linac_DecayKind, "decay"> {
@@ -53,7 +53,7 @@ def Linac_RankOneKind : I32EnumAttr<"RankOneKind",
     "rank-one part of the state transition",
     [Linac_RankOneNone, Linac_RankOneDelta, Linac_RankOneDplr]> {
   let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::linac";
+  let cppNamespace = "::linac";
 }
 
 def Linac_RankOneKindAttr
@@ -81,7 +81,7 @@ def Linac_OutputForm : I32EnumAttr<"OutputForm",
     "which state the output reads",
     [Linac_OutputCurrent, Linac_OutputPreviousPlusBonus]> {
   let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::linac";
+  let cppNamespace = "::linac";
 }
 
 def Linac_OutputFormAttr
@@ -108,7 +108,7 @@ def Linac_FeatureMap : I32EnumAttr<"FeatureMap",
      I32EnumAttrCase<"L2Norm", 4, "l2norm">,
      I32EnumAttrCase<"Taylor2", 5, "taylor2">]> {
   let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::linac";
+  let cppNamespace = "::linac";
 }
 
 def Linac_FeatureMapAttr
@@ -128,7 +128,7 @@ def Linac_Normalizer : I32EnumAttr<"Normalizer",
     [I32EnumAttrCase<"None", 0, "none">,
      I32EnumAttrCase<"Sum", 1, "sum">]> {
   let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::linac";
+  let cppNamespace = "::linac";
 }
 
 def Linac_NormalizerAttr

@@ -1,0 +1,207 @@
+//===- linacc.cpp - the linac compiler driver -----------------------------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// linacc SPEC [options]
+//
+// Reads a spec (.toml) or linac IR (.mlir), runs the compiler pipeline and
+// writes the requested stage. Exit status: 0 success, 1 an error in the input
+// (reported with file:line:col), 2 an internal compiler error.
+//
+// Today the pipeline ends after the front end (verification,
+// linac-materialize-defaults, canonicalize); the stages that produce
+// objects, PTX and cubins come with the CPU and CUDA backends and are
+// refused with a message until then, never emitted half-done.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Dialect/Linac/IR/LinacDialect.h"
+#include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/Passes.h"
+#include "linac/Spec/Spec.h"
+#include "linac/Spec/SpecToMLIR.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum ExitCode { Success = 0, InputError = 1, InternalError = 2 };
+
+enum class Emit { Mlir, Llvm, Asm, Obj, Shared, Ptx, Cubin, Header, Manifest };
+
+cl::OptionCategory category("linacc options");
+
+cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                               cl::desc("<spec.toml | input.mlir>"),
+                               cl::cat(category));
+cl::opt<std::string> outputPath("o", cl::desc("Output file (default: stdout)"),
+                                cl::value_desc("path"), cl::init("-"),
+                                cl::cat(category));
+cl::opt<std::string>
+    target("target",
+           cl::desc("cpu | cuda:sm_90a | cuda:sm_80 (default: the spec's "
+                    "[target] default, else cpu)"),
+           cl::init(""), cl::cat(category));
+cl::opt<std::string> kernelName(
+    "name",
+    cl::desc("Prefix of the generated functions (default: the spec file's "
+             "stem, e.g. gla.toml -> gla_prefill, gla_decode)"),
+    cl::init(""), cl::cat(category));
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to write"), cl::init(Emit::Mlir),
+    cl::values(
+        clEnumValN(Emit::Mlir, "mlir", "linac IR after the pipeline"),
+        clEnumValN(Emit::Llvm, "llvm", "LLVM IR (CPU backend, not yet)"),
+        clEnumValN(Emit::Asm, "asm", "assembly (CPU backend, not yet)"),
+        clEnumValN(Emit::Obj, "obj", "object file (CPU backend, not yet)"),
+        clEnumValN(Emit::Shared, "shared",
+                   "shared library (CPU backend, not yet)"),
+        clEnumValN(Emit::Ptx, "ptx", "PTX (CUDA backend, not yet)"),
+        clEnumValN(Emit::Cubin, "cubin", "cubin (CUDA backend, not yet)"),
+        clEnumValN(Emit::Header, "header", "C header (not yet)"),
+        clEnumValN(Emit::Manifest, "manifest", "kernel manifest (not yet)")),
+    cl::cat(category));
+cl::opt<std::string> emitAfter(
+    "emit-after",
+    cl::desc("Stop after this stage and write its IR: frontend, "
+             "linac-materialize-defaults, canonicalize"),
+    cl::init(""), cl::cat(category));
+
+/// The stages of the pipeline that exists today, in order.
+const char *const kStages[] = {"frontend", "linac-materialize-defaults",
+                               "canonicalize"};
+
+/// Specs are recognised by extension; anything else (including "-" for
+/// stdin) is parsed as linac IR.
+bool isSpecPath(llvm::StringRef path) { return path.ends_with(".toml"); }
+
+/// Loads the input as a module; input errors are reported and give null.
+OwningOpRef<ModuleOp> loadInput(MLIRContext &context, std::string &specTarget) {
+  if (isSpecPath(inputPath)) {
+    std::vector<linac::spec::Diagnostic> diagnostics;
+    std::optional<linac::spec::AttentionSpec> spec =
+        linac::spec::parseSpecFile(inputPath, diagnostics);
+    for (const linac::spec::Diagnostic &diagnostic : diagnostics)
+      llvm::errs() << diagnostic.str() << "\n";
+    if (!spec)
+      return nullptr;
+    specTarget = spec->target;
+    std::string name = kernelName;
+    if (name.empty())
+      name = llvm::sys::path::stem(inputPath).str();
+    // Function names become C symbols.
+    for (char &c : name)
+      if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
+        c = '_';
+    return linac::spec::buildModule(*spec, name, context);
+  }
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> buffer =
+      openInputFile(inputPath, &error);
+  if (!buffer) {
+    llvm::errs() << inputPath << ": error: " << error << "\n";
+    return nullptr;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return nullptr;
+  bool hasRecurrence = false;
+  module->walk([&](linac::RecurrenceOp) { hasRecurrence = true; });
+  if (!hasRecurrence) {
+    emitError(module->getLoc()) << "input has no linac.recurrence to compile";
+    return nullptr;
+  }
+  return module;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "linacc: the linac compiler driver\n\n"
+      "Compiles an attention spec (.toml, see docs/spec.md) or linac IR "
+      "(.mlir).\nExit status: 0 ok, 1 input error, 2 internal error.\n");
+
+  if (!emitAfter.empty() &&
+      llvm::find(kStages, llvm::StringRef(emitAfter)) == std::end(kStages)) {
+    llvm::errs() << "linacc: error: unknown stage '" << emitAfter
+                 << "' for --emit-after (stages: frontend, "
+                    "linac-materialize-defaults, canonicalize)\n";
+    return InputError;
+  }
+
+  DialectRegistry registry;
+  registry.insert<func::FuncDialect, linac::LinacDialect>();
+  MLIRContext context(registry);
+
+  std::string specTarget = "cpu";
+  OwningOpRef<ModuleOp> module = loadInput(context, specTarget);
+  if (!module)
+    return InputError;
+
+  std::string chosenTarget = target.empty() ? specTarget : target.getValue();
+  if (chosenTarget != "cpu" && chosenTarget != "cuda:sm_90a" &&
+      chosenTarget != "cuda:sm_80") {
+    llvm::errs() << "linacc: error: unknown target '" << chosenTarget
+                 << "' (expected cpu, cuda:sm_90a or cuda:sm_80)\n";
+    return InputError;
+  }
+  if (emit != Emit::Mlir) {
+    llvm::errs() << "linacc: error: --emit=" << emit.ValueStr
+                 << " is not available yet: this build only runs the front of "
+                    "the pipeline (code generation for "
+                 << chosenTarget << " is still to come); use --emit=mlir\n";
+    return InputError;
+  }
+
+  // The pipeline that exists today; --emit-after stops it early.
+  PassManager pm(&context);
+  if (emitAfter != "frontend") {
+    pm.addPass(linac::createLinacMaterializeDefaults());
+    if (emitAfter != "linac-materialize-defaults")
+      pm.addPass(createCanonicalizerPass());
+  }
+  if (failed(pm.run(*module)))
+    return InternalError;
+  if (failed(verify(*module))) {
+    llvm::errs() << "linacc: internal error: the pipeline produced invalid "
+                    "IR\n";
+    return InternalError;
+  }
+
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputPath, &error);
+  if (!output) {
+    llvm::errs() << "linacc: error: " << error << "\n";
+    return InputError;
+  }
+  module->print(output->os());
+  output->os() << "\n";
+  output->keep();
+  return Success;
+}

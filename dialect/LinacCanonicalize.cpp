@@ -63,9 +63,9 @@ struct UnitConstantsAreNoDecay : OpRewritePattern<RecurrenceOp> {
 
   LogicalResult matchAndRewrite(RecurrenceOp op,
                                 PatternRewriter &rewriter) const override {
-    std::optional<ArrayRef<float>> constants = op.getDecayConstants();
+    std::optional<ArrayRef<double>> constants = op.getDecayConstants();
     if (op.getDecay() != DecayKind::Constant || !constants ||
-        !llvm::all_of(*constants, [](float c) { return c == 1.0f; }))
+        !llvm::all_of(*constants, [](double c) { return c == 1.0; }))
       return rewriter.notifyMatchFailure(op, "not a unit constant decay");
     rewriter.modifyOpInPlace(op, [&] {
       op.removeDecayConstantsAttr();

@@ -19,5 +19,5 @@ config.substitutions.append(("%linac_src_root", config.linac_src_root))
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["linac-opt", "linac-oracle"],
+    ["linac-opt", "linacc", "linac-oracle"],
     [config.linac_tools_dir, config.llvm_tools_dir])

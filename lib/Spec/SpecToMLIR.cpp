@@ -170,15 +170,14 @@ LogicalResult buildFunction(const AttentionSpec &spec, StringRef name,
     return Value();
   };
 
-  DenseF32ArrayAttr constants;
+  DenseF64ArrayAttr constants;
   if (spec.variant == oracle::Variant::Retention) {
-    SmallVector<float> gammas;
+    SmallVector<double> gammas;
     for (int64_t h = 0; h < valueHeads; ++h)
-      gammas.push_back(static_cast<float>(1.0 - std::exp2(-5.0 - h)));
-    constants = builder.getDenseF32ArrayAttr(gammas);
+      gammas.push_back(1.0 - std::exp2(-5.0 - static_cast<double>(h)));
+    constants = builder.getDenseF64ArrayAttr(gammas);
   } else if (spec.variant == oracle::Variant::Lightning) {
-    SmallVector<float> lambdas(spec.decay.begin(), spec.decay.end());
-    constants = builder.getDenseF32ArrayAttr(lambdas);
+    constants = builder.getDenseF64ArrayAttr(spec.decay);
   }
   FloatAttr scale =
       spec.scale ? builder.getF32FloatAttr(static_cast<float>(*spec.scale))

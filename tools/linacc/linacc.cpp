@@ -24,6 +24,7 @@
 #include "linac/Spec/SpecToMLIR.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -85,6 +86,30 @@ cl::opt<std::string> emitAfter(
              "linac-materialize-defaults, canonicalize"),
     cl::init(""), cl::cat(category));
 
+const char *emitName(Emit kind) {
+  switch (kind) {
+  case Emit::Mlir:
+    return "mlir";
+  case Emit::Llvm:
+    return "llvm";
+  case Emit::Asm:
+    return "asm";
+  case Emit::Obj:
+    return "obj";
+  case Emit::Shared:
+    return "shared";
+  case Emit::Ptx:
+    return "ptx";
+  case Emit::Cubin:
+    return "cubin";
+  case Emit::Header:
+    return "header";
+  case Emit::Manifest:
+    return "manifest";
+  }
+  return "?";
+}
+
 /// The stages of the pipeline that exists today, in order.
 const char *const kStages[] = {"frontend", "linac-materialize-defaults",
                                "canonicalize"};
@@ -94,7 +119,8 @@ const char *const kStages[] = {"frontend", "linac-materialize-defaults",
 bool isSpecPath(llvm::StringRef path) { return path.ends_with(".toml"); }
 
 /// Loads the input as a module; input errors are reported and give null.
-OwningOpRef<ModuleOp> loadInput(MLIRContext &context, std::string &specTarget) {
+OwningOpRef<ModuleOp> loadInput(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                                std::string &specTarget) {
   if (isSpecPath(inputPath)) {
     std::vector<linac::spec::Diagnostic> diagnostics;
     std::optional<linac::spec::AttentionSpec> spec =
@@ -121,7 +147,6 @@ OwningOpRef<ModuleOp> loadInput(MLIRContext &context, std::string &specTarget) {
     llvm::errs() << inputPath << ": error: " << error << "\n";
     return nullptr;
   }
-  llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
@@ -158,8 +183,13 @@ int main(int argc, char **argv) {
   registry.insert<func::FuncDialect, linac::LinacDialect>();
   MLIRContext context(registry);
 
+  // MLIR diagnostics print as file:line:col with the source line, like the
+  // spec front end's.
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnosticHandler(sourceMgr, &context);
+
   std::string specTarget = "cpu";
-  OwningOpRef<ModuleOp> module = loadInput(context, specTarget);
+  OwningOpRef<ModuleOp> module = loadInput(context, sourceMgr, specTarget);
   if (!module)
     return InputError;
 
@@ -171,7 +201,7 @@ int main(int argc, char **argv) {
     return InputError;
   }
   if (emit != Emit::Mlir) {
-    llvm::errs() << "linacc: error: --emit=" << emit.ValueStr
+    llvm::errs() << "linacc: error: --emit=" << emitName(emit)
                  << " is not available yet: this build only runs the front of "
                     "the pipeline (code generation for "
                  << chosenTarget << " is still to come); use --emit=mlir\n";

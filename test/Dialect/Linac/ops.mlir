@@ -213,3 +213,14 @@ func.func @dplr_normalized(%q: tensor<1x5x2x32xf32>) -> tensor<1x5x2x32xf32> {
       -> tensor<1x5x2x32xf32>
   return %o : tensor<1x5x2x32xf32>
 }
+
+// Decay constants are f64 and print exactly: 1 - 2^-20 and 1 - 2^-30 survive
+// the round trip (f32 or a 7-digit print would turn the second into 1.0).
+// CHECK-LABEL: func.func @exact_constants
+// CHECK: constants([0.99999904632568359, 0.99999999906867743])
+func.func @exact_constants(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  %o = linac.recurrence decay(constant) constants([0.99999904632568359, 0.99999999906867743])
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}

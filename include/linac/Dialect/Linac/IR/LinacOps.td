@@ -93,7 +93,9 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
                       "::linac::FeatureMap::Identity">:$feature_map,
     DefaultValuedProp<Linac_NormalizerProp,
                       "::linac::Normalizer::None">:$normalizer,
-    OptionalAttr<DenseF32ArrayAttr>:$decay_constants,
+    // f64: the decays sit within 2^-20 of 1 and are raised to the power of
+    // the sequence length; f32 would round them for some head counts.
+    OptionalAttr<DenseF64ArrayAttr>:$decay_constants,
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<F32Attr>:$eps,
     AnyRankedTensor:$q,
@@ -118,7 +120,7 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
     (`output` `(` $output_form^ `)`)?
     (`feature_map` `(` $feature_map^ `)`)?
     (`normalizer` `(` $normalizer^ `)`)?
-    (`constants` `(` $decay_constants^ `)`)?
+    (`constants` `(` custom<DecayConstants>($decay_constants)^ `)`)?
     (`scale` `(` $scale^ `)`)?
     (`eps` `(` $eps^ `)`)?
     `q` `(` $q `:` type($q) `)`

@@ -20,6 +20,8 @@ PACKAGES=(
   libzstd-dev
   # Spec parsing, tests and benchmarks.
   libtomlplusplus-dev libgtest-dev libbenchmark-dev
+  # libFuzzer and the sanitizer runtimes for clang-22 (make fuzz).
+  libclang-rt-22-dev
 )
 
 missing=()

@@ -11,7 +11,7 @@ config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.linac_obj_root, "test")
 # GoogleTest sources and the downstream package project are not lit tests.
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "unit", "package",
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "unit", "package", "fuzz",
                    "CMakeLists.txt", "CheckDocs.cmake"]
 
 config.substitutions.append(("%linac_src_root", config.linac_src_root))

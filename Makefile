@@ -14,7 +14,7 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DLLVM_USE_LINKER=lld -DMLIR_LINK_MLIR_DYLIB=ON
 
-.PHONY: all deps configure build check demo docs clean
+.PHONY: all deps configure build check demo docs fuzz clean
 
 all: build
 
@@ -36,9 +36,14 @@ check: build
 demo: build
 	./scripts/demo.sh $(BUILD_DIR)
 
+# libFuzzer targets (spec parser, .npy reader, oracle validation) under
+# ASan+UBSan in build-fuzz/, FUZZ_SECONDS each (default 20).
+fuzz: deps
+	./scripts/fuzz.sh
+
 # Regenerate docs/generated/ from the ODS descriptions.
 docs: configure
 	ninja -C $(BUILD_DIR) linac-doc
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz

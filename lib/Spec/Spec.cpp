@@ -13,10 +13,20 @@
 
 #include "linac/Spec/Spec.h"
 
+// toml++ 3.3 states some parser preconditions as TOML_ASSERT_ASSUME, which
+// release builds turn into __builtin_assume: malformed input (found by
+// linac-fuzz-spec: a carriage return right after '[') then violates an
+// "assumption" and the behaviour is undefined. The parser handles those
+// inputs with a proper error right after each assertion, so the assumptions
+// are disabled here and input errors stay errors in every build mode.
+#include <toml++/impl/preprocessor.h>
+#undef TOML_ASSERT_ASSUME
+#define TOML_ASSERT_ASSUME(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -460,6 +470,35 @@ void SpecParser::parseTarget(const toml::table &table, AttentionSpec &spec) {
 }
 
 std::optional<AttentionSpec> SpecParser::parse(std::string_view text) {
+  // Specs are ASCII. Besides being all a spec needs, this keeps toml++ 3.3
+  // away from its Unicode classification tables, some of which reach
+  // __builtin_unreachable() for ordinary code points such as U+00E9 (found by
+  // linac-fuzz-spec). Control characters other than tab and newline are not
+  // TOML either.
+  unsigned line = 1, column = 1;
+  // A UTF-8 byte order mark, as some editors write, is fine; toml++ skips it.
+  const size_t start = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  for (size_t i = start; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    bool crlf = c == '\r' && i + 1 < text.size() && text[i + 1] == '\n';
+    if (c >= 0x80 || (c < 0x20 && c != '\t' && c != '\n' && !crlf) ||
+        c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "0x%02X", c);
+      error(SourceLoc{fileName, line, column},
+            std::string("unexpected byte ") + hex +
+                ": specs are ASCII text (comments included), with no control "
+                "characters but tab and newline");
+      return std::nullopt;
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+
   toml::parse_result result = toml::parse(text, fileName);
   if (!result) {
     const toml::parse_error &parseError = result.error();

@@ -116,8 +116,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < std::size(views); ++i) {
     size_t before = storage.size();
     makeView(bytes, *views[i], ranks[i], storage);
-    if (views[i]->data && storage.size() == before)
-      backed = false;
+    if (views[i]->data && storage.size() == before) {
+      // validate() reads the offsets of cu_seqlens, so an unbacked view of
+      // it would be the harness's own out-of-bounds read.
+      if (views[i] == &problem.cuSeqlens)
+        views[i]->data = nullptr;
+      else
+        backed = false;
+    }
   }
 
   std::string error;

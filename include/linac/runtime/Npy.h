@@ -1,4 +1,4 @@
-//===- Npy.h - Reading and writing NumPy .npy files --------------*- C++ -*-===//
+//===- Npy.h - Reading and writing NumPy .npy files -------------*- C++ -*-===//
 //
 // Part of the linac project.
 //

@@ -1,4 +1,4 @@
-//===- Oracle.h - Float64 reference oracle for linear attention --*- C++ -*-===//
+//===- Oracle.h - Float64 reference oracle for linear attention -*- C++ -*-===//
 //
 // Part of the linac project.
 //
@@ -36,7 +36,9 @@
 ///   normalised run cannot be continued through ht/h0.
 /// - Strides may be zero or negative; extents must be >= 1 (cu_seqlens may
 ///   still describe empty sequences, whose ht is their h0). Offsets whose
-///   arithmetic could overflow are rejected.
+///   arithmetic could overflow are rejected, and so are problems whose o or
+///   ht would exceed 2^30 elements (a sanity bound: zero strides can describe
+///   huge tensors in a few bytes, and the oracle must not die allocating).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -70,10 +72,11 @@ enum class Variant {
 
 /// All variants, in declaration order (handy for tests and tools).
 constexpr Variant kAllVariants[] = {
-    Variant::LinearAttn, Variant::Retention,      Variant::Lightning,
-    Variant::SimpleGla,  Variant::Gla,            Variant::Rwkv6,
-    Variant::DeltaRule,  Variant::GatedDeltaRule, Variant::Kda,
-    Variant::Dplr};
+    Variant::LinearAttn, Variant::Retention,
+    Variant::Lightning,  Variant::SimpleGla,
+    Variant::Gla,        Variant::Rwkv6,
+    Variant::DeltaRule,  Variant::GatedDeltaRule,
+    Variant::Kda,        Variant::Dplr};
 
 /// Feature maps applied to q and k before the recurrence.
 enum class FeatureMap { Identity, EluPlusOne, Relu, Silu, L2Norm, Taylor2 };
@@ -165,7 +168,8 @@ bool validate(const Problem &problem, std::string &error);
 bool run(const Problem &problem, Result &result, std::string &error);
 
 /// Relative RMS error rms(x - ref) / rms(ref), the contract metric of
-/// SEMANTICS.md. Returns 0 when both are all zero and +inf when only `ref` is.
+/// SEMANTICS.md. Returns 0 when both are all zero, +inf when only `ref` is,
+/// and NaN when the vector overload gets vectors of different sizes.
 double relativeRmsError(const double *x, const double *ref, size_t count);
 double relativeRmsError(const std::vector<double> &x,
                         const std::vector<double> &ref);

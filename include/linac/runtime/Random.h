@@ -1,4 +1,4 @@
-//===- Random.h - A small deterministic PRNG ---------------------*- C++ -*-===//
+//===- Random.h - A small deterministic PRNG --------------------*- C++ -*-===//
 //
 // Part of the linac project.
 //
@@ -65,9 +65,7 @@ public:
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
 
-  double normal(double mean, double stddev) {
-    return mean + stddev * normal();
-  }
+  double normal(double mean, double stddev) { return mean + stddev * normal(); }
 
 private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

@@ -1,4 +1,4 @@
-//===- RandomProblem.h - Seeded random inputs for the oracle -----*- C++ -*-===//
+//===- RandomProblem.h - Seeded random inputs for the oracle ----*- C++ -*-===//
 //
 // Part of the linac project.
 //
@@ -77,8 +77,8 @@ struct RandomProblem {
 
 /// Draws the inputs `options` describe and validates the resulting problem.
 /// On failure returns false with a message in `error`.
-bool makeRandomProblem(const RandomProblemOptions &options,
-                       RandomProblem &out, std::string &error);
+bool makeRandomProblem(const RandomProblemOptions &options, RandomProblem &out,
+                       std::string &error);
 
 } // namespace linac::oracle
 

@@ -1,4 +1,4 @@
-//===- Tensor.h - Element types and strided tensor views ---------*- C++ -*-===//
+//===- Tensor.h - Element types and strided tensor views --------*- C++ -*-===//
 //
 // Part of the linac project.
 //

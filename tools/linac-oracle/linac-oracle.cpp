@@ -15,6 +15,7 @@
 #include "linac/runtime/Npy.h"
 #include "linac/runtime/Oracle.h"
 #include "linac/runtime/RandomProblem.h"
+#include "linac/Spec/Spec.h"
 
 #include <cerrno>
 #include <chrono>
@@ -34,6 +35,8 @@ const char *const kUsage = R"(usage: linac-oracle --variant=NAME [options]
 
 Runs the float64 reference oracle on seeded random inputs.
 
+  --spec=FILE          take variant, head dims and counts, options and dtype
+                       from a spec (docs/spec.md); later flags override
   --variant=NAME       linear_attn, retention, lightning, simple_gla, gla,
                        rwkv6, delta_rule, gated_delta_rule, kda, dplr
   --B=N --T=N          batch and sequence length (default 1, 256)
@@ -80,6 +83,8 @@ bool parseDouble(const std::string &text, double &value) {
 
 struct Options {
   RandomProblemOptions problem;
+  /// lightning's per-head decays from a spec (else drawn at random).
+  std::vector<double> decayConstants;
   std::string outDir;
   bool explicitT = false, explicitHV = false, help = false;
 };
@@ -114,6 +119,33 @@ bool parseArgs(int argc, char **argv, Options &options) {
 
     if (name == "help") {
       options.help = true;
+    } else if (name == "spec") {
+      // The spec fixes the variant, head dims, head counts, options and
+      // dtype; later flags may still override any of them.
+      if (!needValue())
+        return false;
+      std::vector<linac::spec::Diagnostic> diagnostics;
+      std::optional<linac::spec::AttentionSpec> spec =
+          linac::spec::parseSpecFile(value, diagnostics);
+      for (const linac::spec::Diagnostic &diagnostic : diagnostics)
+        std::fprintf(stderr, "%s\n", diagnostic.str().c_str());
+      if (!spec)
+        return false;
+      p.variant = spec->variant;
+      p.K = spec->headDimK;
+      p.V = spec->headDimV;
+      if (spec->numHeads)
+        p.H = *spec->numHeads;
+      if (spec->valueHeads()) {
+        p.HV = *spec->valueHeads();
+        options.explicitHV = true;
+      }
+      p.featureMap = spec->featureMap;
+      p.normalize = spec->normalize;
+      p.scale = spec->scale;
+      p.dtype = spec->dtype;
+      options.decayConstants = spec->decay;
+      haveVariant = true;
     } else if (name == "normalize" || name == "h0") {
       if (hasValue)
         return fail("--" + name + " takes no value");
@@ -280,6 +312,8 @@ int runMain(int argc, char **argv) {
     fail(error);
     return 1;
   }
+  if (!options.decayConstants.empty())
+    random.problem.decayConstants = options.decayConstants;
 
   Result result;
   auto start = std::chrono::steady_clock::now();

@@ -14,7 +14,7 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DLLVM_USE_LINKER=lld -DMLIR_LINK_MLIR_DYLIB=ON
 
-.PHONY: all deps configure build check demo docs fuzz clean
+.PHONY: all deps configure build check demo docs fuzz sanitize clean
 
 all: build
 
@@ -36,6 +36,11 @@ check: build
 demo: build
 	./scripts/demo.sh $(BUILD_DIR)
 
+# The runtime, spec parser and GoogleTest suite under ASan+UBSan+LSan in
+# build-asan/.
+sanitize: deps
+	./scripts/sanitize.sh
+
 # libFuzzer targets (spec parser, .npy reader, oracle validation) under
 # ASan+UBSan in build-fuzz/, FUZZ_SECONDS each (default 20).
 fuzz: deps
@@ -46,4 +51,4 @@ docs: configure
 	ninja -C $(BUILD_DIR) linac-doc
 
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) build-fuzz build-asan

@@ -33,6 +33,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -80,10 +81,16 @@ cl::opt<Emit> emit(
         clEnumValN(Emit::Header, "header", "C header (not yet)"),
         clEnumValN(Emit::Manifest, "manifest", "kernel manifest (not yet)")),
     cl::cat(category));
+cl::opt<bool> explain(
+    "explain",
+    cl::desc("Print, per generated function, the structure, the chosen "
+             "algorithm, chunk size and vector width, and estimated FLOPs "
+             "and bytes per token and head, instead of the output"),
+    cl::init(false), cl::cat(category));
 cl::opt<std::string> emitAfter(
     "emit-after",
     cl::desc("Stop after this stage and write its IR: frontend, "
-             "linac-materialize-defaults, canonicalize"),
+             "linac-materialize-defaults, canonicalize, linac-select"),
     cl::init(""), cl::cat(category));
 
 const char *emitName(Emit kind) {
@@ -112,7 +119,7 @@ const char *emitName(Emit kind) {
 
 /// The stages of the pipeline that exists today, in order.
 const char *const kStages[] = {"frontend", "linac-materialize-defaults",
-                               "canonicalize"};
+                               "canonicalize", "linac-select"};
 
 /// Specs are recognised by extension; anything else (including "-" for
 /// stdin) is parsed as linac IR.
@@ -160,6 +167,85 @@ OwningOpRef<ModuleOp> loadInput(MLIRContext &context, llvm::SourceMgr &sourceMgr
   return module;
 }
 
+/// Bytes of one element of a tensor value's element type.
+int64_t elementBytes(Value value) {
+  return cast<RankedTensorType>(value.getType()).getElementTypeBitWidth() / 8;
+}
+
+/// `--explain`: what linac-select chose for `op` and what it will cost, per
+/// token and value head. FLOP counts are multiply-adds times two, for the
+/// algorithm chosen (chunk C, state K' x V):
+///   chunked:    2C(K'+V) for the masked intra-chunk products, 4K'V for the
+///               state contribution to the output and the state update;
+///   chunked_wy: chunked plus 2CK' (beta K K^T), C(K'+V) (the triangular
+///               solve for W and U) and 2K'V (W applied to the state);
+///   recurrent:  4K'V (update and output), plus 2K'V for a rank-one term.
+/// Bytes count the inputs and the output once; decode also reads and writes
+/// the f32 state for every step.
+void explainRecurrence(linac::RecurrenceOp op) {
+  auto func = op->getParentOfType<func::FuncOp>();
+  auto schedule = op->getAttrOfType<linac::ScheduleAttr>("linac.schedule");
+  const int64_t stateRows = op.getStateKeyDim();
+  const int64_t keyDim = op.getQ().getType().getDimSize(3);
+  const int64_t valueDim = op.getV().getType().getDimSize(3);
+  const bool rankOne = op.getRankOne() != linac::RankOneKind::None;
+  const int64_t chunk = schedule ? schedule.getChunkSize() : 0;
+  const linac::Algorithm algorithm =
+      schedule ? schedule.getAlgorithm() : linac::Algorithm::Recurrent;
+
+  int64_t flops = 0;
+  switch (algorithm) {
+  case linac::Algorithm::Chunked:
+    flops = 2 * chunk * (stateRows + valueDim) + 4 * stateRows * valueDim;
+    break;
+  case linac::Algorithm::ChunkedWY:
+    flops = 2 * chunk * (stateRows + valueDim) + 4 * stateRows * valueDim +
+            2 * chunk * stateRows + chunk * (stateRows + valueDim) +
+            2 * stateRows * valueDim;
+    break;
+  case linac::Algorithm::Recurrent:
+    flops = 4 * stateRows * valueDim + (rankOne ? 2 * stateRows * valueDim : 0);
+    break;
+  }
+
+  // Per token and value head: q and k are shared by HV/H value heads, but
+  // counting them once per value head keeps the estimate an upper bound.
+  int64_t bytes = (2 * keyDim + valueDim) * elementBytes(op.getQ()) +
+                  valueDim * elementBytes(op.getO());
+  for (Value perToken : {op.getG(), op.getBeta(), op.getA(), op.getB()})
+    if (perToken) {
+      auto type = cast<RankedTensorType>(perToken.getType());
+      bytes += (type.getRank() == 4 ? type.getDimSize(3) : 1) *
+               elementBytes(perToken);
+    }
+  const bool decode = algorithm == linac::Algorithm::Recurrent;
+  if (decode)
+    bytes += 2 * stateRows * valueDim * 4;
+
+  llvm::outs() << (func ? func.getSymName() : StringRef("<anonymous>"))
+               << ":\n";
+  llvm::outs() << "  structure:    decay(" << linac::stringifyDecayKind(op.getDecay())
+               << ") rank_one(" << linac::stringifyRankOneKind(op.getRankOne())
+               << ") output(" << linac::stringifyOutputForm(op.getOutputForm())
+               << ") feature_map("
+               << linac::stringifyFeatureMap(op.getFeatureMap())
+               << ") normalizer("
+               << linac::stringifyNormalizer(op.getNormalizer()) << ")\n";
+  llvm::outs() << "  state:        " << stateRows << " x " << valueDim
+               << " f32 per value head\n";
+  llvm::outs() << "  algorithm:    " << linac::stringifyAlgorithm(algorithm)
+               << "\n";
+  llvm::outs() << "  chunk size:   " << chunk << "\n";
+  llvm::outs() << "  vector width: "
+               << (schedule ? schedule.getVectorWidth() : 0) << " f32 lanes\n";
+  llvm::outs() << "  scale:        " << op.getEffectiveScale() << "\n";
+  llvm::outs() << "  per token and value head: ~" << flops << " FLOP, ~"
+               << bytes << " bytes"
+               << (decode ? " (including the state read and write)" : "")
+               << ", " << llvm::format("%.1f", double(flops) / double(bytes))
+               << " FLOP/byte\n";
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -175,7 +261,7 @@ int main(int argc, char **argv) {
       llvm::find(kStages, llvm::StringRef(emitAfter)) == std::end(kStages)) {
     llvm::errs() << "linacc: error: unknown stage '" << emitAfter
                  << "' for --emit-after (stages: frontend, "
-                    "linac-materialize-defaults, canonicalize)\n";
+                    "linac-materialize-defaults, canonicalize, linac-select)\n";
     return InputError;
   }
 
@@ -212,8 +298,16 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   if (emitAfter != "frontend") {
     pm.addPass(linac::createLinacMaterializeDefaults());
-    if (emitAfter != "linac-materialize-defaults")
+    if (emitAfter != "linac-materialize-defaults") {
       pm.addPass(createCanonicalizerPass());
+      if (emitAfter != "canonicalize") {
+        linac::LinacSelectOptions selectOptions;
+        // Empty unless --target was given: the pass then reads the
+        // module's linac.target, which the spec front end wrote.
+        selectOptions.target = target.getValue();
+        pm.addPass(linac::createLinacSelect(selectOptions));
+      }
+    }
   }
   if (failed(pm.run(*module)))
     return InternalError;
@@ -221,6 +315,11 @@ int main(int argc, char **argv) {
     llvm::errs() << "linacc: internal error: the pipeline produced invalid "
                     "IR\n";
     return InternalError;
+  }
+
+  if (explain) {
+    module->walk([](linac::RecurrenceOp op) { explainRecurrence(op); });
+    return Success;
   }
 
   std::string error;

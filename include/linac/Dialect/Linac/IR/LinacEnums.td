@@ -143,6 +143,19 @@ def Linac_NormalizerAttr
 }
 
 //===----------------------------------------------------------------------===//
+// Algorithms (chosen by linac-select)
+//===----------------------------------------------------------------------===//
+
+def Linac_Algorithm : I32EnumAttr<"Algorithm",
+    "exact algorithm that evaluates a recurrence",
+    [I32EnumAttrCase<"Recurrent", 0, "recurrent">,
+     I32EnumAttrCase<"Chunked", 1, "chunked">,
+     I32EnumAttrCase<"ChunkedWY", 2, "chunked_wy">]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::linac";
+}
+
+//===----------------------------------------------------------------------===//
 // Properties
 //===----------------------------------------------------------------------===//
 

@@ -8,6 +8,7 @@
 #define LINAC_DIALECT_LINAC_IR_LINACOPS_TD
 
 include "linac/Dialect/Linac/IR/LinacBase.td"
+include "linac/Dialect/Linac/IR/LinacAttrs.td"
 include "linac/Dialect/Linac/IR/LinacEnums.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 

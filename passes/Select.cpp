@@ -1,0 +1,99 @@
+//===- Select.cpp - choose the schedule of each recurrence ----------------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/Passes.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace linac {
+#define GEN_PASS_DEF_LINACSELECT
+#include "linac/Passes/Passes.h.inc"
+} // namespace linac
+
+using namespace mlir;
+using namespace linac;
+
+namespace {
+
+/// Default chunk length, and the one for states too tall for its tiles.
+constexpr int64_t kDefaultChunk = 64;
+constexpr int64_t kTallStateChunk = 32;
+constexpr int64_t kTallStateRows = 256;
+
+struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
+  using LinacSelectBase::LinacSelectBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::string chosenTarget = target, chosenCpu = cpu;
+    if (chosenTarget.empty())
+      if (auto attr = module->getAttrOfType<StringAttr>("linac.target"))
+        chosenTarget = attr.str();
+    if (chosenCpu.empty())
+      if (auto attr = module->getAttrOfType<StringAttr>("linac.cpu"))
+        chosenCpu = attr.str();
+    if (chosenTarget.empty())
+      chosenTarget = "cpu";
+    if (chosenCpu.empty())
+      chosenCpu = "native";
+
+    int64_t vectorWidth;
+    if (chosenTarget == "cpu") {
+      if (chosenCpu == "x86-64-v3") {
+        vectorWidth = 8;
+      } else if (chosenCpu == "x86-64-v4" || chosenCpu == "native") {
+        vectorWidth = 16;
+      } else {
+        module.emitError() << "linac-select: unknown cpu '" << chosenCpu
+                           << "' (expected native, x86-64-v3 or x86-64-v4)";
+        return signalPassFailure();
+      }
+    } else if (chosenTarget == "cuda:sm_90a" || chosenTarget == "cuda:sm_80") {
+      vectorWidth = 0;
+    } else {
+      module.emitError() << "linac-select: unknown target '" << chosenTarget
+                         << "' (expected cpu, cuda:sm_90a or cuda:sm_80)";
+      return signalPassFailure();
+    }
+
+    WalkResult result = module.walk([&](RecurrenceOp op) {
+      if (op->hasAttr("linac.schedule"))
+        return WalkResult::advance();
+      bool decode = false;
+      if (auto mode = op->getAttrOfType<StringAttr>("linac.mode")) {
+        if (mode.getValue() != "prefill" && mode.getValue() != "decode") {
+          op.emitOpError() << "unknown linac.mode '" << mode.getValue()
+                           << "' (expected prefill or decode)";
+          return WalkResult::interrupt();
+        }
+        decode = mode.getValue() == "decode";
+      }
+
+      Algorithm algorithm = Algorithm::Chunked;
+      if (decode)
+        algorithm = Algorithm::Recurrent;
+      else if (op.getRankOne() != RankOneKind::None)
+        algorithm = Algorithm::ChunkedWY;
+
+      int64_t chunk = 0;
+      if (!decode) {
+        chunk = op.getStateKeyDim() > kTallStateRows ? kTallStateChunk
+                                                     : kDefaultChunk;
+        if (auto requested = op->getAttrOfType<IntegerAttr>("linac.chunk_size"))
+          chunk = requested.getInt();
+      }
+      op->setAttr("linac.schedule",
+                  ScheduleAttr::get(op.getContext(), algorithm, chunk,
+                                    vectorWidth));
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,79 @@
+// RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-select | FileCheck %s
+// RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-select="target=cpu cpu=x86-64-v3" | FileCheck %s --check-prefix=AVX2
+// RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-select="target=cuda:sm_90a" | FileCheck %s --check-prefix=CUDA
+// RUN: not linac-opt %s -split-input-file -linac-select="target=tpu" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+
+// Diagonal transitions are chunked; decode is recurrent.
+// CHECK-LABEL: func.func @gla
+// CHECK: linac.recurrence decay(diagonal) {{.*}} {linac.mode = "prefill", linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16>}
+// CHECK: linac.recurrence decay(diagonal) {{.*}} {linac.mode = "decode", linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16>}
+// AVX2-LABEL: func.func @gla
+// AVX2: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 8>
+// CUDA-LABEL: func.func @gla
+// CUDA: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0>
+// BADTARGET: error: linac-select: unknown target 'tpu'
+func.func @gla(%q: tensor<1x8x2x16xf32>, %g: tensor<1x8x2x16xf32>)
+    -> (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>) {
+  %0 = linac.recurrence decay(diagonal)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) g(%g : tensor<1x8x2x16xf32>)
+      {linac.mode = "prefill"} -> tensor<1x8x2x16xf32>
+  %1 = linac.recurrence decay(diagonal)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) g(%g : tensor<1x8x2x16xf32>)
+      {linac.mode = "decode"} -> tensor<1x8x2x16xf32>
+  return %0, %1 : tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>
+}
+
+// -----
+
+// Rank-one transitions use the WY/UT form; a requested chunk size wins; the
+// module's target attributes are the default target.
+// CHECK-LABEL: func.func @delta
+// CHECK: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 8>
+// CHECK: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 8>
+module attributes {linac.target = "cpu", linac.cpu = "x86-64-v3"} {
+  func.func @delta(%q: tensor<1x8x2x16xf32>, %beta: tensor<1x8x2xf32>)
+      -> (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>) {
+    %0 = linac.recurrence decay(none) rank_one(delta)
+        q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+        v(%q : tensor<1x8x2x16xf32>) beta(%beta : tensor<1x8x2xf32>)
+        {linac.chunk_size = 32 : i64} -> tensor<1x8x2x16xf32>
+    %1 = linac.recurrence decay(diagonal) rank_one(dplr)
+        q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+        v(%q : tensor<1x8x2x16xf32>) g(%q : tensor<1x8x2x16xf32>)
+        a(%q : tensor<1x8x2x16xf32>) b(%q : tensor<1x8x2x16xf32>)
+        -> tensor<1x8x2x16xf32>
+    return %0, %1 : tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>
+  }
+}
+
+// -----
+
+// A state taller than 256 rows (taylor2 of K = 16: 273) gets chunks of 32; a
+// schedule written by hand is kept.
+// CHECK-LABEL: func.func @tall_and_manual
+// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>
+// CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 4>
+func.func @tall_and_manual(%q: tensor<1x8x2x16xf32>)
+    -> (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>) {
+  %0 = linac.recurrence decay(none) feature_map(taylor2)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>
+  %1 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 4>}
+      -> tensor<1x8x2x16xf32>
+  return %0, %1 : tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>
+}
+
+// -----
+
+func.func @bad_mode(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{unknown linac.mode 'train' (expected prefill or decode)}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.mode = "train"} -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}

@@ -308,18 +308,13 @@ void SpecParser::parseAttention(const toml::table &table, AttentionSpec &spec) {
   const std::string variantText =
       "variant '" + std::string(oracle::variantName(spec.variant)) + "'";
 
-  bool haveDims = true;
   for (auto [key, field] : {std::pair{"head_dim_k", &spec.headDimK},
                             std::pair{"head_dim_v", &spec.headDimV}}) {
     const toml::node *node = table.get(key);
-    if (!node) {
+    if (!node)
       missing(key);
-      haveDims = false;
-    } else if (auto value = readInt(key, *node, 1, kMaxHeadDim)) {
+    else if (auto value = readInt(key, *node, 1, kMaxHeadDim))
       *field = *value;
-    } else {
-      haveDims = false;
-    }
   }
 
   if (const toml::node *node = table.get("num_heads"))
@@ -443,7 +438,6 @@ void SpecParser::parseAttention(const toml::table &table, AttentionSpec &spec) {
       if (auto value = readBool(key, *node))
         *field = *value;
   }
-  (void)haveDims;
 }
 
 void SpecParser::parseModes(const toml::table &table, AttentionSpec &spec) {

@@ -62,23 +62,10 @@ Structure structureOf(oracle::Variant variant) {
   return {};
 }
 
+/// The runtime and the dialect spell feature maps the same way (SEMANTICS.md),
+/// so the name is the mapping.
 linac::FeatureMap toIR(oracle::FeatureMap map) {
-  using oracle::FeatureMap;
-  switch (map) {
-  case FeatureMap::Identity:
-    return linac::FeatureMap::Identity;
-  case FeatureMap::EluPlusOne:
-    return linac::FeatureMap::EluPlusOne;
-  case FeatureMap::Relu:
-    return linac::FeatureMap::Relu;
-  case FeatureMap::Silu:
-    return linac::FeatureMap::Silu;
-  case FeatureMap::L2Norm:
-    return linac::FeatureMap::L2Norm;
-  case FeatureMap::Taylor2:
-    return linac::FeatureMap::Taylor2;
-  }
-  return linac::FeatureMap::Identity;
+  return *linac::symbolizeFeatureMap(oracle::featureMapName(map));
 }
 
 Type elementType(DType dtype, MLIRContext &context) {

@@ -24,6 +24,28 @@ constexpr int64_t kDefaultChunk = 64;
 constexpr int64_t kTallStateChunk = 32;
 constexpr int64_t kTallStateRows = 256;
 
+/// Value columns per task. Columns of the state are independent for the
+/// diagonal family, so a task may own a slice of V: decode splits freely (it
+/// only streams the state), prefill splits only past 128 columns, because
+/// each value tile recomputes the chunk's C x C scores. A spec's
+/// `linac.value_tile` wins. The tile is a multiple of the vector width that
+/// divides V, so no task needs a masked tail.
+int64_t chooseValueTile(RecurrenceOp op, bool decode, int64_t vectorWidth) {
+  int64_t v = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+  if (auto requested = op->getAttrOfType<IntegerAttr>("linac.value_tile"))
+    return requested.getInt();
+  if (op.getRankOne() != RankOneKind::None)
+    return v; // The delta and dplr updates mix the columns of the state.
+  int64_t limit = decode ? 64 : 128;
+  int64_t step = std::max<int64_t>(vectorWidth, 1);
+  if (v <= limit || v % step != 0)
+    return v;
+  for (int64_t tile = limit - limit % step; tile >= step; tile -= step)
+    if (v % tile == 0)
+      return tile;
+  return v;
+}
+
 struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
   using LinacSelectBase::LinacSelectBase;
 
@@ -88,7 +110,8 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
       }
       op->setAttr("linac.schedule",
                   ScheduleAttr::get(op.getContext(), algorithm, chunk,
-                                    vectorWidth));
+                                    vectorWidth,
+                                    chooseValueTile(op, decode, vectorWidth)));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

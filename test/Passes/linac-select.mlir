@@ -5,12 +5,12 @@
 
 // Diagonal transitions are chunked; decode is recurrent.
 // CHECK-LABEL: func.func @gla
-// CHECK: linac.recurrence decay(diagonal) {{.*}} {linac.mode = "prefill", linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16>}
-// CHECK: linac.recurrence decay(diagonal) {{.*}} {linac.mode = "decode", linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16>}
+// CHECK: linac.recurrence decay(diagonal) {{.*}} {linac.mode = "prefill", linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16, value_tile = 16>}
+// CHECK: linac.recurrence decay(diagonal) {{.*}} {linac.mode = "decode", linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16, value_tile = 16>}
 // AVX2-LABEL: func.func @gla
-// AVX2: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 8>
+// AVX2: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 8, value_tile = 16>
 // CUDA-LABEL: func.func @gla
-// CUDA: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0>
+// CUDA: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 16>
 // BADTARGET: error: linac-select: unknown target 'tpu'
 func.func @gla(%q: tensor<1x8x2x16xf32>, %g: tensor<1x8x2x16xf32>)
     -> (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>) {
@@ -30,8 +30,8 @@ func.func @gla(%q: tensor<1x8x2x16xf32>, %g: tensor<1x8x2x16xf32>)
 // Rank-one transitions use the WY/UT form; a requested chunk size wins; the
 // module's target attributes are the default target.
 // CHECK-LABEL: func.func @delta
-// CHECK: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 8>
-// CHECK: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 8>
+// CHECK: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 8, value_tile = 16>
+// CHECK: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 8, value_tile = 16>
 module attributes {linac.target = "cpu", linac.cpu = "x86-64-v3"} {
   func.func @delta(%q: tensor<1x8x2x16xf32>, %beta: tensor<1x8x2xf32>)
       -> (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>) {
@@ -53,7 +53,7 @@ module attributes {linac.target = "cpu", linac.cpu = "x86-64-v3"} {
 // A state taller than 256 rows (taylor2 of K = 16: 273) gets chunks of 32; a
 // schedule written by hand is kept.
 // CHECK-LABEL: func.func @tall_and_manual
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>
+// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16, value_tile = 16>
 // CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 4>
 func.func @tall_and_manual(%q: tensor<1x8x2x16xf32>)
     -> (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>) {
@@ -76,4 +76,27 @@ func.func @bad_mode(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
       q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
       v(%q : tensor<1x8x2x16xf32>) {linac.mode = "train"} -> tensor<1x8x2x16xf32>
   return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+// Wide value heads are split into value tiles: 128 columns per prefill task
+// (each tile recomputes the chunk scores), 64 per decode task (free: decode
+// only streams the state); a spec's linac.value_tile wins.
+// CHECK-LABEL: func.func @value_tiles
+// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16, value_tile = 128>
+// CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16, value_tile = 64>
+// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16, value_tile = 32>
+func.func @value_tiles(%q: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x256xf32>)
+    -> (tensor<1x8x2x256xf32>, tensor<1x8x2x256xf32>, tensor<1x8x2x256xf32>) {
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%v : tensor<1x8x2x256xf32>) -> tensor<1x8x2x256xf32>
+  %1 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%v : tensor<1x8x2x256xf32>) {linac.mode = "decode"} -> tensor<1x8x2x256xf32>
+  %2 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%v : tensor<1x8x2x256xf32>) {linac.value_tile = 32 : i64} -> tensor<1x8x2x256xf32>
+  return %0, %1, %2 : tensor<1x8x2x256xf32>, tensor<1x8x2x256xf32>, tensor<1x8x2x256xf32>
 }

@@ -27,6 +27,10 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
     - `chunk_size`: tokens per chunk (0 for `recurrent`).
     - `vector_width`: f32 lanes of the target's vectors (16 for AVX-512, 8
       for AVX2; 0 for GPU targets, whose tiles are chosen per warp).
+    - `value_tile`: value columns of the state one task owns (optional; 0 or
+      absent means all of V). Columns of the state evolve independently for
+      the diagonal family, so splitting V gives parallel tasks at the price
+      of recomputing the intra-chunk scores once per tile.
 
     ```mlir
     #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16>
@@ -35,7 +39,8 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
   let parameters = (ins
     EnumParameter<Linac_Algorithm>:$algorithm,
     "int64_t":$chunk_size,
-    "int64_t":$vector_width
+    "int64_t":$vector_width,
+    DefaultValuedParameter<"int64_t", "0">:$value_tile
   );
   let assemblyFormat = "`<` struct(params) `>`";
 }

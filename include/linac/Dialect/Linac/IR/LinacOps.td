@@ -159,4 +159,6 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
   }];
 }
 
+include "linac/Dialect/Linac/IR/LinacChunkOps.td"
+
 #endif // LINAC_DIALECT_LINAC_IR_LINACOPS_TD

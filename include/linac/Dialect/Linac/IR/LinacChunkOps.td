@@ -1,0 +1,313 @@
+//===- LinacChunkOps.td - chunked-scan operations ----------*- tablegen -*-===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// The ops that `linac-chunk` produces from a scheduled `linac.recurrence`.
+// They work on buffers: one chunk of one (sequence, value head, value tile)
+// at a time, in f32 scratch tiles with static shapes, so that a backend can
+// give each one a register tiling of its own (`linac-vectorize-cpu`) without
+// re-deriving the algorithm.
+//
+// Gates are handled in product form. `chunk_gates` turns log gates into
+// per-row decays and their products *inside each sub-chunk*; every consumer
+// multiplies those together across sub-chunks. Only sums of log gates inside
+// one sub-chunk and products of decays (never a difference of cumulative
+// sums, never a quotient) are ever formed. So no exp of a positive number
+// appears, g = -inf gives exact zeros rather than NaN (-inf - -inf), and a
+// large negative gate early in a chunk cannot cancel the precision of later
+// small ones. Tensors of gates have G columns: K (diagonal decay) or 1
+// (scalar and constant decays, broadcast over the keys).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LINAC_DIALECT_LINAC_IR_LINACCHUNKOPS_TD
+#define LINAC_DIALECT_LINAC_IR_LINACCHUNKOPS_TD
+
+include "linac/Dialect/Linac/IR/LinacBase.td"
+include "linac/Dialect/Linac/IR/LinacEnums.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// A static 2-D f32 scratch tile (unit stride in the last dimension).
+def Linac_Tile : MemRefRankOf<[F32], [2]>;
+// A strided tensor of the kernel's arguments, any element type.
+def Linac_Buffer : StridedMemRefOf<[AnyType]>;
+
+class Linac_ChunkOp<string mnemonic, list<Trait> traits = []>
+    : Linac_Op<mnemonic, traits> {
+  let hasVerifier = 1;
+}
+
+def Linac_TileZeroOp : Linac_ChunkOp<"tile_zero"> {
+  let summary = "Set a tile to zero";
+  let description = [{
+    ```mlir
+    linac.tile_zero outs(%s : memref<128x64xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<Linac_Tile, "", [MemWrite]>:$dst);
+  let assemblyFormat = "`outs` `(` $dst `:` type($dst) `)` attr-dict";
+}
+
+def Linac_TileCopyOp : Linac_ChunkOp<"tile_copy"> {
+  let summary = "Copy a 2-D f32 window into another of the same shape";
+  let description = [{
+    Both windows have the same static shape and a unit stride in their last
+    dimension; the outer stride is free, so a window of a state tensor can
+    be moved in and out of scratch.
+
+    ```mlir
+    linac.tile_copy ins(%h0 : memref<128x64xf32, strided<[?, 1], offset: ?>>)
+                    outs(%s : memref<128x64xf32>)
+    ```
+  }];
+  let arguments = (ins Arg<Linac_Tile, "", [MemRead]>:$src,
+                       Arg<Linac_Tile, "", [MemWrite]>:$dst);
+  let assemblyFormat = [{
+    `ins` `(` $src `:` type($src) `)` `outs` `(` $dst `:` type($dst) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkLoadOp : Linac_ChunkOp<"chunk_load"> {
+  let summary = "Load a chunk of rows of a [B, T, H, D] tensor into f32 scratch";
+  let description = [{
+    Reads rows `start .. start + len - 1` of `src[batch, :, head, col ..
+    col + N - 1]` (with `N` the tile's column count), converts them to f32,
+    applies the feature map (per row: l2norm normalises the row, the others
+    are elementwise) and multiplies by `scale`, and writes them to the first
+    `len` rows of `dst`. The remaining rows of `dst` are set to zero, or to
+    `pad` when given (log gates pad with 0, a decay of 1), so a short final
+    chunk runs the same code as a full one. `len` must not exceed the row
+    count of `dst`.
+
+    ```mlir
+    linac.chunk_load %q[%b, %t0, %h, %c0] len(%n) feature_map(l2norm)
+        scale(8.838830e-02) : memref<?x?x16x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
+        into memref<64x128xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Buffer, "", [MemRead]>:$src,
+    Index:$batch, Index:$start, Index:$head, Index:$col, Index:$len,
+    DefaultValuedProp<Linac_FeatureMapProp,
+                      "::linac::FeatureMap::Identity">:$feature_map,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<F32Attr>:$pad,
+    Arg<Linac_Tile, "", [MemWrite]>:$dst
+  );
+  let assemblyFormat = [{
+    $src `[` $batch `,` $start `,` $head `,` $col `]` `len` `(` $len `)`
+    (`feature_map` `(` $feature_map^ `)`)?
+    (`scale` `(` $scale^ `)`)?
+    (`pad` `(` $pad^ `)`)?
+    `:` type($src) `into` $dst `:` type($dst) attr-dict
+  }];
+}
+
+def Linac_ChunkStoreOp : Linac_ChunkOp<"chunk_store"> {
+  let summary = "Store the first rows of an f32 tile into a [B, T, H, D] tensor";
+  let description = [{
+    The inverse of `linac.chunk_load` without the feature map: writes rows
+    `0 .. len - 1` of `src`, converted to the element type of `dst`, to
+    `dst[batch, start + i, head, col ..]`. Nothing else of `dst` is touched.
+
+    ```mlir
+    linac.chunk_store %o_tile into %o[%b, %t0, %h, %c0] len(%n)
+        : memref<64x64xf32> into memref<?x?x16x128xf32, strided<[?, ?, ?, 1], offset: ?>>
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$src,
+    Arg<Linac_Buffer, "", [MemWrite]>:$dst,
+    Index:$batch, Index:$start, Index:$head, Index:$col, Index:$len
+  );
+  let assemblyFormat = [{
+    $src `into` $dst `[` $batch `,` $start `,` $head `,` $col `]` `len` `(` $len `)`
+    `:` type($src) `into` type($dst) attr-dict
+  }];
+}
+
+def Linac_ChunkGatesOp : Linac_ChunkOp<"chunk_gates"> {
+  let summary = "Local decays of a chunk of log gates, in product form";
+  let description = [{
+    For log gates `g` (`C x G`) and sub-chunks of `sub_chunk` rows, writes
+
+    ```
+    decay[i]  = exp(g[i])
+    prefix[i] = prod(decay[s .. i])          s = first row of i's sub-chunk
+    suffix[i] = prod(decay[i+1 .. e])        e = last row of i's sub-chunk
+    ```
+
+    so that the decay of a sub-chunk is `prefix[e]`, the decay from the
+    start of the chunk to row `i` is `prefix[i]` times the decays of the
+    whole sub-chunks before it, and the decay from row `j` to the end of the
+    chunk is `suffix[j]` times those after it. Products are formed in f32
+    (an underflow is a decay of exactly zero).
+
+    ```mlir
+    linac.chunk_gates ins(%g : memref<64x128xf32>)
+        outs(%d, %p, %s : memref<64x128xf32>, memref<64x128xf32>, memref<64x128xf32>)
+        sub_chunk(16)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$g,
+    Arg<Linac_Tile, "", [MemWrite]>:$decay,
+    Arg<Linac_Tile, "", [MemWrite]>:$prefix,
+    Arg<Linac_Tile, "", [MemWrite]>:$suffix,
+    ConfinedAttr<I64Attr, [IntPositive]>:$sub_chunk
+  );
+  let assemblyFormat = [{
+    `ins` `(` $g `:` type($g) `)`
+    `outs` `(` $decay `,` $prefix `,` $suffix `:` type($decay) `,` type($prefix) `,` type($suffix) `)`
+    `sub_chunk` `(` $sub_chunk `)` attr-dict
+  }];
+}
+
+def Linac_ChunkScoresOp : Linac_ChunkOp<"chunk_scores"> {
+  let summary = "Intra-chunk decayed attention scores (lower triangle)";
+  let description = [{
+    For a chunk's `q`, `k` (`C x K`) writes the `C x C` scores
+
+    ```
+    scores[i, j] = sum_k q[i, k] k[j, k] prod(decay[j+1 .. i, k])   j <= i
+    scores[i, j] = 0                                                 j > i
+    ```
+
+    with the gates (`decay`, `prefix`, `suffix` from `linac.chunk_gates`) or
+    without decay when `gates` is absent. Blocks below the diagonal of
+    sub-chunks are masked matmuls of `q` and `k` scaled by the products of
+    the decays between them; the diagonal blocks take the running product
+    of the decays pair by pair.
+
+    ```mlir
+    linac.chunk_scores ins(%q, %k : memref<64x128xf32>, memref<64x128xf32>)
+        gates(%d, %p, %s : memref<64x128xf32>, memref<64x128xf32>, memref<64x128xf32>)
+        outs(%a : memref<64x64xf32>) sub_chunk(16)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$q,
+    Arg<Linac_Tile, "", [MemRead]>:$k,
+    Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
+    Arg<Linac_Tile, "", [MemWrite]>:$scores,
+    ConfinedAttr<I64Attr, [IntPositive]>:$sub_chunk
+  );
+  let assemblyFormat = [{
+    `ins` `(` $q `,` $k `:` type($q) `,` type($k) `)`
+    (`gates` `(` $gates^ `:` type($gates) `)`)?
+    `outs` `(` $scores `:` type($scores) `)`
+    `sub_chunk` `(` $sub_chunk `)` attr-dict
+  }];
+}
+
+def Linac_ChunkAttendOp : Linac_ChunkOp<"chunk_attend"> {
+  let summary = "Accumulate the intra-chunk output: o += tril(scores) v";
+  let description = [{
+    ```mlir
+    linac.chunk_attend ins(%a, %v : memref<64x64xf32>, memref<64x64xf32>)
+        outs(%o : memref<64x64xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$scores,
+    Arg<Linac_Tile, "", [MemRead]>:$v,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$o
+  );
+  let assemblyFormat = [{
+    `ins` `(` $scores `,` $v `:` type($scores) `,` type($v) `)`
+    `outs` `(` $o `:` type($o) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkInterOp : Linac_ChunkOp<"chunk_inter"> {
+  let summary = "Inter-chunk output: o = (q * decay from the chunk start) S";
+  let description = [{
+    Overwrites `o` (`C x Vt`) with the contribution of the state at the
+    start of the chunk, `o[i] = (q[i] ⊙ prod(decay[0 .. i])) S`. `gates`
+    is empty or the `(prefix)` of `linac.chunk_gates`.
+
+    ```mlir
+    linac.chunk_inter ins(%q, %s : memref<64x128xf32>, memref<128x64xf32>)
+        gates(%p : memref<64x128xf32>) outs(%o : memref<64x64xf32>) sub_chunk(16)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$q,
+    Arg<Linac_Tile, "", [MemRead]>:$state,
+    Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
+    Arg<Linac_Tile, "", [MemWrite]>:$o,
+    ConfinedAttr<I64Attr, [IntPositive]>:$sub_chunk
+  );
+  let assemblyFormat = [{
+    `ins` `(` $q `,` $state `:` type($q) `,` type($state) `)`
+    (`gates` `(` $gates^ `:` type($gates) `)`)?
+    `outs` `(` $o `:` type($o) `)`
+    `sub_chunk` `(` $sub_chunk `)` attr-dict
+  }];
+}
+
+def Linac_ChunkStateUpdateOp : Linac_ChunkOp<"chunk_state_update"> {
+  let summary = "Inter-chunk state pass: S = D S + (k * decay to the end)ᵀ v";
+  let description = [{
+    Moves the state across one chunk:
+    `S ← Diag(prod(decay[0 .. C-1])) S + sum_j (k[j] ⊙ prod(decay[j+1 .. C-1])) v[j]ᵀ`.
+    `gates` is empty or `(prefix, suffix)` of `linac.chunk_gates`.
+
+    ```mlir
+    linac.chunk_state_update ins(%k, %v : memref<64x128xf32>, memref<64x64xf32>)
+        gates(%p, %s : memref<64x128xf32>, memref<64x128xf32>)
+        outs(%state : memref<128x64xf32>) sub_chunk(16)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$k,
+    Arg<Linac_Tile, "", [MemRead]>:$v,
+    Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$state,
+    ConfinedAttr<I64Attr, [IntPositive]>:$sub_chunk
+  );
+  let assemblyFormat = [{
+    `ins` `(` $k `,` $v `:` type($k) `,` type($v) `)`
+    (`gates` `(` $gates^ `:` type($gates) `)`)?
+    `outs` `(` $state `:` type($state) `)`
+    `sub_chunk` `(` $sub_chunk `)` attr-dict
+  }];
+}
+
+def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step"> {
+  let summary = "One step of the recurrence, streaming the state once";
+  let description = [{
+    `S_out = Diag(decay) S_in + k vᵀ; o = S_outᵀ q`, row by row, so that the
+    state is read once and written once (decode is bound by memory). `q`,
+    `k` and `decay` are `1 x K` (or `1 x 1` decay), `v` and `o` are `1 x Vt`.
+    `state_in` and `state_out` may be the same window. `gates` is empty or
+    `(decay)`.
+
+    ```mlir
+    linac.recurrent_step ins(%q, %k, %v : memref<1x128xf32>, memref<1x128xf32>, memref<1x64xf32>)
+        gates(%d : memref<1x128xf32>)
+        state(%h0w : memref<128x64xf32, strided<[?, 1], offset: ?>>)
+        outs(%htw, %o : memref<128x64xf32, strided<[?, 1], offset: ?>>, memref<1x64xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$q,
+    Arg<Linac_Tile, "", [MemRead]>:$k,
+    Arg<Linac_Tile, "", [MemRead]>:$v,
+    Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
+    Arg<Linac_Tile, "", [MemRead]>:$state_in,
+    Arg<Linac_Tile, "", [MemWrite]>:$state_out,
+    Arg<Linac_Tile, "", [MemWrite]>:$o
+  );
+  let assemblyFormat = [{
+    `ins` `(` $q `,` $k `,` $v `:` type($q) `,` type($k) `,` type($v) `)`
+    (`gates` `(` $gates^ `:` type($gates) `)`)?
+    `state` `(` $state_in `:` type($state_in) `)`
+    `outs` `(` $state_out `,` $o `:` type($state_out) `,` type($o) `)` attr-dict
+  }];
+}
+
+#endif // LINAC_DIALECT_LINAC_IR_LINACCHUNKOPS_TD

@@ -1,0 +1,157 @@
+/*===- linac.h - linac runtime C API and kernel ABI ----------------*- C -*-===*
+ *
+ * Part of linac, an MLIR-based compiler for linear-attention kernels.
+ *
+ * This header is the contract between three parties:
+ *   - the code linacc generates (it reads tensors through `linac_tensor` and
+ *     runs its tasks through a `linac_parallel_for_fn`);
+ *   - liblinac_runtime (thread pool, manifest-driven tensor validation,
+ *     loading of compiled artifacts);
+ *   - user programs, in C or C++, that link a generated object or load a
+ *     shared artifact at run time.
+ *
+ * Every generated kernel NAME exports two symbols:
+ *
+ *   const char NAME_manifest[];   NUL-terminated manifest text (see below)
+ *   void NAME_kernel(const linac_tensor *const *tensors,
+ *                    linac_parallel_for_fn parallel_for, void *pool);
+ *
+ * `NAME_kernel` assumes its tensors are valid: it does no checking of its own.
+ * Call it through `linac_kernel_launch` (run-time loading) or through the
+ * checked wrapper that `linacc --header` writes, both of which call
+ * `linac_validate` first. The order of `tensors` is the order of the
+ * `tensor` lines of the manifest; optional tensors may be NULL.
+ *
+ * Manifest format (version 1): one record per line, fields separated by
+ * single spaces, no trailing spaces:
+ *
+ *   linac-manifest 1
+ *   compiler <version>            e.g. 0.1.0; must equal LINAC_VERSION
+ *   kernel <name>                 e.g. gla_prefill
+ *   target cpu <cpu> <features>   e.g. cpu x86-64-v4 avx512f,avx2,fma
+ *                                 (features: comma list, or "-" for none)
+ *   mode prefill|decode
+ *   variant <variant>             informational
+ *   tensor <name> <in|out> <required|optional> <dtype> <dim>...
+ *   alias <out-name> <in-name>    the output may be the very same tensor as
+ *                                 the input (same data, shape, strides)
+ *
+ * Dtypes: f32 f16 bf16 i32 i64. A dim is a decimal integer (a static size) or
+ * one of the symbols B T H HV S N1: B batch, T time, H query/key heads,
+ * HV value heads, S sequences (= B, or N when cu_seqlens is given), N1 the
+ * cu_seqlens length N+1. A symbol is bound by its first tensor and every later
+ * use must match. Rules beyond the shapes: HV is a multiple of H; T >= 1 and
+ * B >= 1; with cu_seqlens, B == 1 and its N+1 offsets are non-decreasing and
+ * run from 0 to T; the innermost stride of every tensor is 1 and no stride is
+ * negative; data pointers are aligned to their element size; an output
+ * overlaps no other tensor, except an allowed alias.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef LINAC_RUNTIME_LINAC_H
+#define LINAC_RUNTIME_LINAC_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LINAC_VERSION "0.1.0"
+#define LINAC_MANIFEST_VERSION 1
+#define LINAC_MAX_RANK 4
+
+typedef enum linac_dtype {
+  LINAC_F32 = 0,
+  LINAC_F16 = 1,
+  LINAC_BF16 = 2,
+  LINAC_I32 = 3,
+  LINAC_I64 = 4,
+} linac_dtype;
+
+/* A strided view of host memory. Unused trailing shape/stride entries are
+ * ignored. Strides are in elements, not bytes. The layout of this struct is
+ * part of the kernel ABI: generated code reads `data`, `shape` and `strides`
+ * at fixed offsets (0, 16, 48). */
+typedef struct linac_tensor {
+  void *data;
+  int32_t dtype; /* a linac_dtype */
+  int32_t rank;
+  int64_t shape[LINAC_MAX_RANK];
+  int64_t strides[LINAC_MAX_RANK];
+} linac_tensor;
+
+typedef enum linac_status {
+  LINAC_OK = 0,
+  LINAC_ERROR_INVALID_ARGUMENT = 1, /* a tensor does not match the manifest */
+  LINAC_ERROR_LOAD = 2,             /* artifact missing, truncated, corrupt */
+  LINAC_ERROR_VERSION = 3,          /* manifest from another compiler version */
+  LINAC_ERROR_TARGET = 4,           /* kernel built for another target/CPU */
+  LINAC_ERROR_OUT_OF_MEMORY = 5,
+  LINAC_ERROR_NOT_FOUND = 6, /* no kernel of that name in the artifact */
+  LINAC_ERROR_CUDA = 7,
+  LINAC_ERROR_INTERNAL = 8,
+} linac_status;
+
+/* Every fallible call fills one of these (when non-NULL) on failure. */
+typedef struct linac_error {
+  int32_t code; /* a linac_status */
+  char message[512];
+} linac_error;
+
+/* One unit of parallel work: runs tasks [begin, end). */
+typedef void (*linac_task_fn)(void *closure, int64_t begin, int64_t end);
+
+/* Runs fn over [0, n) split into disjoint ranges, possibly concurrently, and
+ * returns when all of them have run. `pool` is whatever the caller passed to
+ * the kernel. Users may supply their own (e.g. an OpenMP or TBB loop). */
+typedef void (*linac_parallel_for_fn)(void *pool, int64_t n, linac_task_fn fn,
+                                      void *closure);
+
+/* The signature of every generated NAME_kernel. */
+typedef void (*linac_kernel_fn)(const linac_tensor *const *tensors,
+                                linac_parallel_for_fn parallel_for, void *pool);
+
+/*---- Thread pool -------------------------------------------------------*/
+
+typedef struct linac_pool linac_pool;
+
+/* threads <= 0: one per hardware thread. The calling thread also works, so a
+ * pool of N threads starts N-1 workers. */
+linac_pool *linac_pool_create(int32_t threads, linac_error *err);
+void linac_pool_destroy(linac_pool *pool);
+int32_t linac_pool_threads(const linac_pool *pool);
+/* A linac_parallel_for_fn; `pool` is a linac_pool* (NULL runs serially). */
+void linac_pool_parallel_for(void *pool, int64_t n, linac_task_fn fn,
+                             void *closure);
+
+/*---- Validation --------------------------------------------------------*/
+
+/* Checks `count` tensors against a manifest. Returns LINAC_OK or an error
+ * whose message names the tensor, the dimension and the expected value. */
+int32_t linac_validate(const char *manifest, const linac_tensor *const *tensors,
+                       int32_t count, linac_error *err);
+
+/*---- Loading compiled artifacts ---------------------------------------*/
+
+typedef struct linac_module linac_module;
+typedef struct linac_kernel linac_kernel;
+
+/* Opens a shared artifact written by `linacc --emit=shared`. */
+linac_module *linac_module_load(const char *path, linac_error *err);
+void linac_module_unload(linac_module *module);
+/* Looks up NAME_kernel and NAME_manifest, checks the manifest's version and
+ * that this machine can run its target. Owned by the module. */
+linac_kernel *linac_module_kernel(linac_module *module, const char *name,
+                                  linac_error *err);
+const char *linac_kernel_manifest(const linac_kernel *kernel);
+/* Validates, then runs the kernel on `pool` (NULL: the calling thread). */
+int32_t linac_kernel_launch(const linac_kernel *kernel,
+                            const linac_tensor *const *tensors, int32_t count,
+                            linac_pool *pool, linac_error *err);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* LINAC_RUNTIME_LINAC_H */

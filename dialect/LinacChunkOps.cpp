@@ -82,9 +82,9 @@ LogicalResult checkSubChunk(Operation *op, int64_t rows, int64_t subChunk) {
 /// chunk_load/chunk_store, and the tile it exchanges rows with.
 LogicalResult checkRowTransfer(Operation *op, Value buffer, Value tile) {
   auto type = cast<MemRefType>(buffer.getType());
-  if (type.getRank() != 4)
-    return op->emitOpError() << "expects a rank-4 [B, T, H, D] tensor, got "
-                             << type;
+  if (type.getRank() != 4 && type.getRank() != 3)
+    return op->emitOpError()
+           << "expects a [B, T, H, D] or [B, T, H] tensor, got " << type;
   Type element = type.getElementType();
   if (!element.isF32() && !element.isF16() && !element.isBF16())
     return op->emitOpError() << "expects f32, f16 or bf16 elements, got "
@@ -92,7 +92,12 @@ LogicalResult checkRowTransfer(Operation *op, Value buffer, Value tile) {
   auto shape = checkTile(op, tile, "tile");
   if (failed(shape))
     return failure();
-  if (!type.isDynamicDim(3) && type.getDimSize(3) < shape->cols)
+  if (type.getRank() == 3 && shape->cols != 1)
+    return op->emitOpError() << "a [B, T, H] tensor moves 1 column per row, "
+                                "but the tile has "
+                             << shape->cols;
+  if (type.getRank() == 4 && !type.isDynamicDim(3) &&
+      type.getDimSize(3) < shape->cols)
     return op->emitOpError() << "tile has " << shape->cols
                              << " columns but the tensor rows have only "
                              << type.getDimSize(3);

@@ -145,6 +145,10 @@ LogicalResult buildFunction(const AttentionSpec &spec, StringRef name,
   for (auto [index, arg] : llvm::enumerate(args))
     func.setArgAttr(index, "linac.arg", builder.getStringAttr(arg.first));
   func.setResultAttr(0, "linac.arg", builder.getStringAttr("o"));
+  // The variant name only labels the artifact (manifest, header); passes
+  // read the op's structure.
+  func->setAttr("linac.variant",
+                builder.getStringAttr(oracle::variantName(spec.variant)));
   if (withHt)
     func.setResultAttr(1, "linac.arg", builder.getStringAttr("ht"));
 

@@ -25,6 +25,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   linac::registerLinacPasses();
+  linac::registerLinacPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

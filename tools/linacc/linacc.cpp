@@ -10,10 +10,10 @@
 // writes the requested stage. Exit status: 0 success, 1 an error in the input
 // (reported with file:line:col), 2 an internal compiler error.
 //
-// Today the pipeline ends after the front end (verification,
-// linac-materialize-defaults, canonicalize); the stages that produce
-// objects, PTX and cubins come with the CPU and CUDA backends and are
-// refused with a message until then, never emitted half-done.
+// The CPU pipeline runs to the end (LLVM IR, assembly, objects, shared
+// libraries, headers and manifests). The CUDA backend is still to come: its
+// outputs (and native code for cuda targets) are refused with a message,
+// never emitted half-done.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,10 +21,17 @@
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/Passes/Passes.h"
 #include "linac/Spec/Spec.h"
+#include "linac/Target/Artifact.h"
+#include "linac/Target/EmitCPU.h"
 #include "linac/Spec/SpecToMLIR.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -33,6 +40,8 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -70,16 +79,21 @@ cl::opt<std::string> kernelName(
 cl::opt<Emit> emit(
     "emit", cl::desc("What to write"), cl::init(Emit::Mlir),
     cl::values(
-        clEnumValN(Emit::Mlir, "mlir", "linac IR after the pipeline"),
-        clEnumValN(Emit::Llvm, "llvm", "LLVM IR (CPU backend, not yet)"),
-        clEnumValN(Emit::Asm, "asm", "assembly (CPU backend, not yet)"),
-        clEnumValN(Emit::Obj, "obj", "object file (CPU backend, not yet)"),
+        clEnumValN(Emit::Mlir, "mlir",
+                   "IR after --emit-after's stage (default linac-select)"),
+        clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR (CPU)"),
+        clEnumValN(Emit::Asm, "asm", "assembly (CPU)"),
+        clEnumValN(Emit::Obj, "obj",
+                   "ELF object (CPU; the default when -o ends in .o)"),
         clEnumValN(Emit::Shared, "shared",
-                   "shared library (CPU backend, not yet)"),
+                   "shared library for liblinac_runtime (CPU; the default "
+                   "when -o ends in .so)"),
         clEnumValN(Emit::Ptx, "ptx", "PTX (CUDA backend, not yet)"),
         clEnumValN(Emit::Cubin, "cubin", "cubin (CUDA backend, not yet)"),
-        clEnumValN(Emit::Header, "header", "C header (not yet)"),
-        clEnumValN(Emit::Manifest, "manifest", "kernel manifest (not yet)")),
+        clEnumValN(Emit::Header, "header",
+                   "C header declaring the kernels with checked wrappers"),
+        clEnumValN(Emit::Manifest, "manifest",
+                   "the manifest of every kernel (what the runtime checks)")),
     cl::cat(category));
 cl::opt<bool> explain(
     "explain",
@@ -90,8 +104,16 @@ cl::opt<bool> explain(
 cl::opt<std::string> emitAfter(
     "emit-after",
     cl::desc("Stop after this stage and write its IR: frontend, "
-             "linac-materialize-defaults, canonicalize, linac-select"),
+             "linac-materialize-defaults, canonicalize, linac-select, "
+             "linac-chunk, linac-vectorize-cpu, linac-cpu-abi, llvm"),
     cl::init(""), cl::cat(category));
+cl::opt<std::string> cpu("cpu",
+                         cl::desc("native | x86-64-v3 | x86-64-v4 (default: "
+                                  "the spec's, else native)"),
+                         cl::init(""), cl::cat(category));
+cl::opt<std::string> headerPath(
+    "header", cl::desc("Also write the C header of the kernels to this file"),
+    cl::value_desc("path"), cl::init(""), cl::cat(category));
 
 const char *emitName(Emit kind) {
   switch (kind) {
@@ -116,10 +138,6 @@ const char *emitName(Emit kind) {
   }
   return "?";
 }
-
-/// The stages of the pipeline that exists today, in order.
-const char *const kStages[] = {"frontend", "linac-materialize-defaults",
-                               "canonicalize", "linac-select"};
 
 /// Specs are recognised by extension; anything else (including "-" for
 /// stdin) is parsed as linac IR.
@@ -257,16 +275,31 @@ int main(int argc, char **argv) {
       "Compiles an attention spec (.toml, see docs/spec.md) or linac IR "
       "(.mlir).\nExit status: 0 ok, 1 input error, 2 internal error.\n");
 
-  if (!emitAfter.empty() &&
-      llvm::find(kStages, llvm::StringRef(emitAfter)) == std::end(kStages)) {
-    llvm::errs() << "linacc: error: unknown stage '" << emitAfter
-                 << "' for --emit-after (stages: frontend, "
-                    "linac-materialize-defaults, canonicalize, linac-select)\n";
+  // -o gla.o / -o gla.so choose the output kind when --emit is not given.
+  if (!emit.getNumOccurrences()) {
+    if (llvm::StringRef(outputPath).ends_with(".o"))
+      emit = Emit::Obj;
+    else if (llvm::StringRef(outputPath).ends_with(".so"))
+      emit = Emit::Shared;
+  }
+  const bool nativeCode = emit == Emit::Llvm || emit == Emit::Asm ||
+                          emit == Emit::Obj || emit == Emit::Shared;
+  const bool interfaceOnly = emit == Emit::Header || emit == Emit::Manifest;
+  if (!emitAfter.empty() && emit != Emit::Mlir) {
+    llvm::errs() << "linacc: error: --emit-after writes IR; it cannot be "
+                    "combined with --emit="
+                 << emitName(emit) << "\n";
     return InputError;
   }
 
   DialectRegistry registry;
-  registry.insert<func::FuncDialect, linac::LinacDialect>();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registry.insert<linac::LinacDialect>();
+  registerAllPasses();
+  linac::registerLinacPasses();
   MLIRContext context(registry);
 
   // MLIR diagnostics print as file:line:col with the source line, like the
@@ -286,35 +319,88 @@ int main(int argc, char **argv) {
                  << "' (expected cpu, cuda:sm_90a or cuda:sm_80)\n";
     return InputError;
   }
-  if (emit != Emit::Mlir) {
-    llvm::errs() << "linacc: error: --emit=" << emitName(emit)
-                 << " is not available yet: this build only runs the front of "
-                    "the pipeline (code generation for "
-                 << chosenTarget << " is still to come); use --emit=mlir\n";
+  std::string chosenCpu = cpu;
+  if (chosenCpu.empty())
+    if (auto attr = (*module)->getAttrOfType<StringAttr>("linac.cpu"))
+      chosenCpu = attr.str();
+  if (chosenCpu.empty())
+    chosenCpu = "native";
+  linac::CpuTarget cpuTarget;
+  std::string error;
+  if (!linac::resolveCpuTarget(chosenCpu, cpuTarget, error)) {
+    llvm::errs() << "linacc: error: " << error << "\n";
     return InputError;
   }
 
-  // The pipeline that exists today; --emit-after stops it early.
-  PassManager pm(&context);
-  if (emitAfter != "frontend") {
-    pm.addPass(linac::createLinacMaterializeDefaults());
-    if (emitAfter != "linac-materialize-defaults") {
-      pm.addPass(createCanonicalizerPass());
-      if (emitAfter != "canonicalize") {
-        linac::LinacSelectOptions selectOptions;
-        // Empty unless --target was given: the pass then reads the
-        // module's linac.target, which the spec front end wrote.
-        selectOptions.target = target.getValue();
-        pm.addPass(linac::createLinacSelect(selectOptions));
-      }
+  // How far to run: --emit-after's stage, else what the output needs.
+  linac::CpuPipelineOptions options;
+  options.cpu = cpu;
+  options.target = target;
+  auto stages = linac::cpuPipelineStages(options);
+  std::string lastStage = !emitAfter.empty() ? emitAfter.getValue()
+                          : nativeCode       ? "llvm"
+                          : interfaceOnly    ? "linac-chunk"
+                                             : "linac-select";
+  if (!headerPath.empty() && lastStage != "llvm" && !interfaceOnly)
+    lastStage = "llvm"; // --header comes with an object.
+  size_t stageCount = 0;
+  if (lastStage != "frontend") {
+    while (stageCount < stages.size() && stages[stageCount].first != lastStage)
+      ++stageCount;
+    if (stageCount == stages.size()) {
+      llvm::errs() << "linacc: error: unknown stage '" << lastStage
+                   << "' for --emit-after (stages: frontend";
+      for (auto &stage : stages)
+        llvm::errs() << ", " << stage.first;
+      llvm::errs() << ")\n";
+      return InputError;
     }
+    ++stageCount;
   }
-  if (failed(pm.run(*module)))
-    return InternalError;
-  if (failed(verify(*module))) {
-    llvm::errs() << "linacc: internal error: the pipeline produced invalid "
-                    "IR\n";
-    return InternalError;
+  const bool pastSelect = stageCount > 3;
+  if (chosenTarget != "cpu" &&
+      (pastSelect || emit == Emit::Ptx || emit == Emit::Cubin)) {
+    llvm::errs() << "linacc: error: code generation for " << chosenTarget
+                 << " is not available yet (the CUDA backend is still to "
+                    "come); use --target=cpu, or --emit=mlir to stop after "
+                    "linac-select\n";
+    return InputError;
+  }
+  if (emit == Emit::Ptx || emit == Emit::Cubin) {
+    llvm::errs() << "linacc: error: --emit=" << emitName(emit)
+                 << " needs a cuda target (and the CUDA backend, still to "
+                    "come)\n";
+    return InputError;
+  }
+
+  // Two halves: the kernel interfaces (header, manifest) are read from the
+  // task functions after linac-chunk, before the lowering to LLVM erases
+  // their attributes.
+  constexpr size_t kInterfaceStages = 4; // ... linac-chunk
+  std::vector<linac::KernelInterface> kernels;
+  for (auto [begin, end] :
+       {std::pair<size_t, size_t>{0, std::min(stageCount, kInterfaceStages)},
+        std::pair<size_t, size_t>{kInterfaceStages, stageCount}}) {
+    if (begin >= end)
+      continue;
+    PassManager pm(&context);
+    for (size_t i = begin; i < end; ++i)
+      if (failed(parsePassPipeline(stages[i].second, pm))) {
+        llvm::errs() << "linacc: internal error: bad pipeline '"
+                     << stages[i].second << "'\n";
+        return InternalError;
+      }
+    // A pass that fails has reported why on the input (an unsupported
+    // structure, a bad mode): that is an input error.
+    if (failed(pm.run(*module)))
+      return InputError;
+    if (failed(verify(*module))) {
+      llvm::errs() << "linacc: internal error: the pipeline produced invalid "
+                      "IR\n";
+      return InternalError;
+    }
+    if (end == kInterfaceStages)
+      kernels = linac::getKernelInterfaces(*module);
   }
 
   if (explain) {
@@ -322,15 +408,103 @@ int main(int argc, char **argv) {
     return Success;
   }
 
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputPath, &error);
-  if (!output) {
-    llvm::errs() << "linacc: error: " << error << "\n";
-    return InputError;
+  auto writeFile = [&](llvm::StringRef path,
+                       llvm::function_ref<bool(llvm::raw_pwrite_stream &)>
+                           write) -> int {
+    std::unique_ptr<llvm::ToolOutputFile> file = openOutputFile(path, &error);
+    if (!file) {
+      llvm::errs() << "linacc: error: " << error << "\n";
+      return InputError;
+    }
+    if (!write(file->os()))
+      return InternalError;
+    file->keep();
+    return Success;
+  };
+  std::string guard = "LINAC_GENERATED_";
+  for (char c : llvm::sys::path::stem(
+           headerPath.empty() ? llvm::StringRef(outputPath)
+                              : llvm::StringRef(headerPath)))
+    guard.push_back(isalnum(static_cast<unsigned char>(c)) ? toupper(c) : '_');
+  guard += "_H";
+  auto writeHeader = [&](llvm::raw_pwrite_stream &os) {
+    if (kernels.empty()) {
+      llvm::errs() << "linacc: error: no kernels to declare (the header "
+                      "needs the pipeline up to linac-chunk)\n";
+      return false;
+    }
+    os << linac::buildHeader(kernels, cpuTarget, guard);
+    return true;
+  };
+
+  if (!headerPath.empty())
+    if (int status = writeFile(headerPath, writeHeader))
+      return status;
+
+  switch (emit) {
+  case Emit::Mlir:
+    return writeFile(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      module->print(os);
+      os << "\n";
+      return true;
+    });
+  case Emit::Header:
+    return writeFile(outputPath, writeHeader);
+  case Emit::Manifest:
+    return writeFile(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      for (const linac::KernelInterface &kernel : kernels)
+        os << linac::buildManifest(kernel, cpuTarget) << "\n";
+      return true;
+    });
+  case Emit::Llvm:
+  case Emit::Asm:
+  case Emit::Obj: {
+    auto kind = emit == Emit::Llvm  ? linac::CpuEmitKind::LLVMIR
+                : emit == Emit::Asm ? linac::CpuEmitKind::Assembly
+                                    : linac::CpuEmitKind::Object;
+    if (kind == linac::CpuEmitKind::Object && outputPath == "-") {
+      llvm::errs() << "linacc: error: --emit=obj needs -o FILE\n";
+      return InputError;
+    }
+    return writeFile(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      if (!linac::emitCpuCode(*module, cpuTarget, kind, os, error)) {
+        llvm::errs() << "linacc: internal error: " << error << "\n";
+        return false;
+      }
+      return true;
+    });
   }
-  module->print(output->os());
-  output->os() << "\n";
-  output->keep();
-  return Success;
+  case Emit::Shared: {
+    if (outputPath == "-") {
+      llvm::errs() << "linacc: error: --emit=shared needs -o FILE\n";
+      return InputError;
+    }
+    llvm::SmallString<128> object;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("linacc", "o", object)) {
+      llvm::errs() << "linacc: error: cannot create a temporary file: "
+                   << ec.message() << "\n";
+      return InternalError;
+    }
+    llvm::FileRemover remover(object);
+    if (int status = writeFile(object, [&](llvm::raw_pwrite_stream &os) {
+          if (!linac::emitCpuCode(*module, cpuTarget,
+                                  linac::CpuEmitKind::Object, os, error)) {
+            llvm::errs() << "linacc: internal error: " << error << "\n";
+            return false;
+          }
+          return true;
+        }))
+      return status;
+    if (!linac::linkSharedLibrary(object, outputPath, error)) {
+      llvm::errs() << "linacc: internal error: " << error << "\n";
+      return InternalError;
+    }
+    return Success;
+  }
+  case Emit::Ptx:
+  case Emit::Cubin:
+    break;
+  }
+  return InternalError;
 }

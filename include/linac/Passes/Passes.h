@@ -9,6 +9,10 @@
 
 #include "mlir/Pass/Pass.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace linac {
 
 #define GEN_PASS_DECL
@@ -16,6 +20,27 @@ namespace linac {
 
 #define GEN_PASS_REGISTRATION
 #include "linac/Passes/Passes.h.inc"
+
+/// Options of the named pipelines.
+struct CpuPipelineOptions {
+  std::string cpu;    ///< empty: the module's linac.cpu, else native
+  std::string target; ///< empty: the module's linac.target, else cpu
+};
+
+/// The CPU pipeline as named stages (a stage name and its textual pass
+/// pipeline), in order; the last, `llvm`, is the upstream lowering to the
+/// LLVM dialect.
+std::vector<std::pair<std::string, std::string>>
+cpuPipelineStages(const CpuPipelineOptions &options);
+
+/// The passes from linac.recurrence on tensors to the LLVM dialect for CPUs:
+/// materialize-defaults, canonicalize, select, chunk, vectorize-cpu,
+/// cpu-abi, then the upstream conversions to LLVM.
+void buildCpuPipeline(mlir::OpPassManager &pm,
+                      const CpuPipelineOptions &options);
+
+/// Registers `linac-cpu-pipeline` for linac-opt.
+void registerLinacPipelines();
 
 } // namespace linac
 

@@ -69,4 +69,101 @@ def LinacSelect : Pass<"linac-select", "::mlir::ModuleOp"> {
   ];
 }
 
+def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
+  let summary = "Rewrite scheduled recurrences into chunked-scan task functions";
+  let description = [{
+    For every function whose body is one scheduled `linac.recurrence`
+    (`return linac.recurrence(arguments)`), builds two private functions and
+    erases the original:
+
+    - `<name>_task(buffers..., [has_h0: i1], [has_ht: i1], task: index)`:
+      the work of task `task` = (sequence, value head, value tile). For
+      `algorithm = chunked` it loops over chunks of `chunk_size` tokens:
+      `linac.chunk_load` of q (feature map, scale), k, v and the log gates,
+      `linac.chunk_gates`, then `linac.chunk_inter` (the state's
+      contribution), `linac.chunk_scores` + `linac.chunk_attend` (the masked
+      intra-chunk matmuls), `linac.chunk_store` of the output and
+      `linac.chunk_state_update` (the inter-chunk state pass). For
+      `algorithm = recurrent` (decode) it runs one `linac.recurrent_step`
+      per token, reading `h0` first and then the state it wrote to `ht`.
+    - `<name>_tasks(buffers...) -> index`: the number of tasks,
+      sequences x value heads x value tiles.
+
+    Tensors become strided memrefs with a unit inner stride; results become
+    output buffers (`o`, `ht`) appended after the arguments, in signature
+    order. The names (`linac.arg`), mode, schedule and variant are recorded
+    on the task function for the ABI pass and the manifest. Retention and
+    Lightning decays become constant log gates selected by head.
+
+    Rank-one transitions, `rwkv6`'s output form, `normalizer(sum)`,
+    `taylor2` and the `bhtd` layout are reported as not supported yet.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def LinacVectorizeCPU : Pass<"linac-vectorize-cpu", "::mlir::ModuleOp"> {
+  let summary = "Lower chunked-scan ops to vector register tiles for CPUs";
+  let description = [{
+    Replaces every chunked-scan op with scf loops over `vector` ops of the
+    target's width (the task function's `linac.schedule` vector width, or
+    the option):
+
+    - `chunk_inter`, `chunk_attend`, `chunk_state_update` and the blocks of
+      `chunk_scores` below the diagonal become one register-tiled
+      outer-product kernel: up to 8 x 4 vector accumulators live across the
+      reduction loop, which broadcasts scalars of the left operand and loads
+      vectors of the right one (`vector.fma`);
+    - the diagonal blocks of `chunk_scores` carry `k_j` times the running
+      product of decays down the block, with one reduction per pair;
+    - loads convert f16/bf16 to f32 (`arith.extf`), apply the feature map
+      and scale; stores truncate back.
+
+    `math.exp` and `math.rsqrt` are then expanded into polynomial
+    approximations, so the object needs no libm. Scratch tiles are
+    `memref.alloca`s at function entry.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
+           "f32 lanes per vector (0: the schedule's vector_width)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def LinacCpuAbi : Pass<"linac-cpu-abi", "::mlir::ModuleOp"> {
+  let summary = "Give each CPU task function its C entry points and manifest";
+  let description = [{
+    For every task function of `linac-chunk`, adds
+
+    - `NAME_manifest`: an `llvm.mlir.global` holding the manifest text (the
+      kernel's tensors in ABI order with dtypes and symbolic shapes, its
+      target CPU and the features it needs), which the runtime validates
+      tensors against;
+    - `NAME_body(closure, begin, end)`: runs tasks `[begin, end)`; the
+      closure is the `linac_tensor` array, from which it rebuilds the memref
+      descriptors (LLVM-dialect loads cast to memrefs);
+    - `NAME_kernel(tensors, parallel_for, pool)`: counts the tasks and calls
+      `parallel_for(pool, n, NAME_body, tensors)`, or `NAME_body` directly
+      when `parallel_for` is NULL.
+
+    The C declarations are in `include/linac/runtime/linac.h`; a NULL
+    optional tensor reads as a zeroed descriptor and clears its presence
+    flag.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "native, x86-64-v3 or x86-64-v4 (default: the module's linac.cpu, else native)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // LINAC_PASSES_PASSES_TD

@@ -74,7 +74,8 @@ def Linac_ChunkLoadOp : Linac_ChunkOp<"chunk_load"> {
   let summary = "Load a chunk of rows of a [B, T, H, D] tensor into f32 scratch";
   let description = [{
     Reads rows `start .. start + len - 1` of `src[batch, :, head, col ..
-    col + N - 1]` (with `N` the tile's column count), converts them to f32,
+    col + N - 1]` (with `N` the tile's column count; a rank-3 `[B, T, H]`
+    source, such as scalar gates, has one column), converts them to f32,
     applies the feature map (per row: l2norm normalises the row, the others
     are elementwise) and multiplies by `scale`, and writes them to the first
     `len` rows of `dst`. The remaining rows of `dst` are set to zero, or to

@@ -1,0 +1,196 @@
+//===- Artifact.cpp - manifests, headers and CPU targets ------------------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Target/Artifact.h"
+
+#include "linac/runtime/linac.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace linac;
+
+namespace {
+/// Features the manifest may list; the runtime checks each with
+/// __builtin_cpu_supports before it runs a kernel.
+constexpr const char *kCheckedFeatures[] = {
+    "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx2", "fma", "f16c"};
+} // namespace
+
+bool linac::resolveCpuTarget(StringRef name, CpuTarget &target,
+                             std::string &error) {
+  target.name = name.str();
+  SmallVector<std::string> features;
+  if (name == "native") {
+    target.llvmCpu = llvm::sys::getHostCPUName().str();
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    std::vector<std::string> llvmFeatures;
+    for (auto &entry : host)
+      llvmFeatures.push_back((entry.second ? "+" : "-") + entry.getKey().str());
+    llvm::sort(llvmFeatures);
+    target.llvmFeatures = llvm::join(llvmFeatures, ",");
+    for (const char *feature : kCheckedFeatures)
+      if (host.lookup(feature))
+        features.push_back(feature);
+    target.vectorWidth = host.lookup("avx512f") ? 16 : 8;
+  } else if (name == "x86-64-v4") {
+    target.llvmCpu = "x86-64-v4";
+    // 512-bit vectors: x86-64-v4 alone lets LLVM prefer 256-bit ones.
+    target.llvmFeatures = "+prefer-no-gather,-prefer-256-bit";
+    features = {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx2", "fma"};
+    target.vectorWidth = 16;
+  } else if (name == "x86-64-v3") {
+    target.llvmCpu = "x86-64-v3";
+    features = {"avx2", "fma", "f16c"};
+    target.vectorWidth = 8;
+  } else {
+    error = ("unknown cpu '" + name +
+             "' (expected native, x86-64-v3 or x86-64-v4)")
+                .str();
+    return false;
+  }
+  target.manifestList = features.empty() ? "-" : llvm::join(features, ",");
+  return true;
+}
+
+FailureOr<KernelInterface> linac::getKernelInterface(func::FuncOp task) {
+  auto name = task->getAttrOfType<StringAttr>("linac.kernel");
+  auto names = task->getAttrOfType<ArrayAttr>("linac.tensors");
+  auto mode = task->getAttrOfType<StringAttr>("linac.mode");
+  if (!name || !names || !mode)
+    return failure();
+  auto variant = task->getAttrOfType<StringAttr>("linac.variant");
+  KernelInterface kernel;
+  kernel.name = name.str();
+  kernel.mode = mode.str();
+  kernel.variant = variant ? variant.str() : "custom";
+  const bool decode = kernel.mode == "decode";
+  for (auto [index, attr] : llvm::enumerate(names)) {
+    KernelTensor tensor;
+    tensor.name = cast<StringAttr>(attr).str();
+    auto type = cast<MemRefType>(task.getArgumentTypes()[index]);
+    Type element = type.getElementType();
+    tensor.dtype = element.isF32()    ? "f32"
+                   : element.isF16()  ? "f16"
+                   : element.isBF16() ? "bf16"
+                   : element.isInteger(32) ? "i32"
+                                           : "i64";
+    tensor.output = tensor.name == "o" || tensor.name == "ht";
+    tensor.optional = !decode && (tensor.name == "h0" || tensor.name == "ht");
+    // The symbol of each dynamic dimension, by role (SEMANTICS.md).
+    SmallVector<const char *, 4> symbols;
+    if (tensor.name == "q" || tensor.name == "k")
+      symbols = {"B", "T", "H", "K"};
+    else if (tensor.name == "h0" || tensor.name == "ht")
+      symbols = {"S", "HV", "K", "V"};
+    else if (tensor.name == "cu_seqlens")
+      symbols = {"N1"};
+    else
+      symbols = {"B", "T", "HV", "D"};
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      tensor.dims.push_back(type.isDynamicDim(d)
+                                ? std::string(symbols[d])
+                                : std::to_string(type.getDimSize(d)));
+    kernel.tensors.push_back(std::move(tensor));
+  }
+  kernel.stateAlias = decode;
+  return kernel;
+}
+
+std::vector<KernelInterface> linac::getKernelInterfaces(ModuleOp module) {
+  std::vector<KernelInterface> kernels;
+  module.walk([&](func::FuncOp func) {
+    if (auto kernel = getKernelInterface(func); succeeded(kernel))
+      kernels.push_back(std::move(*kernel));
+  });
+  return kernels;
+}
+
+std::string linac::buildManifest(const KernelInterface &kernel,
+                                 const CpuTarget &target) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "linac-manifest " << LINAC_MANIFEST_VERSION << "\n";
+  os << "compiler " << LINAC_VERSION << "\n";
+  os << "kernel " << kernel.name << "\n";
+  os << "target cpu " << target.name << " " << target.manifestList << "\n";
+  os << "mode " << kernel.mode << "\n";
+  os << "variant " << kernel.variant << "\n";
+  for (const KernelTensor &tensor : kernel.tensors) {
+    os << "tensor " << tensor.name << " " << (tensor.output ? "out" : "in")
+       << " " << (tensor.optional ? "optional" : "required") << " "
+       << tensor.dtype;
+    for (const std::string &dim : tensor.dims)
+      os << " " << dim;
+    os << "\n";
+  }
+  if (kernel.stateAlias)
+    os << "alias ht h0\n";
+  return text;
+}
+
+std::string linac::buildHeader(ArrayRef<KernelInterface> kernels,
+                               const CpuTarget &target, StringRef guard) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "/* Generated by linacc " << LINAC_VERSION
+     << "; do not edit. Target: cpu " << target.name << " ("
+     << target.manifestList << ").\n"
+     << " *\n"
+     << " * Link the object that came with this header and liblinac_runtime\n"
+     << " * (CMake: find_package(linac) and target_link_libraries(... "
+        "linac::runtime)).\n"
+     << " * Tensors are linac_tensor views (data, dtype, rank, shape, strides "
+        "in\n"
+     << " * elements; the last stride must be 1). Every wrapper validates its\n"
+     << " * tensors against the kernel's manifest and returns LINAC_OK or an\n"
+     << " * error code with a message in *err (which may be NULL); it never\n"
+     << " * writes outside the given tensors. `pool` may be NULL (the calling\n"
+     << " * thread does all the work). */\n";
+  os << "#ifndef " << guard << "\n#define " << guard << "\n\n";
+  os << "#include <linac/runtime/linac.h>\n\n";
+  os << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  for (const KernelInterface &kernel : kernels) {
+    os << "/* " << kernel.name << ": " << kernel.variant << ", " << kernel.mode
+       << ".\n";
+    for (const KernelTensor &tensor : kernel.tensors) {
+      os << " *   " << tensor.name << " "
+         << (tensor.output ? "(out" : "(in") << ", "
+         << (tensor.optional ? "optional, may be NULL" : "required") << ") "
+         << tensor.dtype << " [" << llvm::join(tensor.dims, ", ") << "]\n";
+    }
+    if (kernel.stateAlias)
+      os << " *   ht may be the same tensor as h0: the state is updated in "
+            "place.\n";
+    os << " * B batch, T tokens, H query/key heads, HV value heads (a "
+          "multiple of H),\n"
+       << " * S sequences (B, or N with cu_seqlens), N1 = N + 1. */\n";
+    os << "extern const char " << kernel.name << "_manifest[];\n";
+    os << "void " << kernel.name
+       << "_kernel(const linac_tensor *const *tensors,\n"
+       << "    linac_parallel_for_fn parallel_for, void *pool);\n\n";
+    os << "static inline int32_t " << kernel.name << "(";
+    for (const KernelTensor &tensor : kernel.tensors)
+      os << (tensor.output ? "linac_tensor *" : "const linac_tensor *")
+         << tensor.name << ", ";
+    os << "linac_pool *pool, linac_error *err) {\n";
+    os << "  const linac_tensor *tensors[] = {";
+    llvm::interleaveComma(kernel.tensors, os,
+                          [&](const KernelTensor &t) { os << t.name; });
+    os << "};\n";
+    os << "  int32_t status = linac_validate(" << kernel.name
+       << "_manifest, tensors, " << kernel.tensors.size() << ", err);\n";
+    os << "  if (status != LINAC_OK)\n    return status;\n";
+    os << "  " << kernel.name
+       << "_kernel(tensors, linac_pool_parallel_for, pool);\n";
+    os << "  return LINAC_OK;\n}\n\n";
+  }
+  os << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n";
+  os << "#endif /* " << guard << " */\n";
+  return text;
+}

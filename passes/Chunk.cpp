@@ -1,0 +1,517 @@
+//===- Chunk.cpp - recurrences to chunked-scan ops ------------------------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// Rewrites every function whose body is one scheduled linac.recurrence into
+// a *task function*: the work of one (sequence, value head, value tile), on
+// buffers, as a loop over chunks of chunked-scan ops (or over time steps of
+// linac.recurrent_step for decode). A second function gives the number of
+// tasks. Which task runs on which thread is the business of the ABI pass and
+// the runtime; tasks never write the same memory.
+//
+// The pass also bufferizes: function arguments become strided memrefs with a
+// unit inner stride (what the runtime validates), the results become output
+// arguments. Scratch tiles are stack allocations of static shape.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cmath>
+
+namespace linac {
+#define GEN_PASS_DEF_LINACCHUNK
+#include "linac/Passes/Passes.h.inc"
+} // namespace linac
+
+using namespace mlir;
+using namespace linac;
+
+namespace {
+
+/// The strided buffer type a tensor argument becomes: same shape, any
+/// offset and outer strides, unit inner stride.
+MemRefType bufferTypeOf(RankedTensorType type) {
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  strides.back() = 1;
+  return MemRefType::get(
+      type.getShape(), type.getElementType(),
+      StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides));
+}
+
+/// The arguments of a task function, by role.
+struct TaskArgs {
+  Value q, k, v, g, h0, cuSeqlens, o, ht;
+  Value hasH0, hasHt; // i1, present when h0 / ht are optional
+  Value task;         // index
+};
+
+class ChunkLowering {
+public:
+  ChunkLowering(func::FuncOp func, RecurrenceOp op, ScheduleAttr schedule)
+      : func(func), op(op), schedule(schedule) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult checkSupported();
+  void buildTaskFunction(func::FuncOp task, const TaskArgs &args);
+  void buildTaskCount(func::FuncOp count, const TaskArgs &args);
+  Value sequenceCount(OpBuilder &b, Location loc, const TaskArgs &args);
+  void emitChunked(OpBuilder &b, Location loc, const TaskArgs &args, Value seq,
+                   Value batch, Value begin, Value end, Value head,
+                   Value valueHead, Value col);
+  void emitRecurrent(OpBuilder &b, Location loc, const TaskArgs &args,
+                     Value batch, Value begin, Value end, Value head,
+                     Value valueHead, Value col, Value stateIn,
+                     Value stateOut);
+  /// Fills `tile` (rows x 1) with the log decay of `valueHead` for the
+  /// first `len` rows and 0 after: the constant-decay form of a gate chunk.
+  void emitConstantGates(OpBuilder &b, Location loc, Value tile, Value len,
+                         Value valueHead);
+  Value stateWindow(OpBuilder &b, Location loc, Value state, Value seq,
+                    Value valueHead, Value col);
+
+  func::FuncOp func;
+  RecurrenceOp op;
+  ScheduleAttr schedule;
+  int64_t keyDim = 0, valueDim = 0, valueTile = 0;
+};
+
+LogicalResult ChunkLowering::checkSupported() {
+  auto unsupported = [&](const Twine &what) {
+    return op.emitOpError() << "is not supported by linac-chunk yet: " << what;
+  };
+  if (op.getRankOne() != RankOneKind::None)
+    return unsupported("rank-one transitions (delta, dplr) need the WY "
+                       "chunking of the delta-rule family");
+  if (op.getOutputForm() != OutputForm::CurrentState)
+    return unsupported("output(previous_state_plus_bonus) (rwkv6)");
+  if (op.getNormalizer() != Normalizer::None)
+    return unsupported("normalizer(sum)");
+  if (op.getFeatureMap() == FeatureMap::Taylor2)
+    return unsupported("feature_map(taylor2) (its K' = 1 + K + K^2 state)");
+  if (schedule.getAlgorithm() == Algorithm::ChunkedWY)
+    return unsupported("algorithm chunked_wy");
+  auto layout = op->getParentOfType<ModuleOp>()
+                    ? op->getParentOfType<ModuleOp>()->getAttrOfType<StringAttr>(
+                          "linac.layout")
+                    : StringAttr();
+  if (layout && layout.getValue() != "bthd")
+    return unsupported("layout '" + layout.getValue() + "' (only bthd)");
+  if (schedule.getAlgorithm() == Algorithm::Chunked &&
+      schedule.getChunkSize() % 16 != 0)
+    return op.emitOpError() << "chunk_size " << schedule.getChunkSize()
+                            << " must be a multiple of 16 (the sub-chunk)";
+  int64_t width = std::max<int64_t>(schedule.getVectorWidth(), 1);
+  if (keyDim % width != 0 || valueTile % width != 0 || valueDim % valueTile)
+    return op.emitOpError()
+           << "K = " << keyDim << " and the value tile " << valueTile
+           << " must be multiples of the vector width " << width
+           << ", and the value tile must divide V = " << valueDim;
+  for (Value operand : op->getOperands())
+    if (auto type = dyn_cast<RankedTensorType>(operand.getType());
+        type && type.getRank() == 4 && type.isDynamicDim(3))
+      return op.emitOpError() << "needs static head dimensions";
+  return success();
+}
+
+Value ChunkLowering::sequenceCount(OpBuilder &b, Location loc,
+                                   const TaskArgs &args) {
+  if (args.cuSeqlens) {
+    Value n = memref::DimOp::create(b, loc, args.cuSeqlens, 0);
+    return arith::SubIOp::create(b, loc, n,
+                                 arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  return memref::DimOp::create(b, loc, args.q, 0);
+}
+
+void ChunkLowering::buildTaskCount(func::FuncOp count, const TaskArgs &args) {
+  OpBuilder b = OpBuilder::atBlockBegin(&count.getBody().front());
+  Location loc = op.getLoc();
+  Value seqs = sequenceCount(b, loc, args);
+  Value heads = memref::DimOp::create(b, loc, args.v, 2);
+  Value tiles = arith::ConstantIndexOp::create(b, loc, valueDim / valueTile);
+  Value n = arith::MulIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, seqs, heads), tiles);
+  func::ReturnOp::create(b, loc, n);
+}
+
+Value ChunkLowering::stateWindow(OpBuilder &b, Location loc, Value state,
+                                 Value seq, Value valueHead, Value col) {
+  auto type = cast<MemRefType>(state.getType());
+  SmallVector<OpFoldResult> offsets = {seq, valueHead, b.getIndexAttr(0), col};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                     b.getIndexAttr(keyDim),
+                                     b.getIndexAttr(valueTile)};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  auto resultType = memref::SubViewOp::inferRankReducedResultType(
+      {keyDim, valueTile}, type, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, cast<MemRefType>(resultType), state,
+                                   offsets, sizes, strides);
+}
+
+void ChunkLowering::emitConstantGates(OpBuilder &b, Location loc, Value tile,
+                                      Value len, Value valueHead) {
+  // log(gamma_h) per value head, computed in double and rounded once; the
+  // head index is dynamic, so a chain of selects picks it.
+  Value value = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  for (auto [h, gamma] : llvm::enumerate(*op.getDecayConstants())) {
+    Value isHead = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, valueHead,
+        arith::ConstantIndexOp::create(b, loc, h));
+    Value logDecay = arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(static_cast<float>(std::log(gamma))));
+    value = arith::SelectOp::create(b, loc, isHead, logDecay, value);
+  }
+  int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  auto loop = scf::ForOp::create(b, loc, c0,
+                                 arith::ConstantIndexOp::create(b, loc, rows),
+                                 arith::ConstantIndexOp::create(b, loc, 1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value row = loop.getInductionVar();
+  Value inside =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, len);
+  Value logDecay = arith::SelectOp::create(b, loc, inside, value, zero);
+  memref::StoreOp::create(b, loc, logDecay, tile, ValueRange{row, c0});
+}
+
+void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
+                                const TaskArgs &args, Value seq, Value batch,
+                                Value begin, Value end, Value head,
+                                Value valueHead, Value col) {
+  const int64_t chunk = schedule.getChunkSize();
+  const int64_t subChunk = 16;
+  Type f32 = b.getF32Type();
+  auto tile = [&](int64_t rows, int64_t cols) -> Value {
+    return memref::AllocaOp::create(b, loc, MemRefType::get({rows, cols}, f32));
+  };
+  const bool gated = op.getDecay() != DecayKind::None;
+  const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
+
+  Value state = tile(keyDim, valueTile);
+  Value qTile = tile(chunk, keyDim), kTile = tile(chunk, keyDim);
+  Value vTile = tile(chunk, valueTile), oTile = tile(chunk, valueTile);
+  Value scores = tile(chunk, chunk);
+  Value gTile, decay, prefix, suffix;
+  if (gated) {
+    gTile = tile(chunk, gateCols);
+    decay = tile(chunk, gateCols);
+    prefix = tile(chunk, gateCols);
+    suffix = tile(chunk, gateCols);
+  }
+
+  // S_0 = h0 (or zeros).
+  if (args.h0) {
+    auto ifOp = scf::IfOp::create(b, loc, args.hasH0, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    TileCopyOp::create(b, loc,
+                       stateWindow(b, loc, args.h0, seq, valueHead, col),
+                       state);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    TileZeroOp::create(b, loc, state);
+  } else {
+    TileZeroOp::create(b, loc, state);
+  }
+
+  Value step = arith::ConstantIndexOp::create(b, loc, chunk);
+  auto loop = scf::ForOp::create(b, loc, begin, end, step);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value start = loop.getInductionVar();
+    Value len = arith::MinSIOp::create(
+        b, loc, step, arith::SubIOp::create(b, loc, end, start));
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    FloatAttr scale = b.getF32FloatAttr(op.getEffectiveScale());
+    ChunkLoadOp::create(b, loc, args.q, batch, start, head, c0, len,
+                        op.getFeatureMap(), scale, FloatAttr(), qTile);
+    ChunkLoadOp::create(b, loc, args.k, batch, start, head, c0, len,
+                        op.getFeatureMap(), FloatAttr(), FloatAttr(), kTile);
+    ChunkLoadOp::create(b, loc, args.v, batch, start, valueHead, col, len,
+                        FeatureMap::Identity, FloatAttr(), FloatAttr(), vTile);
+    SmallVector<Value> scoreGates, interGates, updateGates;
+    if (gated) {
+      if (op.getDecay() == DecayKind::Constant)
+        emitConstantGates(b, loc, gTile, len, valueHead);
+      else
+        ChunkLoadOp::create(b, loc, args.g, batch, start, valueHead, c0, len,
+                            FeatureMap::Identity, FloatAttr(),
+                            b.getF32FloatAttr(0.0f), gTile);
+      ChunkGatesOp::create(b, loc, gTile, decay, prefix, suffix, subChunk);
+      scoreGates = {decay, prefix, suffix};
+      interGates = {prefix};
+      updateGates = {prefix, suffix};
+    }
+    ChunkInterOp::create(b, loc, qTile, state, interGates, oTile, subChunk);
+    ChunkScoresOp::create(b, loc, qTile, kTile, scoreGates, scores, subChunk);
+    ChunkAttendOp::create(b, loc, scores, vTile, oTile);
+    ChunkStoreOp::create(b, loc, oTile, args.o, batch, start, valueHead, col,
+                         len);
+    ChunkStateUpdateOp::create(b, loc, kTile, vTile, updateGates, state,
+                               subChunk);
+  }
+
+  if (args.ht) {
+    auto ifOp = scf::IfOp::create(b, loc, args.hasHt, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    TileCopyOp::create(b, loc, state,
+                       stateWindow(b, loc, args.ht, seq, valueHead, col));
+  }
+}
+
+void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
+                                  const TaskArgs &args, Value batch,
+                                  Value begin, Value end, Value head,
+                                  Value valueHead, Value col, Value stateIn,
+                                  Value stateOut) {
+  Type f32 = b.getF32Type();
+  auto tile = [&](int64_t rows, int64_t cols) -> Value {
+    return memref::AllocaOp::create(b, loc, MemRefType::get({rows, cols}, f32));
+  };
+  const bool gated = op.getDecay() != DecayKind::None;
+  const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
+  Value qRow = tile(1, keyDim), kRow = tile(1, keyDim);
+  Value vRow = tile(1, valueTile), oRow = tile(1, valueTile);
+  Value gRow, decay, prefix, suffix;
+  if (gated) {
+    gRow = tile(1, gateCols);
+    decay = tile(1, gateCols);
+    prefix = tile(1, gateCols);
+    suffix = tile(1, gateCols);
+  }
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(b, loc, begin, end, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value t = loop.getInductionVar();
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  ChunkLoadOp::create(b, loc, args.q, batch, t, head, c0, one,
+                      op.getFeatureMap(),
+                      b.getF32FloatAttr(op.getEffectiveScale()), FloatAttr(),
+                      qRow);
+  ChunkLoadOp::create(b, loc, args.k, batch, t, head, c0, one,
+                      op.getFeatureMap(), FloatAttr(), FloatAttr(), kRow);
+  ChunkLoadOp::create(b, loc, args.v, batch, t, valueHead, col, one,
+                      FeatureMap::Identity, FloatAttr(), FloatAttr(), vRow);
+  SmallVector<Value> gates;
+  if (gated) {
+    if (op.getDecay() == DecayKind::Constant)
+      emitConstantGates(b, loc, gRow, one, valueHead);
+    else
+      ChunkLoadOp::create(b, loc, args.g, batch, t, valueHead, c0, one,
+                          FeatureMap::Identity, FloatAttr(),
+                          b.getF32FloatAttr(0.0f), gRow);
+    ChunkGatesOp::create(b, loc, gRow, decay, prefix, suffix, 1);
+    gates = {decay};
+  }
+  // The first step reads h0; the later ones read the state they wrote.
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
+                                      begin);
+  Value source = arith::SelectOp::create(b, loc, first, stateIn, stateOut);
+  RecurrentStepOp::create(b, loc, qRow, kRow, vRow, gates, source, stateOut,
+                          oRow);
+  ChunkStoreOp::create(b, loc, oRow, args.o, batch, t, valueHead, col, one);
+}
+
+void ChunkLowering::buildTaskFunction(func::FuncOp task, const TaskArgs &args) {
+  OpBuilder b = OpBuilder::atBlockBegin(&task.getBody().front());
+  Location loc = op.getLoc();
+  // task = (seq * HV + valueHead) * tiles + tile
+  Value tiles = arith::ConstantIndexOp::create(b, loc, valueDim / valueTile);
+  Value valueHeads = memref::DimOp::create(b, loc, args.v, 2);
+  Value heads = memref::DimOp::create(b, loc, args.q, 2);
+  Value perSeq = arith::MulIOp::create(b, loc, valueHeads, tiles);
+  Value seq = arith::DivUIOp::create(b, loc, args.task, perSeq);
+  Value rest = arith::RemUIOp::create(b, loc, args.task, perSeq);
+  Value valueHead = arith::DivUIOp::create(b, loc, rest, tiles);
+  Value col = arith::MulIOp::create(
+      b, loc, arith::RemUIOp::create(b, loc, rest, tiles),
+      arith::ConstantIndexOp::create(b, loc, valueTile));
+  // GQA/GVA: query/key head h serves value heads h*G .. h*G+G-1.
+  Value group = arith::DivUIOp::create(b, loc, valueHeads, heads);
+  Value head = arith::DivUIOp::create(b, loc, valueHead, group);
+
+  Value batch = seq, begin, end;
+  if (args.cuSeqlens) {
+    batch = arith::ConstantIndexOp::create(b, loc, 0);
+    auto offset = [&](Value index) -> Value {
+      Value raw = memref::LoadOp::create(b, loc, args.cuSeqlens, index);
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+    };
+    begin = offset(seq);
+    end = offset(
+        arith::AddIOp::create(b, loc, seq,
+                              arith::ConstantIndexOp::create(b, loc, 1)));
+  } else {
+    begin = arith::ConstantIndexOp::create(b, loc, 0);
+    end = memref::DimOp::create(b, loc, args.q, 1);
+  }
+
+  if (schedule.getAlgorithm() == Algorithm::Recurrent) {
+    Value in = stateWindow(b, loc, args.h0, seq, valueHead, col);
+    Value out = stateWindow(b, loc, args.ht, seq, valueHead, col);
+    emitRecurrent(b, loc, args, batch, begin, end, head, valueHead, col, in,
+                  out);
+  } else {
+    emitChunked(b, loc, args, seq, batch, begin, end, head, valueHead, col);
+  }
+  func::ReturnOp::create(b, loc);
+}
+
+LogicalResult ChunkLowering::run() {
+  keyDim = op.getStateKeyDim();
+  valueDim = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+  valueTile = schedule.getValueTile() > 0 ? schedule.getValueTile() : valueDim;
+  if (failed(checkSupported()))
+    return failure();
+  const bool decode = schedule.getAlgorithm() == Algorithm::Recurrent;
+  if (decode && (!op.getH0() || !op.getHt()))
+    return op.emitOpError() << "decode needs both h0 and ht (the state it "
+                               "updates)";
+  if (decode && op.getCuSeqlens())
+    return op.emitOpError() << "decode does not take cu_seqlens";
+
+  // Arguments of the task function: the tensor arguments and results in
+  // signature order, then a presence flag per optional state tensor, then
+  // the task index.
+  MLIRContext *ctx = func.getContext();
+  SmallVector<Type> types;
+  SmallVector<Attribute> names;
+  SmallVector<std::pair<StringRef, unsigned>> roles;
+  auto addBuffer = [&](Type type, DictionaryAttr attrs) {
+    auto name = attrs ? attrs.getAs<StringAttr>("linac.arg") : StringAttr();
+    roles.push_back({name ? name.getValue() : StringRef(), types.size()});
+    names.push_back(name ? name : StringAttr::get(ctx, ""));
+    types.push_back(bufferTypeOf(cast<RankedTensorType>(type)));
+  };
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    addBuffer(func.getArgumentTypes()[i], func.getArgAttrDict(i));
+  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+    addBuffer(func.getResultTypes()[i], func.getResultAttrDict(i));
+  const unsigned numBuffers = types.size();
+  for (auto [name, index] : roles)
+    if (name.empty())
+      return func.emitOpError()
+             << "argument or result " << index
+             << " has no linac.arg name (q, k, v, g, h0, cu_seqlens, o, ht)";
+
+  auto find = [&](StringRef name) -> int {
+    for (auto [role, index] : roles)
+      if (role == name)
+        return index;
+    return -1;
+  };
+  const bool optionalState = !decode;
+  if (optionalState && find("h0") >= 0)
+    types.push_back(IntegerType::get(ctx, 1));
+  if (optionalState && find("ht") >= 0)
+    types.push_back(IntegerType::get(ctx, 1));
+  types.push_back(IndexType::get(ctx));
+
+  OpBuilder b(func);
+  Location loc = func.getLoc();
+  auto task = func::FuncOp::create(b, loc, (func.getSymName() + "_task").str(),
+                                   FunctionType::get(ctx, types, {}));
+  auto count = func::FuncOp::create(
+      b, loc, (func.getSymName() + "_tasks").str(),
+      FunctionType::get(ctx, ArrayRef<Type>(types).take_front(numBuffers),
+                        {IndexType::get(ctx)}));
+  for (func::FuncOp f : {task, count}) {
+    f.setPrivate();
+    f.addEntryBlock();
+  }
+
+  // Metadata for the ABI pass and the manifest.
+  task->setAttr("linac.kernel", StringAttr::get(ctx, func.getSymName()));
+  task->setAttr("linac.tensors", ArrayAttr::get(ctx, names));
+  task->setAttr("linac.mode",
+                StringAttr::get(ctx, decode ? "decode" : "prefill"));
+  if (auto variant = func->getAttrOfType<StringAttr>("linac.variant"))
+    task->setAttr("linac.variant", variant);
+  task->setAttr("linac.schedule", schedule);
+
+  auto bind = [&](func::FuncOp f) {
+    TaskArgs args;
+    Block &entry = f.getBody().front();
+    auto get = [&](StringRef name) -> Value {
+      int index = find(name);
+      return index >= 0 ? entry.getArgument(index) : Value();
+    };
+    args.q = get("q");
+    args.k = get("k");
+    args.v = get("v");
+    args.g = get("g");
+    args.h0 = get("h0");
+    args.cuSeqlens = get("cu_seqlens");
+    args.o = get("o");
+    args.ht = get("ht");
+    if (f == task) {
+      unsigned next = numBuffers;
+      if (optionalState && args.h0)
+        args.hasH0 = entry.getArgument(next++);
+      if (optionalState && args.ht)
+        args.hasHt = entry.getArgument(next++);
+      args.task = entry.getArgument(next);
+    }
+    return args;
+  };
+  buildTaskFunction(task, bind(task));
+  buildTaskCount(count, bind(count));
+  func.erase();
+  return success();
+}
+
+struct ChunkPass : linac::impl::LinacChunkBase<ChunkPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<std::pair<func::FuncOp, RecurrenceOp>> work;
+    WalkResult result = module.walk([&](RecurrenceOp op) {
+      auto schedule = op->getAttrOfType<ScheduleAttr>("linac.schedule");
+      if (!schedule) {
+        op.emitOpError() << "has no linac.schedule; run linac-select first";
+        return WalkResult::interrupt();
+      }
+      auto func = op->getParentOfType<func::FuncOp>();
+      // The function must be exactly `return linac.recurrence(args)`.
+      Block &body = func.getBody().front();
+      auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
+      if (!func || &body.front() != op.getOperation() || !ret ||
+          ret.getOperands() != op->getResults() ||
+          !llvm::all_of(op->getOperands(), [&](Value v) {
+            return isa<BlockArgument>(v) &&
+                   cast<BlockArgument>(v).getOwner() == &body;
+          })) {
+        op.emitOpError() << "must be the whole body of its function (return "
+                            "linac.recurrence over the arguments) to be "
+                            "chunked";
+        return WalkResult::interrupt();
+      }
+      work.push_back({func, op});
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+    for (auto [func, op] : work) {
+      auto schedule = op->getAttrOfType<ScheduleAttr>("linac.schedule");
+      if (failed(ChunkLowering(func, op, schedule).run()))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,647 @@
+//===- VectorizeCPU.cpp - chunked-scan ops to vector register tiles -------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// Lowers every chunked-scan op to scf loops over vector ops of the target's
+// width (16 f32 lanes for AVX-512, 8 for AVX2), on memrefs:
+//
+// - the three matmul-shaped ops (chunk_inter, chunk_attend, the off-diagonal
+//   blocks of chunk_scores, chunk_state_update) share one register-tiled
+//   outer-product kernel: an MR x NR block of accumulators stays in vector
+//   registers across the reduction, each step broadcasting MR scalars of the
+//   left operand and loading NR vectors of the right one;
+// - chunk_scores' diagonal blocks take the running product of the decays pair
+//   by pair (exactly what the recurrence does), with one dot product each;
+// - chunk_gates, loads, stores and tile copies are row loops of vectors.
+//
+// Scratch tiles an op needs are stack allocations hoisted to the entry of
+// the function, so loops never grow the stack. `math.exp` is expanded into
+// its polynomial approximation here, so the vector code needs no libm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace linac {
+#define GEN_PASS_DEF_LINACVECTORIZECPU
+#include "linac/Passes/Passes.h.inc"
+} // namespace linac
+
+using namespace mlir;
+using namespace linac;
+
+namespace {
+
+int64_t rowsOf(Value tile) {
+  return cast<MemRefType>(tile.getType()).getDimSize(0);
+}
+int64_t colsOf(Value tile) {
+  return cast<MemRefType>(tile.getType()).getDimSize(1);
+}
+
+/// Emits the loops of one op. `width` is the vector width in f32 lanes.
+class Emitter {
+public:
+  Emitter(Operation *op, int64_t width)
+      : b(op->getLoc(), op), width(width),
+        entry(&op->getParentOfType<func::FuncOp>().getBody().front()) {}
+
+  //===--- Small helpers --------------------------------------------------===//
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value add(Value x, int64_t y) { return y == 0 ? x : add(x, idx(y)); }
+  Value mul(Value x, int64_t y) { return arith::MulIOp::create(b, x, idx(y)); }
+  VectorType vec(int64_t lanes) {
+    return VectorType::get({lanes}, b.getF32Type());
+  }
+  Value splat(float value, int64_t lanes) {
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(vec(lanes), b.getF32FloatAttr(value)));
+  }
+  Value broadcast(Value scalar, int64_t lanes) {
+    return vector::BroadcastOp::create(b, vec(lanes), scalar);
+  }
+  Value load(Value tile, Value row, Value col, int64_t lanes) {
+    return vector::LoadOp::create(b, vec(lanes), tile, ValueRange{row, col});
+  }
+  void store(Value value, Value tile, Value row, Value col) {
+    vector::StoreOp::create(b, value, tile, ValueRange{row, col});
+  }
+  Value scalar(Value tile, Value row, Value col) {
+    return memref::LoadOp::create(b, tile, ValueRange{row, col});
+  }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value fma(Value x, Value y, Value acc) {
+    return vector::FMAOp::create(b, x, y, acc);
+  }
+  /// Lanes used on rows of `cols` columns: the full width when it divides
+  /// them, else one (gate tiles of scalar decays have a single column).
+  int64_t lanesFor(int64_t cols) { return cols % width == 0 ? width : 1; }
+
+  /// A gate value for row `row` and key columns [col, col + lanes): a vector
+  /// for per-key gates, the row's scalar broadcast otherwise.
+  Value gate(Value tile, Value row, Value col, int64_t lanes) {
+    if (colsOf(tile) == 1)
+      return broadcast(scalar(tile, row, idx(0)), lanes);
+    return load(tile, row, col, lanes);
+  }
+
+  /// A scratch tile allocated once at function entry.
+  Value scratch(int64_t rows, int64_t cols) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(entry);
+    return memref::AllocaOp::create(
+        b, MemRefType::get({rows, cols}, b.getF32Type()));
+  }
+
+  /// scf.for with an optional set of loop-carried values; `body` returns the
+  /// values to yield (none when `init` is empty).
+  SmallVector<Value>
+  forLoop(Value lb, Value ub, Value step, ValueRange init,
+          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(b, lb, ub, step, init);
+    OpBuilder::InsertionGuard guard(b);
+    Block *block = loop.getBody();
+    if (init.empty()) {
+      b.setInsertionPoint(block->getTerminator());
+      body(loop.getInductionVar(), {});
+    } else {
+      b.setInsertionPointToEnd(block);
+      SmallVector<Value> yields =
+          body(loop.getInductionVar(), loop.getRegionIterArgs());
+      scf::YieldOp::create(b, yields);
+    }
+    return SmallVector<Value>(loop.getResults());
+  }
+  void forLoop(int64_t lb, int64_t ub, int64_t step,
+               function_ref<void(Value)> body) {
+    forLoop(idx(lb), idx(ub), idx(step), {}, [&](Value iv, ValueRange) {
+      body(iv);
+      return SmallVector<Value>();
+    });
+  }
+
+  /// For every row and vector of columns of a rows x cols tile.
+  void forEachVector(Value rowsUb, int64_t cols, int64_t lanes,
+                     function_ref<void(Value, Value)> body) {
+    forLoop(idx(0), rowsUb, idx(1), {}, [&](Value row, ValueRange) {
+      forLoop(0, cols, lanes, [&](Value col) { body(row, col); });
+      return SmallVector<Value>();
+    });
+  }
+
+  //===--- The register-tiled matmul ----------------------------------------===//
+
+  /// c[cRow + m, cCol + n] (+)= sum_kk a(m, kk) * bt[bRow + kk, bCol + n]
+  /// (`m` counts from 0 within the block: `a` adds its own row offset)
+  /// for m < rows, n < cols, kk < reduce(m0) (the reduction bound of the
+  /// row block starting at m0; a triangular operand ends early).
+  void matmul(Value c, Value cRow, Value cCol, int64_t rows, int64_t cols,
+              function_ref<Value(Value m0)> reduce,
+              function_ref<Value(Value m, Value kk)> a, Value bt, Value bRow,
+              Value bCol, bool accumulate) {
+    const int64_t lanes = lanesFor(cols);
+    const int64_t vectors = cols / lanes;
+    int64_t nr = 1;
+    for (int64_t candidate : {4, 3, 2, 1})
+      if (vectors % candidate == 0) {
+        nr = candidate;
+        break;
+      }
+    int64_t mr = 1;
+    for (int64_t candidate : {8, 6, 4, 2, 1})
+      if (rows % candidate == 0 && candidate * nr <= 24) {
+        mr = candidate;
+        break;
+      }
+    forLoop(0, rows, mr, [&](Value m0) {
+      Value kEnd = reduce(m0);
+      forLoop(0, cols, nr * lanes, [&](Value n0) {
+        SmallVector<Value> init;
+        for (int64_t r = 0; r < mr; ++r)
+          for (int64_t v = 0; v < nr; ++v)
+            init.push_back(accumulate ? load(c, add(cRow, add(m0, r)),
+                                             add(cCol, add(n0, v * lanes)),
+                                             lanes)
+                                      : splat(0.0f, lanes));
+        SmallVector<Value> acc = forLoop(
+            idx(0), kEnd, idx(1), init, [&](Value kk, ValueRange iters) {
+              SmallVector<Value> bv;
+              for (int64_t v = 0; v < nr; ++v)
+                bv.push_back(load(bt, add(bRow, kk),
+                                  add(bCol, add(n0, v * lanes)), lanes));
+              SmallVector<Value> next;
+              for (int64_t r = 0; r < mr; ++r) {
+                Value av = broadcast(a(add(m0, r), kk), lanes);
+                for (int64_t v = 0; v < nr; ++v)
+                  next.push_back(fma(av, bv[v], iters[r * nr + v]));
+              }
+              return next;
+            });
+        for (int64_t r = 0; r < mr; ++r)
+          for (int64_t v = 0; v < nr; ++v)
+            store(acc[r * nr + v], c, add(cRow, add(m0, r)),
+                  add(cCol, add(n0, v * lanes)));
+      });
+    });
+  }
+
+  ImplicitLocOpBuilder b;
+  int64_t width;
+  Block *entry;
+};
+
+//===----------------------------------------------------------------------===//
+// Per-op lowerings
+//===----------------------------------------------------------------------===//
+
+void lower(TileZeroOp op, Emitter &e) {
+  int64_t lanes = e.lanesFor(colsOf(op.getDst()));
+  Value zero = e.splat(0.0f, lanes);
+  e.forEachVector(e.idx(rowsOf(op.getDst())), colsOf(op.getDst()), lanes,
+                  [&](Value r, Value c) { e.store(zero, op.getDst(), r, c); });
+}
+
+void lower(TileCopyOp op, Emitter &e) {
+  int64_t lanes = e.lanesFor(colsOf(op.getDst()));
+  e.forEachVector(e.idx(rowsOf(op.getDst())), colsOf(op.getDst()), lanes,
+                  [&](Value r, Value c) {
+                    e.store(e.load(op.getSrc(), r, c, lanes), op.getDst(), r,
+                            c);
+                  });
+}
+
+/// exp(x) for a vector of f32.
+Value expOf(Emitter &e, Value x) { return math::ExpOp::create(e.b, x); }
+
+Value applyFeatureMap(Emitter &e, FeatureMap map, Value x, int64_t lanes) {
+  auto &b = e.b;
+  switch (map) {
+  case FeatureMap::Identity:
+  case FeatureMap::L2Norm: // Per row; handled by the caller.
+  case FeatureMap::Taylor2: // Rejected by linac-chunk.
+    return x;
+  case FeatureMap::Relu:
+    return arith::MaximumFOp::create(b, x, e.splat(0.0f, lanes));
+  case FeatureMap::EluPlusOne: {
+    Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x,
+                                           e.splat(0.0f, lanes));
+    Value plusOne = arith::AddFOp::create(b, x, e.splat(1.0f, lanes));
+    return arith::SelectOp::create(b, positive, plusOne, expOf(e, x));
+  }
+  case FeatureMap::Silu: {
+    Value negExp = expOf(e, arith::NegFOp::create(b, x));
+    Value denom = arith::AddFOp::create(b, negExp, e.splat(1.0f, lanes));
+    return arith::DivFOp::create(b, x, denom);
+  }
+  }
+  return x;
+}
+
+void lower(ChunkLoadOp op, Emitter &e) {
+  auto &b = e.b;
+  Value dst = op.getDst();
+  const int64_t rows = rowsOf(dst), cols = colsOf(dst);
+  const int64_t lanes = e.lanesFor(cols);
+  auto srcType = cast<MemRefType>(op.getSrc().getType());
+  Type element = srcType.getElementType();
+  const bool rank3 = srcType.getRank() == 3;
+
+  // Reads `lanes` columns of row `r`, converted to f32.
+  auto read = [&](Value r, Value c) -> Value {
+    Value t = e.add(op.getStart(), Value(r));
+    if (rank3) {
+      Value s = memref::LoadOp::create(
+          b, op.getSrc(), ValueRange{op.getBatch(), t, op.getHead()});
+      if (!element.isF32())
+        s = arith::ExtFOp::create(b, b.getF32Type(), s);
+      return e.broadcast(s, lanes);
+    }
+    Value x = vector::LoadOp::create(
+        b, VectorType::get({lanes}, element), op.getSrc(),
+        ValueRange{op.getBatch(), t, op.getHead(), e.add(op.getCol(), c)});
+    if (!element.isF32())
+      x = arith::ExtFOp::create(b, e.vec(lanes), x);
+    return x;
+  };
+
+  e.forLoop(e.idx(0), op.getLen(), e.idx(1), {}, [&](Value r, ValueRange) {
+    Value rowScale;
+    if (op.getFeatureMap() == FeatureMap::L2Norm) {
+      // x / sqrt(sum(x^2) + 1e-6), as the oracle.
+      SmallVector<Value> sum = e.forLoop(
+          e.idx(0), e.idx(cols), e.idx(lanes), {e.splat(0.0f, lanes)},
+          [&](Value c, ValueRange acc) -> SmallVector<Value> {
+            Value x = read(r, c);
+            return {e.fma(x, x, acc[0])};
+          });
+      auto reduce = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                                sum[0]);
+      Value total = arith::AddFOp::create(
+          b, reduce, arith::ConstantOp::create(b, b.getF32FloatAttr(1e-6f)));
+      rowScale = math::RsqrtOp::create(b, total);
+    }
+    e.forLoop(0, cols, lanes, [&](Value c) {
+      Value x = applyFeatureMap(e, op.getFeatureMap(), read(r, c), lanes);
+      if (rowScale)
+        x = e.mulf(x, e.broadcast(rowScale, lanes));
+      if (auto scale = op.getScale())
+        x = e.mulf(x, e.splat(scale->convertToFloat(), lanes));
+      e.store(x, dst, r, c);
+    });
+    return SmallVector<Value>();
+  });
+  // Rows past the end of the sequence: zeros (or the pad value).
+  float pad = op.getPad() ? op.getPad()->convertToFloat() : 0.0f;
+  Value padVec = e.splat(pad, lanes);
+  e.forLoop(op.getLen(), e.idx(rows), e.idx(1), {}, [&](Value r, ValueRange) {
+    e.forLoop(0, cols, lanes, [&](Value c) { e.store(padVec, dst, r, c); });
+    return SmallVector<Value>();
+  });
+}
+
+void lower(ChunkStoreOp op, Emitter &e) {
+  auto &b = e.b;
+  Value src = op.getSrc();
+  const int64_t cols = colsOf(src);
+  const int64_t lanes = e.lanesFor(cols);
+  auto dstType = cast<MemRefType>(op.getDst().getType());
+  Type element = dstType.getElementType();
+  e.forEachVector(op.getLen(), cols, lanes, [&](Value r, Value c) {
+    Value x = e.load(src, r, c, lanes);
+    if (!element.isF32())
+      x = arith::TruncFOp::create(b, VectorType::get({lanes}, element), x);
+    vector::StoreOp::create(b, x, op.getDst(),
+                            ValueRange{op.getBatch(),
+                                       e.add(op.getStart(), Value(r)),
+                                       op.getHead(), e.add(op.getCol(), c)});
+  });
+}
+
+void lower(ChunkGatesOp op, Emitter &e) {
+  const int64_t rows = rowsOf(op.getG()), cols = colsOf(op.getG());
+  const int64_t lanes = e.lanesFor(cols);
+  const int64_t sub = op.getSubChunk();
+  e.forLoop(0, cols, lanes, [&](Value c) {
+    e.forLoop(0, rows, sub, [&](Value s0) {
+      // Forward: decay and the inclusive prefix product.
+      e.forLoop(e.idx(0), e.idx(sub), e.idx(1), {e.splat(1.0f, lanes)},
+                [&](Value r, ValueRange acc) -> SmallVector<Value> {
+                  Value row = e.add(s0, Value(r));
+                  Value d = expOf(e, e.load(op.getG(), row, c, lanes));
+                  e.store(d, op.getDecay(), row, c);
+                  Value p = e.mulf(acc[0], d);
+                  e.store(p, op.getPrefix(), row, c);
+                  return {p};
+                });
+      // Backward: the exclusive suffix product.
+      e.forLoop(e.idx(0), e.idx(sub), e.idx(1), {e.splat(1.0f, lanes)},
+                [&](Value r, ValueRange acc) -> SmallVector<Value> {
+                  Value row = arith::SubIOp::create(
+                      e.b, e.add(s0, sub - 1), Value(r));
+                  e.store(acc[0], op.getSuffix(), row, c);
+                  return {e.mulf(acc[0], e.load(op.getDecay(), row, c, lanes))};
+                });
+    });
+  });
+}
+
+/// dst[r] = src[r] * gate(r) * carry for the rows of each sub-chunk, carry
+/// being the product of the sub-chunk totals (prefix of their last row)
+/// seen so far, walking sub-chunks forward (from the chunk start) or
+/// backward (from its end). Returns the final carry tile (1 x G).
+Value scaleBySubChunks(Emitter &e, Value src, Value gateTile, Value prefix,
+                       Value dst, int64_t sub, bool backward) {
+  const int64_t rows = rowsOf(src), cols = colsOf(src);
+  const int64_t lanes = e.lanesFor(cols);
+  const int64_t gateCols = colsOf(prefix);
+  Value carry = e.scratch(1, gateCols);
+  const int64_t gateLanes = e.lanesFor(gateCols);
+  Value c0 = e.idx(0);
+  e.forLoop(0, gateCols, gateLanes, [&](Value c) {
+    e.store(e.splat(1.0f, gateLanes), carry, c0, c);
+  });
+  const int64_t subs = rows / sub;
+  e.forLoop(0, subs, 1, [&](Value s) {
+    Value block = backward ? arith::SubIOp::create(e.b, e.idx(subs - 1), s)
+                           : Value(s);
+    Value s0 = e.mul(block, sub);
+    e.forEachVector(e.idx(sub), cols, lanes, [&](Value r, Value c) {
+      Value row = e.add(s0, r);
+      Value factor = e.mulf(e.gate(gateTile, row, c, lanes),
+                            e.gate(carry, c0, c, lanes));
+      e.store(e.mulf(e.load(src, row, c, lanes), factor), dst, row, c);
+    });
+    Value last = e.add(s0, sub - 1);
+    e.forLoop(0, gateCols, gateLanes, [&](Value c) {
+      e.store(e.mulf(e.load(carry, c0, c, gateLanes),
+                     e.load(prefix, last, c, gateLanes)),
+              carry, c0, c);
+    });
+  });
+  return carry;
+}
+
+void lower(ChunkInterOp op, Emitter &e) {
+  Value q = op.getQ();
+  const int64_t rows = rowsOf(q), keys = colsOf(q);
+  if (!op.getGates().empty()) {
+    Value prefix = op.getGates()[0];
+    Value scaled = e.scratch(rows, keys);
+    scaleBySubChunks(e, q, prefix, prefix, scaled, op.getSubChunk(),
+                     /*backward=*/false);
+    q = scaled;
+  }
+  Value c0 = e.idx(0);
+  e.matmul(
+      op.getO(), c0, c0, rows, colsOf(op.getO()),
+      [&](Value) { return e.idx(keys); },
+      [&](Value m, Value kk) { return e.scalar(q, m, kk); }, op.getState(),
+      c0, c0, /*accumulate=*/false);
+}
+
+void lower(ChunkScoresOp op, Emitter &e) {
+  auto &b = e.b;
+  Value q = op.getQ(), k = op.getK(), scores = op.getScores();
+  const int64_t rows = rowsOf(q), keys = colsOf(q);
+  const int64_t sub = op.getSubChunk(), subs = rows / sub;
+  const int64_t lanes = e.lanesFor(keys);
+  const bool gated = !op.getGates().empty();
+  Value decay, prefix, suffix;
+  if (gated) {
+    decay = op.getGates()[0];
+    prefix = op.getGates()[1];
+    suffix = op.getGates()[2];
+  }
+  Value c0 = e.idx(0);
+  {
+    int64_t scoreLanes = e.lanesFor(rows);
+    Value zero = e.splat(0.0f, scoreLanes);
+    e.forEachVector(e.idx(rows), rows, scoreLanes,
+                    [&](Value r, Value c) { e.store(zero, scores, r, c); });
+  }
+
+  // Off-diagonal blocks (I > J): (q_I ⊙ decay from the end of J to i)
+  // (k_J ⊙ decay from j to the end of J)ᵀ, with the transposed right
+  // operand in scratch so that its rows are vectors.
+  Value qf = q;
+  Value kt = e.scratch(keys, rows);
+  if (gated) {
+    qf = e.scratch(rows, keys);
+    e.forEachVector(e.idx(rows), keys, lanes, [&](Value r, Value c) {
+      e.store(e.mulf(e.load(q, r, c, lanes), e.gate(prefix, r, c, lanes)), qf,
+              r, c);
+    });
+  }
+  e.forLoop(e.idx(0), e.idx(rows), e.idx(1), {}, [&](Value j, ValueRange) {
+    e.forLoop(0, keys, 1, [&](Value c) {
+      Value x = e.scalar(k, j, c);
+      if (gated) {
+        Value g = colsOf(suffix) == 1 ? e.scalar(suffix, j, c0)
+                                      : e.scalar(suffix, j, c);
+        x = arith::MulFOp::create(b, x, g);
+      }
+      memref::StoreOp::create(b, x, kt, ValueRange{c, j});
+    });
+    return SmallVector<Value>();
+  });
+  e.forLoop(1, subs, 1, [&](Value blockI) {
+    Value i0 = e.mul(blockI, sub);
+    e.forLoop(e.idx(0), blockI, e.idx(1), {}, [&](Value step, ValueRange) {
+      // J = I - 1 - step, walking away from the diagonal.
+      Value blockJ =
+          arith::SubIOp::create(b, arith::SubIOp::create(b, blockI, step),
+                                e.idx(1));
+      Value j0 = e.mul(blockJ, sub);
+      if (gated) {
+        // Entering J from J + 1: q_I also decays through all of J + 1.
+        auto notFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                              step, e.idx(0));
+        auto ifOp = scf::IfOp::create(b, notFirst, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        Value lastOfNext = e.add(j0, 2 * sub - 1);
+        e.forEachVector(e.idx(sub), keys, lanes, [&](Value r, Value c) {
+          Value row = e.add(i0, r);
+          e.store(e.mulf(e.load(qf, row, c, lanes),
+                         e.gate(prefix, lastOfNext, c, lanes)),
+                  qf, row, c);
+        });
+      }
+      e.matmul(
+          scores, i0, j0, sub, sub, [&](Value) { return e.idx(keys); },
+          [&](Value m, Value kk) { return e.scalar(qf, e.add(i0, m), kk); },
+          kt, c0, j0,
+          /*accumulate=*/false);
+      return SmallVector<Value>();
+    });
+  });
+
+  // Diagonal blocks: for each j, carry k_j ⊙ prod(decay[j+1 .. i]) down the
+  // rows i of the block, one dot product with q_i per pair.
+  Value kd = e.scratch(1, keys);
+  auto dot = [&](Value i) {
+    SmallVector<Value> acc = e.forLoop(
+        e.idx(0), e.idx(keys), e.idx(lanes), {e.splat(0.0f, lanes)},
+        [&](Value c, ValueRange it) -> SmallVector<Value> {
+          return {e.fma(e.load(q, i, c, lanes), e.load(kd, c0, c, lanes),
+                        it[0])};
+        });
+    auto reduce =
+        vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc[0]);
+    reduce.setFastmathAttr(
+        arith::FastMathFlagsAttr::get(b.getContext(),
+                                      arith::FastMathFlags::reassoc));
+    return Value(reduce);
+  };
+  e.forLoop(0, rows, 1, [&](Value j) {
+    Value end = e.add(e.mul(arith::DivUIOp::create(b, j, e.idx(sub)), sub),
+                      sub);
+    e.forLoop(0, keys, lanes, [&](Value c) {
+      e.store(e.load(k, j, c, lanes), kd, c0, c);
+    });
+    memref::StoreOp::create(b, dot(j), scores, ValueRange{j, j});
+    e.forLoop(e.add(j, 1), end, e.idx(1), {}, [&](Value i, ValueRange) {
+      if (gated)
+        e.forLoop(0, keys, lanes, [&](Value c) {
+          e.store(e.mulf(e.load(kd, c0, c, lanes), e.gate(decay, i, c, lanes)),
+                  kd, c0, c);
+        });
+      memref::StoreOp::create(b, dot(i), scores, ValueRange{i, j});
+      return SmallVector<Value>();
+    });
+  });
+}
+
+void lower(ChunkAttendOp op, Emitter &e) {
+  Value scores = op.getScores();
+  const int64_t rows = rowsOf(scores);
+  Value c0 = e.idx(0);
+  // Row block [m0, m0 + mr) needs columns j <= m0 + mr - 1 only; the rest
+  // of the scores are zero. The block size is at most 8 rows.
+  e.matmul(
+      op.getO(), c0, c0, rows, colsOf(op.getO()),
+      [&](Value m0) {
+        return arith::MinUIOp::create(e.b, e.add(m0, 8), e.idx(rows));
+      },
+      [&](Value m, Value kk) { return e.scalar(scores, m, kk); }, op.getV(),
+      c0, c0, /*accumulate=*/true);
+}
+
+void lower(ChunkStateUpdateOp op, Emitter &e) {
+  Value k = op.getK(), state = op.getState();
+  const int64_t rows = rowsOf(k), keys = colsOf(k);
+  const int64_t values = colsOf(state);
+  Value c0 = e.idx(0);
+  if (!op.getGates().empty()) {
+    Value prefix = op.getGates()[0], suffix = op.getGates()[1];
+    Value scaled = e.scratch(rows, keys);
+    Value total = scaleBySubChunks(e, k, suffix, prefix, scaled,
+                                   op.getSubChunk(), /*backward=*/true);
+    k = scaled;
+    // S ← Diag(decay of the whole chunk) S.
+    const int64_t lanes = e.lanesFor(values);
+    e.forEachVector(e.idx(keys), values, lanes, [&](Value r, Value c) {
+      Value g = colsOf(total) == 1 ? e.scalar(total, c0, c0)
+                                   : e.scalar(total, c0, r);
+      e.store(e.mulf(e.load(state, r, c, lanes), e.broadcast(g, lanes)), state,
+              r, c);
+    });
+  }
+  e.matmul(
+      state, c0, c0, keys, values, [&](Value) { return e.idx(rows); },
+      [&](Value m, Value kk) { return e.scalar(k, kk, m); }, op.getV(), c0, c0,
+      /*accumulate=*/true);
+}
+
+void lower(RecurrentStepOp op, Emitter &e) {
+  const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
+  const int64_t lanes = e.lanesFor(values), vectors = values / lanes;
+  Value c0 = e.idx(0);
+  SmallVector<Value> vv, init;
+  for (int64_t v = 0; v < vectors; ++v) {
+    vv.push_back(e.load(op.getV(), c0, e.idx(v * lanes), lanes));
+    init.push_back(e.splat(0.0f, lanes));
+  }
+  Value decay = op.getGates().empty() ? Value() : op.getGates()[0];
+  SmallVector<Value> acc = e.forLoop(
+      e.idx(0), e.idx(keys), e.idx(1), init,
+      [&](Value kk, ValueRange it) -> SmallVector<Value> {
+        Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
+        Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
+        Value ds;
+        if (decay)
+          ds = e.broadcast(
+              e.scalar(decay, c0, colsOf(decay) == 1 ? c0 : Value(kk)), lanes);
+        SmallVector<Value> next;
+        for (int64_t v = 0; v < vectors; ++v) {
+          Value col = e.idx(v * lanes);
+          Value s = e.load(op.getStateIn(), kk, col, lanes);
+          if (ds)
+            s = e.mulf(s, ds);
+          s = e.fma(ks, vv[v], s);
+          e.store(s, op.getStateOut(), kk, col);
+          next.push_back(e.fma(qs, s, it[v]));
+        }
+        return next;
+      });
+  for (int64_t v = 0; v < vectors; ++v)
+    e.store(acc[v], op.getO(), c0, e.idx(v * lanes));
+}
+
+struct VectorizeCPUPass
+    : linac::impl::LinacVectorizeCPUBase<VectorizeCPUPass> {
+  using LinacVectorizeCPUBase::LinacVectorizeCPUBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<Operation *> ops;
+    module.walk([&](Operation *op) {
+      if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
+              ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
+              RecurrentStepOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      int64_t lanes = vectorWidth;
+      if (auto func = op->getParentOfType<func::FuncOp>())
+        if (auto schedule =
+                func->getAttrOfType<ScheduleAttr>("linac.schedule");
+            schedule && schedule.getVectorWidth() > 0 && lanes <= 0)
+          lanes = schedule.getVectorWidth();
+      if (lanes <= 0)
+        lanes = 16;
+      Emitter e(op, lanes);
+      TypeSwitch<Operation *>(op)
+          .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
+                ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
+                ChunkStateUpdateOp, RecurrentStepOp>(
+              [&](auto concrete) { lower(concrete, e); });
+      op->erase();
+    }
+
+    // exp, rsqrt: polynomial approximations in plain vector arithmetic.
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,644 @@
+//===- linac-run.cpp - compile, run, check and benchmark a spec -----------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// linac-run SPEC [--target=cpu] [--cpu=NAME] [--mode=prefill|decode]
+//           [--shape=B=1,T=4096] [--inputs=DIR] [--outputs=DIR] [--check]
+//           [--bench] [--threads=N] [--json]
+//
+// Compiles the spec through the same pipeline as linacc into a shared
+// artifact (cached on disk by a hash of the spec, the CPU and the compiler
+// version), loads it with liblinac_runtime, runs one kernel on seeded random
+// inputs (or .npy inputs), and optionally compares with the float64 oracle
+// and measures it. Exit status: 0 ok, 1 input error or a failed check,
+// 2 internal error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Dialect/Linac/IR/LinacDialect.h"
+#include "linac/Passes/Passes.h"
+#include "linac/Spec/Spec.h"
+#include "linac/Spec/SpecToMLIR.h"
+#include "linac/Target/Artifact.h"
+#include "linac/Target/EmitCPU.h"
+#include "linac/runtime/Npy.h"
+#include "linac/runtime/Oracle.h"
+#include "linac/runtime/RandomProblem.h"
+#include "linac/runtime/linac.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/xxhash.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <unistd.h>
+
+using namespace linac;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum ExitCode { Success = 0, Failure = 1, InternalError = 2 };
+
+cl::OptionCategory category("linac-run options");
+cl::opt<std::string> specPath(cl::Positional, cl::Required,
+                              cl::desc("<spec.toml>"), cl::cat(category));
+cl::opt<std::string> target("target", cl::desc("cpu (cuda: not yet)"),
+                            cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> cpu("cpu",
+                         cl::desc("native | x86-64-v3 | x86-64-v4 (default: "
+                                  "the spec's)"),
+                         cl::init(""), cl::cat(category));
+cl::opt<std::string> mode("mode", cl::desc("prefill | decode"),
+                          cl::init("prefill"), cl::cat(category));
+cl::opt<std::string>
+    shape("shape",
+          cl::desc("Problem size, e.g. B=1,T=4096 (also H, HV when the spec "
+                   "leaves them open, N for varlen: N sequences of uneven "
+                   "lengths summing to T). Default B=1,T=1024 (prefill), "
+                   "B=1,T=4 (decode)"),
+          cl::init(""), cl::cat(category));
+cl::opt<std::string> inputsDir(
+    "inputs", cl::desc("Read q.npy k.npy v.npy (and g, h0, cu_seqlens as the "
+                       "variant needs) from this directory"),
+    cl::init(""), cl::cat(category));
+cl::opt<std::string> outputsDir("outputs",
+                                cl::desc("Write o.npy and ht.npy (float32)"),
+                                cl::init(""), cl::cat(category));
+cl::opt<bool> check("check", cl::desc("Compare with the float64 oracle"),
+                    cl::init(false), cl::cat(category));
+cl::opt<bool> bench("bench", cl::desc("Time the kernel"), cl::init(false),
+                    cl::cat(category));
+// --threads is parsed by hand: libLLVM already registers a "threads"
+// option of its own, and two cl::opts of one name abort at start-up.
+int threads = 0;
+cl::opt<bool> json("json", cl::desc("Print one JSON object"), cl::init(false),
+                   cl::cat(category));
+cl::opt<int> reps("reps",
+                  cl::desc("Timed repetitions (default: at least 10 and 1 s)"),
+                  cl::init(0), cl::cat(category));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random inputs"),
+                       cl::init(1), cl::cat(category));
+cl::opt<bool> noH0("no-h0", cl::desc("Prefill without an initial state"),
+                   cl::init(false), cl::cat(category));
+cl::opt<double> peakGflops(
+    "peak-gflops",
+    cl::desc("FP32 peak of the machine in GFLOP/s for --bench (default: "
+             "165 per thread with AVX-512, 99 with AVX2: TOOLCHAIN.md's "
+             "measurement on this project's 2-core Ice Lake kind)"),
+    cl::init(0), cl::cat(category));
+cl::opt<std::string> cacheDir(
+    "cache-dir",
+    cl::desc("Compiled artifacts cache (default: $LINAC_CACHE_DIR, else "
+             "$XDG_CACHE_HOME/linac, else ~/.cache/linac)"),
+    cl::init(""), cl::cat(category));
+
+int fail(const llvm::Twine &message, int code = Failure) {
+  llvm::errs() << "linac-run: error: " << message << "\n";
+  return code;
+}
+
+//===----------------------------------------------------------------------===//
+// Compilation (with an on-disk cache)
+//===----------------------------------------------------------------------===//
+
+std::string defaultCacheDir() {
+  if (!cacheDir.empty())
+    return cacheDir;
+  if (const char *env = getenv("LINAC_CACHE_DIR"); env && *env)
+    return env;
+  llvm::SmallString<128> dir;
+  if (const char *xdg = getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    dir = xdg;
+  else if (!llvm::sys::path::home_directory(dir))
+    return "/tmp/linac-cache";
+  else
+    llvm::sys::path::append(dir, ".cache");
+  llvm::sys::path::append(dir, "linac");
+  return std::string(dir);
+}
+
+/// Compiles `spec` to a shared library at `path` (written to a temporary
+/// file and renamed, so a concurrent reader never sees half a file).
+int compileToShared(const spec::AttentionSpec &spec, llvm::StringRef name,
+                    const CpuTarget &cpuTarget, llvm::StringRef path) {
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  registry.insert<linac::LinacDialect>();
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      spec::buildModule(spec, name, context);
+  if (!module)
+    return fail("cannot build IR from the spec");
+  mlir::PassManager pm(&context);
+  CpuPipelineOptions options;
+  options.cpu = cpuTarget.name;
+  buildCpuPipeline(pm, options);
+  if (failed(pm.run(*module)))
+    return Failure; // The pass reported why.
+  if (failed(mlir::verify(*module)))
+    return fail("the pipeline produced invalid IR", InternalError);
+
+  std::string error;
+  llvm::SmallString<256> object(path), library(path);
+  object += ".tmp." + std::to_string(getpid()) + ".o";
+  library += ".tmp." + std::to_string(getpid()) + ".so";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(object, ec);
+    if (ec)
+      return fail("cannot write '" + object + "': " + ec.message());
+    if (!emitCpuCode(*module, cpuTarget, CpuEmitKind::Object, os, error))
+      return fail(error, InternalError);
+  }
+  bool linked = linkSharedLibrary(object, library, error);
+  llvm::sys::fs::remove(object);
+  if (!linked)
+    return fail(error, InternalError);
+  if (std::error_code ec = llvm::sys::fs::rename(library, path))
+    return fail("cannot move the artifact into the cache: " + ec.message(),
+                InternalError);
+  return Success;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensors
+//===----------------------------------------------------------------------===//
+
+linac_tensor viewOf(NpyArray &array) {
+  linac_tensor t{};
+  t.data = array.bytes.data();
+  switch (array.dtype) {
+  case DType::F32:
+    t.dtype = LINAC_F32;
+    break;
+  case DType::F16:
+    t.dtype = LINAC_F16;
+    break;
+  case DType::BF16:
+    t.dtype = LINAC_BF16;
+    break;
+  case DType::I32:
+    t.dtype = LINAC_I32;
+    break;
+  default:
+    t.dtype = LINAC_I64;
+    break;
+  }
+  t.rank = static_cast<int32_t>(array.shape.size());
+  int64_t stride = 1;
+  for (int d = t.rank - 1; d >= 0; --d) {
+    t.shape[d] = array.shape[d];
+    t.strides[d] = stride;
+    stride *= array.shape[d];
+  }
+  return t;
+}
+
+/// Elements of `array` as doubles.
+std::vector<double> toDoubles(const NpyArray &array) {
+  std::vector<double> out(array.numElements());
+  for (size_t i = 0; i < out.size(); ++i) {
+    switch (array.dtype) {
+    case DType::F32:
+      out[i] = array.dataAs<float>()[i];
+      break;
+    case DType::F64:
+      out[i] = array.dataAs<double>()[i];
+      break;
+    case DType::BF16: {
+      uint32_t bits = uint32_t(array.dataAs<uint16_t>()[i]) << 16;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      out[i] = f;
+      break;
+    }
+    case DType::F16:
+      out[i] = static_cast<double>(
+          static_cast<float>(reinterpret_cast<const _Float16 *>(
+              array.bytes.data())[i]));
+      break;
+    default:
+      break;
+    }
+  }
+  return out;
+}
+
+NpyArray toFloat32(const NpyArray &array) {
+  NpyArray out = makeNpyArray(DType::F32, array.shape);
+  std::vector<double> values = toDoubles(array);
+  for (size_t i = 0; i < values.size(); ++i)
+    out.dataAs<float>()[i] = static_cast<float>(values[i]);
+  return out;
+}
+
+bool parseShape(llvm::StringRef text, std::map<std::string, int64_t> &dims) {
+  for (llvm::StringRef item : llvm::split(text, ',')) {
+    item = item.trim();
+    if (item.empty())
+      continue;
+    auto [key, value] = item.split('=');
+    int64_t number;
+    if (value.getAsInteger(10, number) || number < 0) {
+      fail("--shape: '" + item + "' is not NAME=INTEGER");
+      return false;
+    }
+    if (key != "B" && key != "T" && key != "H" && key != "HV" && key != "N") {
+      fail("--shape: unknown dimension '" + key + "' (B, T, H, HV, N)");
+      return false;
+    }
+    dims[key.str()] = number;
+  }
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  std::vector<char *> args;
+  for (int i = 0; i < argc; ++i) {
+    llvm::StringRef arg = argv[i];
+    llvm::StringRef value;
+    if (arg == "--threads" || arg == "-threads") {
+      if (i + 1 == argc)
+        return fail("--threads needs a value");
+      value = argv[++i];
+    } else if (arg.consume_front("--threads=") ||
+               arg.consume_front("-threads=")) {
+      value = arg;
+    } else {
+      args.push_back(argv[i]);
+      continue;
+    }
+    if (value.getAsInteger(10, threads) || threads < 0)
+      return fail("--threads: '" + value + "' is not a thread count");
+  }
+  argc = static_cast<int>(args.size());
+  argv = args.data();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "linac-run: compile a spec, run a kernel, check it against the float64 "
+      "oracle and time it\n\n  --threads=N   threads of the runtime's pool "
+      "(default: all cores)\n");
+  mlir::registerAllPasses();
+  linac::registerLinacPasses();
+
+  if (target != "cpu")
+    return fail("--target=" + target + ": only cpu kernels run today (the "
+                                       "CUDA backend is still to come)");
+  if (mode != "prefill" && mode != "decode")
+    return fail("--mode must be prefill or decode, not '" + mode + "'");
+  const bool decode = mode == "decode";
+
+  // The spec.
+  std::vector<spec::Diagnostic> diagnostics;
+  std::optional<spec::AttentionSpec> spec =
+      spec::parseSpecFile(specPath, diagnostics);
+  for (const spec::Diagnostic &diagnostic : diagnostics)
+    llvm::errs() << diagnostic.str() << "\n";
+  if (!spec)
+    return Failure;
+  if (decode ? !spec->decode : !spec->prefill)
+    return fail("the spec turns " + mode + " off ([modes] " + mode +
+                " = false)");
+  std::string name = llvm::sys::path::stem(specPath).str();
+  for (char &c : name)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
+      c = '_';
+  std::string kernelName = name + (decode ? "_decode" : "_prefill");
+
+  CpuTarget cpuTarget;
+  std::string error;
+  if (!resolveCpuTarget(cpu.empty() ? spec->cpu : cpu.getValue(), cpuTarget,
+                        error))
+    return fail(error);
+
+  // Compile, or reuse the cached artifact.
+  auto specText = llvm::MemoryBuffer::getFile(specPath);
+  if (!specText)
+    return fail("cannot read '" + specPath + "'");
+  // The key covers the compiler itself (this executable, which links the
+  // whole pipeline statically), not just its version string: a rebuilt
+  // compiler must never reuse an artifact from an older one.
+  std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
+  auto selfImage = llvm::MemoryBuffer::getFile(self);
+  uint64_t compilerHash =
+      selfImage ? llvm::xxh3_64bits((*selfImage)->getBuffer()) : 0;
+  std::string key = (*specText)->getBuffer().str() + '\0' + name + '\0' +
+                    cpuTarget.name + '\0' + cpuTarget.llvmCpu + '\0' +
+                    cpuTarget.llvmFeatures + '\0' + LINAC_VERSION + '\0' +
+                    llvm::utohexstr(compilerHash);
+  std::string dir = defaultCacheDir();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return fail("cannot create the cache directory '" + dir +
+                "': " + ec.message());
+  llvm::SmallString<256> artifact(dir);
+  llvm::sys::path::append(
+      artifact, name + "-" + llvm::utohexstr(llvm::xxh3_64bits(key)) + ".so");
+  auto compileStart = std::chrono::steady_clock::now();
+  bool compiled = false;
+  linac_error err{};
+  linac_module *module = nullptr;
+  for (int attempt = 0; attempt < 2 && !module; ++attempt) {
+    if (!llvm::sys::fs::exists(artifact) || attempt == 1) {
+      if (int status = compileToShared(*spec, name, cpuTarget, artifact))
+        return status;
+      compiled = true;
+    }
+    module = linac_module_load(artifact.c_str(), &err);
+    if (!module && attempt == 0) {
+      // A corrupt or stale cache entry is rebuilt, never used.
+      llvm::errs() << "linac-run: note: rebuilding the cached artifact: "
+                   << err.message << "\n";
+      llvm::sys::fs::remove(artifact);
+    }
+  }
+  if (!module)
+    return fail(llvm::Twine("cannot load '") + artifact + "': " + err.message,
+                InternalError);
+  double compileMs = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - compileStart)
+                         .count();
+  linac_kernel *kernel = linac_module_kernel(module, kernelName.c_str(), &err);
+  if (!kernel) {
+    linac_module_unload(module);
+    return fail(err.message);
+  }
+
+  // The problem: seeded random inputs shaped by the spec and --shape.
+  std::map<std::string, int64_t> dims = {{"B", 1},
+                                         {"T", decode ? 4 : 1024}};
+  if (!parseShape(shape, dims))
+    return Failure;
+  oracle::RandomProblemOptions options;
+  options.variant = spec->variant;
+  options.featureMap = spec->featureMap;
+  options.normalize = spec->normalize;
+  options.K = spec->headDimK;
+  options.V = spec->headDimV;
+  options.H = spec->numHeads ? *spec->numHeads : (dims.count("H") ? dims["H"] : 16);
+  options.HV = spec->valueHeads() ? *spec->valueHeads()
+                                  : (dims.count("HV") ? dims["HV"] : options.H);
+  options.B = dims["B"];
+  options.T = dims["T"];
+  options.scale = spec->scale;
+  options.dtype = spec->dtype;
+  options.seed = seed;
+  options.initialState = decode || (spec->initialState && !noH0);
+  if (spec->varlen && !decode) {
+    int64_t n = dims.count("N") ? dims["N"] : 3;
+    if (options.B != 1 || n < 1 || n > options.T)
+      return fail("varlen needs B=1 and 1 <= N <= T");
+    // Uneven lengths: sequence i gets weight i + 1, the rest goes last.
+    int64_t total = n * (n + 1) / 2, used = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t len = i + 1 == n ? options.T - used
+                               : std::max<int64_t>(1, options.T * (i + 1) / total);
+      options.seqLens.push_back(len);
+      used += len;
+    }
+  }
+  oracle::RandomProblem problem;
+  if (!oracle::makeRandomProblem(options, problem, error))
+    return fail(error);
+  if (spec->variant == oracle::Variant::Lightning)
+    problem.problem.decayConstants = spec->decay;
+  std::map<std::string, NpyArray *> inputs = {
+      {"q", &problem.q},   {"k", &problem.k},   {"v", &problem.v},
+      {"g", &problem.g},   {"h0", &problem.h0}, {"cu_seqlens", &problem.cuSeqlens},
+  };
+  if (!inputsDir.empty()) {
+    for (auto &[inputName, array] : inputs) {
+      llvm::SmallString<256> path(inputsDir);
+      llvm::sys::path::append(path, inputName + ".npy");
+      if (!llvm::sys::fs::exists(path))
+        continue;
+      if (!readNpyFile(std::string(path), *array, error))
+        return fail(error);
+      if (inputName == "cu_seqlens" && array->dtype == DType::I64) {
+        NpyArray narrow =
+            makeNpyArray(DType::I32, array->shape);
+        for (int64_t i = 0; i < array->numElements(); ++i)
+          narrow.dataAs<int32_t>()[i] =
+              static_cast<int32_t>(array->dataAs<int64_t>()[i]);
+        *array = std::move(narrow);
+      }
+      if (inputName == "g" || inputName == "h0")
+        if (array->dtype != DType::F32)
+          *array = toFloat32(*array);
+    }
+    oracle::Problem &p = problem.problem;
+    std::map<std::string, TensorView *> problemViews = {
+        {"q", &p.q}, {"k", &p.k},   {"v", &p.v},
+        {"g", &p.g}, {"h0", &p.h0}, {"cu_seqlens", &p.cuSeqlens}};
+    for (auto &entry : inputs)
+      if (!entry.second->bytes.empty() &&
+          !getTensorView(*entry.second, *problemViews[entry.first], error))
+        return fail(entry.first + ".npy: " + error);
+  }
+
+  // Outputs and the tensor list in manifest order.
+  const int64_t B = problem.q.shape[0], T = problem.q.shape[1];
+  const int64_t HV = problem.v.shape[2], V = problem.v.shape[3];
+  const int64_t S = problem.cuSeqlens.bytes.empty()
+                        ? B
+                        : problem.cuSeqlens.numElements() - 1;
+  const int64_t K = problem.q.shape[3];
+  NpyArray o =
+      makeNpyArray(problem.q.dtype, {B, T, HV, V});
+  NpyArray ht = makeNpyArray(DType::F32, {S, HV, K, V});
+  if (decode && problem.h0.bytes.empty())
+    return fail("decode needs an initial state");
+  // Decode updates the state in place: ht is h0's storage. Keep h0's values
+  // for the oracle.
+  NpyArray h0Copy = problem.h0;
+  std::map<std::string, linac_tensor> views;
+  for (auto &[inputName, array] : inputs)
+    if (!array->bytes.empty())
+      views[inputName] = viewOf(*array);
+  views["o"] = viewOf(o);
+  views["ht"] = decode ? viewOf(problem.h0) : viewOf(ht);
+
+  std::vector<const linac_tensor *> tensors;
+  for (llvm::StringRef line :
+       llvm::split(llvm::StringRef(linac_kernel_manifest(kernel)), '\n')) {
+    if (!line.starts_with("tensor "))
+      continue;
+    std::string tensorName = line.split(' ').second.split(' ').first.str();
+    auto found = views.find(tensorName);
+    tensors.push_back(found == views.end() ? nullptr : &found->second);
+  }
+
+  linac_pool *pool = linac_pool_create(threads, &err);
+  if (!pool)
+    return fail(err.message, InternalError);
+  int32_t status =
+      linac_kernel_launch(kernel, tensors.data(),
+                          static_cast<int32_t>(tensors.size()), pool, &err);
+  if (status != LINAC_OK) {
+    linac_pool_destroy(pool);
+    linac_module_unload(module);
+    return fail(err.message);
+  }
+  const NpyArray &finalState = decode ? problem.h0 : ht;
+
+  int exitCode = Success;
+  std::string checkJson;
+  if (check) {
+    // The oracle sees the inputs as the kernel did (h0 before the update).
+    oracle::Problem p = problem.problem;
+    NpyArray h0Oracle = h0Copy;
+    if (!h0Oracle.bytes.empty())
+      getTensorView(h0Oracle, p.h0, error);
+    oracle::Result reference;
+    if (!oracle::run(p, reference, error))
+      return fail("oracle: " + error, InternalError);
+    const bool lowPrecision = problem.q.dtype != DType::F32;
+    const double tolerance = lowPrecision ? 5e-3 : decode ? 1e-6 : 1e-5;
+    std::vector<std::pair<std::string, const NpyArray *>> outputs = {
+        {"o", &o}};
+    if (decode || !problem.h0.bytes.empty() || true)
+      outputs.push_back({"ht", &finalState});
+    checkJson = "{";
+    for (auto &[outName, array] : outputs) {
+      std::vector<double> got = toDoubles(*array);
+      const std::vector<double> &want =
+          outName == "o" ? reference.o : reference.ht;
+      double rel = oracle::relativeRmsError(got, want);
+      double maxAbs = oracle::maxAbsError(got.data(), want.data(),
+                                          std::min(got.size(), want.size()));
+      bool pass = rel <= tolerance && std::isfinite(rel);
+      if (!pass)
+        exitCode = Failure;
+      if (!json)
+        llvm::outs() << llvm::format("%-3s rel_rms %.3e  max_abs %.3e  "
+                                     "(tolerance %.0e)  %s\n",
+                                     outName.c_str(), rel, maxAbs, tolerance,
+                                     pass ? "PASS" : "FAIL");
+      checkJson += llvm::formatv("{0}\"{1}\": {{\"rel_rms\": {2:e}, "
+                                 "\"max_abs\": {3:e}, \"pass\": {4}}",
+                                 checkJson.size() > 1 ? ", " : "", outName,
+                                 rel, maxAbs, pass ? "true" : "false")
+                       .str();
+    }
+    checkJson += "}";
+  }
+
+  if (!outputsDir.empty()) {
+    llvm::sys::fs::create_directories(outputsDir);
+    for (auto [outName, array] :
+         {std::pair<const char *, const NpyArray *>{"o", &o},
+          {"ht", &finalState}}) {
+      llvm::SmallString<256> path(outputsDir);
+      llvm::sys::path::append(path, std::string(outName) + ".npy");
+      if (!writeNpyFile(std::string(path), toFloat32(*array), error))
+        return fail(error);
+    }
+  }
+
+  std::string benchJson;
+  if (bench) {
+    // Decode updates its state in place: every repetition runs on the state
+    // the previous one left, which is what a serving loop does.
+    std::vector<double> times;
+    auto start = std::chrono::steady_clock::now();
+    linac_kernel_launch(kernel, tensors.data(), tensors.size(), pool, &err);
+    for (int i = 0;; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      linac_kernel_launch(kernel, tensors.data(), tensors.size(), pool, &err);
+      auto t1 = std::chrono::steady_clock::now();
+      times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      double elapsed =
+          std::chrono::duration<double>(t1 - start).count();
+      if (reps > 0 ? i + 1 >= reps : (i + 1 >= 10 && elapsed >= 1.0))
+        break;
+    }
+    std::sort(times.begin(), times.end());
+    double median = times[times.size() / 2];
+    // FLOP as linacc --explain counts them (chunked: 2C(K+V) + 4KV per token
+    // and value head; recurrent: 4KV).
+    const int64_t chunk = 64;
+    double perToken = decode ? 4.0 * K * V
+                             : 2.0 * chunk * (K + V) + 4.0 * K * V;
+    double tokens = double(B) * double(T);
+    double flops = perToken * tokens * double(HV);
+    double gflops = flops / (median * 1e-3) / 1e9;
+    int usedThreads = linac_pool_threads(pool);
+    double peak = peakGflops > 0 ? peakGflops.getValue()
+                                 : usedThreads * (cpuTarget.vectorWidth == 16
+                                                      ? 165.0
+                                                      : 99.0);
+    double stateBytes = decode ? 2.0 * S * HV * K * V * 4 : 0;
+    double gbps = stateBytes / (median * 1e-3) / 1e9;
+    if (!json) {
+      llvm::outs() << llvm::format(
+          "%s B=%lld T=%lld H=%lld HV=%lld K=%lld V=%lld threads=%d: median "
+          "%.3f ms over %zu runs, %.3g tokens/s, %.1f GFLOP/s (%.1f%% of "
+          "%.0f GFLOP/s peak)",
+          kernelName.c_str(), (long long)B, (long long)T,
+          (long long)problem.q.shape[2], (long long)HV, (long long)K,
+          (long long)V, usedThreads, median, times.size(),
+          tokens / (median * 1e-3), gflops, 100.0 * gflops / peak, peak);
+      if (decode)
+        llvm::outs() << llvm::format(", state %.1f GB/s", gbps);
+      llvm::outs() << "\n";
+    }
+    benchJson = llvm::formatv(
+                    "\"median_ms\": {0:f4}, \"min_ms\": {1:f4}, \"runs\": {2}, "
+                    "\"tokens_per_s\": {3:e}, \"gflops\": {4:f2}, "
+                    "\"peak_gflops\": {5:f1}, \"peak_fraction\": {6:f4}, "
+                    "\"state_gb_per_s\": {7:f2}",
+                    median, times.front(), times.size(),
+                    tokens / (median * 1e-3), gflops, peak, gflops / peak, gbps)
+                    .str();
+  }
+
+  if (json) {
+    llvm::outs() << llvm::formatv(
+        "{{\"kernel\": \"{0}\", \"variant\": \"{1}\", \"mode\": \"{2}\", "
+        "\"cpu\": \"{3}\", \"B\": {4}, \"T\": {5}, \"H\": {6}, \"HV\": {7}, "
+        "\"K\": {8}, \"V\": {9}, \"dtype\": \"{10}\", \"threads\": {11}, "
+        "\"compile_ms\": {12:f1}, \"compiled\": {13}",
+        kernelName, oracle::variantName(spec->variant), mode.getValue(),
+        cpuTarget.name, B, T, problem.q.shape[2], HV, K, V,
+        npyDescr(problem.q.dtype), linac_pool_threads(pool), compileMs,
+        compiled ? "true" : "false");
+    if (!benchJson.empty())
+      llvm::outs() << ", " << benchJson;
+    if (!checkJson.empty())
+      llvm::outs() << ", \"check\": " << checkJson;
+    llvm::outs() << "}\n";
+  }
+  linac_pool_destroy(pool);
+  linac_module_unload(module);
+  return exitCode;
+}

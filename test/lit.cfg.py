@@ -12,12 +12,20 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.linac_obj_root, "test")
 # GoogleTest sources and the downstream package project are not lit tests.
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "unit", "package", "fuzz",
-                   "CMakeLists.txt", "CheckDocs.cmake"]
+                   "CMakeLists.txt", "CheckDocs.cmake", "cpp"]
 
 config.substitutions.append(("%linac_src_root", config.linac_src_root))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["linac-opt", "linacc", "linac-oracle"],
+    ["linac-opt", "linacc", "linac-oracle", "linac-run"],
     [config.linac_tools_dir, config.llvm_tools_dir])
+# %linac_run / %linac_oracle: full paths, for scripts that run the tools.
+config.substitutions.append(
+    ("%linac_run", os.path.join(config.linac_tools_dir, "linac-run")))
+config.substitutions.append(
+    ("%linac_oracle", os.path.join(config.linac_tools_dir, "linac-oracle")))
+# Compiled artifacts of the tests live in the build tree, not in ~/.cache.
+config.environment["LINAC_CACHE_DIR"] = os.path.join(
+    config.linac_obj_root, "test", "linac-cache")

@@ -102,6 +102,11 @@ cl::opt<int> reps("reps",
                   cl::init(0), cl::cat(category));
 cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random inputs"),
                        cl::init(1), cl::cat(category));
+cl::opt<bool> strided(
+    "strided",
+    cl::desc("Pass q, k, v, g and o as non-contiguous views (rows padded by "
+             "16 elements, as slices of a wider fused tensor would be)"),
+    cl::init(false), cl::cat(category));
 cl::opt<bool> noH0("no-h0", cl::desc("Prefill without an initial state"),
                    cl::init(false), cl::cat(category));
 cl::opt<double> peakGflops(
@@ -488,6 +493,61 @@ int main(int argc, char **argv) {
   views["o"] = viewOf(o);
   views["ht"] = decode ? viewOf(problem.h0) : viewOf(ht);
 
+  // --strided: copy the rank-4 activations into padded storage, so that
+  // every outer stride differs from the contiguous one.
+  std::map<std::string, std::vector<uint8_t>> padded;
+  auto elementSize = [](int32_t dtype) {
+    return dtype == LINAC_F32 || dtype == LINAC_I32 ? 4
+           : dtype == LINAC_I64                     ? 8
+                                                    : 2;
+  };
+  auto restride = [&](const std::string &tensorName, bool copyIn) {
+    linac_tensor &t = views[tensorName];
+    if (t.rank != 4)
+      return;
+    const int64_t eb = elementSize(t.dtype), pad = 16;
+    int64_t st[4];
+    st[3] = 1;
+    st[2] = t.shape[3] + pad;
+    st[1] = t.shape[2] * st[2] + pad;
+    st[0] = t.shape[1] * st[1] + pad;
+    std::vector<uint8_t> &buffer = padded[tensorName];
+    buffer.assign(static_cast<size_t>(t.shape[0] * st[0] * eb), 0xff);
+    for (int64_t a = 0; a < t.shape[0]; ++a)
+      for (int64_t b = 0; b < t.shape[1]; ++b)
+        for (int64_t c = 0; c < t.shape[2]; ++c)
+          if (copyIn)
+            std::memcpy(buffer.data() + (a * st[0] + b * st[1] + c * st[2]) * eb,
+                        static_cast<uint8_t *>(t.data) +
+                            (a * t.strides[0] + b * t.strides[1] +
+                             c * t.strides[2]) * eb,
+                        t.shape[3] * eb);
+    t.data = buffer.data();
+    std::memcpy(t.strides, st, sizeof(st));
+  };
+  // Copies a padded output back into its contiguous array.
+  auto unstride = [&](const std::string &tensorName, NpyArray &array) {
+    const linac_tensor &t = views[tensorName];
+    const int64_t eb = elementSize(t.dtype);
+    linac_tensor dense = viewOf(array);
+    for (int64_t a = 0; a < t.shape[0]; ++a)
+      for (int64_t b = 0; b < t.shape[1]; ++b)
+        for (int64_t c = 0; c < t.shape[2]; ++c)
+          std::memcpy(static_cast<uint8_t *>(dense.data) +
+                          (a * dense.strides[0] + b * dense.strides[1] +
+                           c * dense.strides[2]) * eb,
+                      static_cast<const uint8_t *>(t.data) +
+                          (a * t.strides[0] + b * t.strides[1] +
+                           c * t.strides[2]) * eb,
+                      t.shape[3] * eb);
+  };
+  if (strided) {
+    for (const char *input : {"q", "k", "v", "g"})
+      if (views.count(input))
+        restride(input, /*copyIn=*/true);
+    restride("o", /*copyIn=*/false);
+  }
+
   std::vector<const linac_tensor *> tensors;
   for (llvm::StringRef line :
        llvm::split(llvm::StringRef(linac_kernel_manifest(kernel)), '\n')) {
@@ -509,6 +569,8 @@ int main(int argc, char **argv) {
     linac_module_unload(module);
     return fail(err.message);
   }
+  if (strided)
+    unstride("o", o);
   const NpyArray &finalState = decode ? problem.h0 : ht;
 
   int exitCode = Success;

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Correctness grid of the CPU backend against the float64 oracle.
+
+Every case compiles a spec with linac-run (the same pipeline as linacc, with
+its artifact cache), runs the kernel and lets linac-run compare each output
+with the oracle at the SEMANTICS.md tolerance (--check). Two families of
+cases need inputs that the random generator does not draw, and are built
+here from linac-oracle's .npy files:
+
+- gate extremes: g = 0, -80 and -inf at chosen tokens (hard resets);
+- decode continuation: prefill(T) == prefill(T - n) then n decode steps.
+
+Usage: grid.py --linac-run PATH --linac-oracle PATH --work DIR [--quick]
+Prints one line per case and exits 1 if any case fails.
+"""
+
+import argparse
+import ast
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+
+VARIANTS = ["linear_attn", "retention", "lightning", "simple_gla", "gla"]
+
+
+def write_spec(work, name, variant, K, V, H, HV=None, dtype="f32", extra=""):
+    lines = [
+        "[attention]",
+        f'variant = "{variant}"',
+        f"head_dim_k = {K}",
+        f"head_dim_v = {V}",
+        f"num_heads = {H}",
+        f'dtype = "{dtype}"',
+    ]
+    if HV is not None:
+        lines.append(f"num_value_heads = {HV}")
+    if variant == "lightning":
+        # One lambda per value head, spread over (0.8, 1).
+        heads = HV if HV is not None else H
+        lambdas = ", ".join(str(1.0 - 0.2 * (h + 1) / (heads + 1)) for h in range(heads))
+        lines.append(f"decay = [{lambdas}]")
+    if extra:
+        lines.append(extra)
+    path = os.path.join(work, name + ".toml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+# --- .npy without numpy -----------------------------------------------------
+
+
+def npy_load(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    header_len = struct.unpack("<H", data[8:10])[0]
+    header = ast.literal_eval(data[10 : 10 + header_len].decode("latin1"))
+    descr = header["descr"]
+    return descr, list(header["shape"]), data[10 + header_len :]
+
+
+def npy_save(path, descr, shape, body):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr,
+        "".join(f"{d}, " for d in shape),
+    )
+    pad = 64 - (10 + len(header) + 1) % 64
+    header = header + " " * pad + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
+        f.write(header.encode("latin1") + body)
+
+
+def floats(descr, body):
+    assert descr == "<f4", descr
+    return struct.unpack("<%df" % (len(body) // 4), body)
+
+
+def rel_rms(x, ref):
+    num = sum((a - b) ** 2 for a, b in zip(x, ref))
+    den = sum(b * b for b in ref)
+    return math.sqrt(num / den) if den else (0.0 if num == 0 else math.inf)
+
+
+# --- running cases ----------------------------------------------------------
+
+
+class Grid:
+    def __init__(self, args):
+        self.args = args
+        self.failures = []
+        self.count = 0
+
+    def run(self, label, spec, *flags):
+        cmd = [self.args.linac_run, spec, "--check", "--json"] + list(flags)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        self.count += 1
+        summary = proc.stderr.strip().splitlines()[-1:] if proc.returncode else []
+        try:
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            check = result["check"]
+            errors = " ".join(f"{k}={v['rel_rms']:.2e}" for k, v in check.items())
+            ok = proc.returncode == 0 and all(v["pass"] for v in check.values())
+        except (IndexError, KeyError, ValueError):
+            errors, ok = " ".join(summary) or proc.stdout.strip(), False
+        print(f"{'PASS' if ok else 'FAIL'} {label}: {errors}")
+        if not ok:
+            self.failures.append(label)
+            print("  command: " + " ".join(cmd))
+        return ok
+
+    def oracle(self, spec, out, T, B=1, seed=3):
+        subprocess.run(
+            [self.args.linac_oracle, f"--spec={spec}", f"--B={B}", f"--T={T}",
+             "--h0", f"--seed={seed}", f"--out={out}"],
+            check=True, capture_output=True)
+
+
+def gate_extremes(grid, work, variant):
+    """g = 0, -80 and -inf at chosen tokens; finite, exact outputs."""
+    spec = write_spec(work, f"extreme_{variant}", variant, 64, 64, 2)
+    inputs = os.path.join(work, f"extreme_{variant}_in")
+    T = 150
+    grid.oracle(spec, inputs, T)
+    descr, shape, body = npy_load(os.path.join(inputs, "g.npy"))
+    values = list(floats(descr, body))
+    per_token = len(values) // T
+    for t in range(T):
+        row = slice(t * per_token, (t + 1) * per_token)
+        if t in (5, 70, 71):
+            values[row] = [-math.inf] * per_token  # hard reset
+        elif t in (9, 100):
+            values[row] = [-80.0] * per_token
+        elif 20 <= t < 40 or t >= 140:
+            values[row] = [0.0] * per_token  # no decay
+        elif t % 7 == 0:
+            # Mixed within a row: some keys reset, some untouched.
+            values[row] = [(-math.inf if i % 3 == 0 else 0.0) for i in range(per_token)]
+    npy_save(os.path.join(inputs, "g.npy"), descr, shape,
+             struct.pack("<%df" % len(values), *values))
+    grid.run(f"{variant} gates 0/-80/-inf", spec, f"--inputs={inputs}",
+             f"--shape=B=1,T={T}")
+
+
+def split_tokens(src, dst, first, count):
+    """Copies tokens [first, first + count) of every [1, T, ...] input."""
+    os.makedirs(dst, exist_ok=True)
+    for name in ("q", "k", "v", "g"):
+        path = os.path.join(src, name + ".npy")
+        if not os.path.exists(path):
+            continue
+        descr, shape, body = npy_load(path)
+        row = len(body) // shape[1]
+        npy_save(os.path.join(dst, name + ".npy"), descr,
+                 [1, count] + shape[2:], body[first * row : (first + count) * row])
+
+
+def decode_continuation(grid, work, variant, T=97, n=3):
+    """prefill(T) equals prefill(T - n) followed by n decode steps."""
+    spec = write_spec(work, f"cont_{variant}", variant, 64, 64, 2)
+    full = os.path.join(work, f"cont_{variant}_full")
+    grid.oracle(spec, full, T)
+    first = os.path.join(work, f"cont_{variant}_first")
+    rest = os.path.join(work, f"cont_{variant}_rest")
+    split_tokens(full, first, 0, T - n)
+    split_tokens(full, rest, T - n, n)
+    descr, shape, body = npy_load(os.path.join(full, "h0.npy"))
+    npy_save(os.path.join(first, "h0.npy"), descr, shape, body)
+    out1 = os.path.join(work, f"cont_{variant}_out1")
+    out2 = os.path.join(work, f"cont_{variant}_out2")
+    ok = grid.run(f"{variant} prefill T-{n}", spec, f"--inputs={first}",
+                  f"--outputs={out1}", f"--shape=B=1,T={T - n}")
+    descr, shape, body = npy_load(os.path.join(out1, "ht.npy"))
+    npy_save(os.path.join(rest, "h0.npy"), descr, shape, body)
+    ok &= grid.run(f"{variant} then decode {n}", spec, "--mode=decode",
+                   f"--inputs={rest}", f"--outputs={out2}",
+                   f"--shape=B=1,T={n}")
+    if not ok:
+        return
+    o = floats(*npy_load(os.path.join(out1, "o.npy"))[::2]) + \
+        floats(*npy_load(os.path.join(out2, "o.npy"))[::2])
+    want_o = floats(*npy_load(os.path.join(full, "o.npy"))[::2])
+    ht = floats(*npy_load(os.path.join(out2, "ht.npy"))[::2])
+    want_ht = floats(*npy_load(os.path.join(full, "ht.npy"))[::2])
+    # The oracle's files are f32 roundings of f64 values: 1e-5 is the
+    # chunked tolerance, far above that rounding.
+    eo, eh = rel_rms(o, want_o), rel_rms(ht, want_ht)
+    ok = eo <= 1e-5 and eh <= 1e-5
+    grid.count += 1
+    print(f"{'PASS' if ok else 'FAIL'} {variant} prefill(T) == prefill(T-{n}) "
+          f"+ decode({n}): o={eo:.2e} ht={eh:.2e}")
+    if not ok:
+        grid.failures.append(f"{variant} continuation")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--linac-run", required=True)
+    parser.add_argument("--linac-oracle", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer lengths and head sizes")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    grid = Grid(args)
+    work = args.work
+
+    lengths = [1, 2, 63, 64, 65, 1000, 4097]
+    for variant in VARIANTS:
+        spec = write_spec(work, f"len_{variant}", variant, 64, 64, 2)
+        for T in ([1, 65, 1000] if args.quick else lengths):
+            grid.run(f"{variant} T={T}", spec, f"--shape=B=2,T={T}")
+
+    dims = [(16, 16), (64, 64), (96, 96), (128, 128), (256, 256), (128, 64),
+            (64, 256)]
+    for variant in ("gla", "simple_gla", "retention"):
+        for K, V in dims[:3] if args.quick else dims:
+            spec = write_spec(work, f"dims_{variant}_{K}_{V}", variant, K, V, 2)
+            grid.run(f"{variant} K={K} V={V}", spec, "--shape=B=1,T=130")
+
+    for variant in VARIANTS:
+        spec = write_spec(work, f"gva_{variant}", variant, 64, 64, 2, HV=4)
+        grid.run(f"{variant} H=2 HV=4", spec, "--shape=B=2,T=150")
+        spec = write_spec(work, f"gva8_{variant}", variant, 32, 32, 1, HV=8)
+        grid.run(f"{variant} H=1 HV=8", spec, "--shape=B=1,T=90")
+        spec = write_spec(work, f"plain_{variant}", variant, 64, 64, 2)
+        grid.run(f"{variant} without h0", spec, "--shape=B=2,T=150", "--no-h0")
+        grid.run(f"{variant} strided", spec, "--shape=B=2,T=150", "--strided")
+        for T in (1, 5):
+            grid.run(f"{variant} decode T={T}", spec, "--mode=decode",
+                     f"--shape=B=3,T={T}")
+        spec = write_spec(work, f"varlen_{variant}", variant, 64, 64, 2,
+                          extra="varlen = true\n[modes]\ndecode = false")
+        grid.run(f"{variant} varlen N=4", spec, "--shape=B=1,T=500,N=4")
+        spec = write_spec(work, f"bf16_{variant}", variant, 64, 64, 2,
+                          dtype="bf16")
+        grid.run(f"{variant} bf16", spec, "--shape=B=1,T=300")
+        grid.run(f"{variant} bf16 decode", spec, "--mode=decode",
+                 "--shape=B=2,T=3")
+
+    for variant in ("gla", "simple_gla"):
+        gate_extremes(grid, work, variant)
+    for variant in VARIANTS:
+        decode_continuation(grid, work, variant)
+
+    print(f"{grid.count - len(grid.failures)} of {grid.count} cases passed")
+    return 1 if grid.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

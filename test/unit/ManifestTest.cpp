@@ -1,0 +1,314 @@
+//===- ManifestTest.cpp - The strict manifest parser ----------------------===//
+//
+// Part of the linac project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/runtime/Manifest.h"
+#include "linac/runtime/Random.h"
+
+#include "gtest/gtest.h"
+
+#include <string>
+
+using namespace linac::manifest;
+
+namespace {
+
+const char kHeader[] = "linac-manifest 1\n"
+                       "compiler 0.1.0\n"
+                       "kernel gla_prefill\n"
+                       "target cpu x86-64-v4 avx512f,avx2,fma\n"
+                       "mode prefill\n"
+                       "variant gla\n";
+
+const char kGla[] = "linac-manifest 1\n"
+                    "compiler 0.1.0\n"
+                    "kernel gla_prefill\n"
+                    "target cpu x86-64-v4 avx512f,avx2,fma\n"
+                    "mode prefill\n"
+                    "variant gla\n"
+                    "tensor q in required f32 B T H 128\n"
+                    "tensor k in required bf16 B T H 128\n"
+                    "tensor v in required f16 B T HV 128\n"
+                    "tensor h0 in optional f32 S HV 128 128\n"
+                    "tensor cu_seqlens in optional i64 N1\n"
+                    "tensor o out required f32 B T HV 128\n"
+                    "tensor ht out optional f32 S HV 128 128\n"
+                    "tensor scalar in optional i32\n"
+                    "alias ht h0\n";
+
+TEST(Manifest, ParsesEveryRecord) {
+  Manifest m;
+  linac_error err;
+  ASSERT_EQ(parse(kGla, m, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(m.compiler, "0.1.0");
+  EXPECT_EQ(m.kernel, "gla_prefill");
+  EXPECT_EQ(m.targetKind, "cpu");
+  EXPECT_EQ(m.targetArch, "x86-64-v4");
+  EXPECT_EQ(m.targetFeatures, "avx512f,avx2,fma");
+  ASSERT_EQ(m.numFeatures, 3);
+  EXPECT_EQ(m.features[0], "avx512f");
+  EXPECT_EQ(m.features[2], "fma");
+  EXPECT_EQ(m.mode, "prefill");
+  EXPECT_EQ(m.variant, "gla");
+  ASSERT_EQ(m.numTensors, 8);
+  const TensorDecl &q = m.tensors[0];
+  EXPECT_EQ(q.name, "q");
+  EXPECT_FALSE(q.output);
+  EXPECT_TRUE(q.required);
+  EXPECT_EQ(q.dtype, LINAC_F32);
+  ASSERT_EQ(q.rank, 4);
+  EXPECT_EQ(q.dims[0].symbol, Symbol::B);
+  EXPECT_EQ(q.dims[2].symbol, Symbol::H);
+  EXPECT_EQ(q.dims[3].symbol, Symbol::None);
+  EXPECT_EQ(q.dims[3].size, 128);
+  EXPECT_EQ(m.tensors[1].dtype, LINAC_BF16);
+  EXPECT_EQ(m.tensors[2].dtype, LINAC_F16);
+  EXPECT_EQ(m.tensors[2].dims[2].symbol, Symbol::HV);
+  EXPECT_FALSE(m.tensors[3].required);
+  EXPECT_EQ(m.tensors[3].dims[0].symbol, Symbol::S);
+  EXPECT_EQ(m.cuSeqlens, 4);
+  EXPECT_EQ(m.tensors[4].dtype, LINAC_I64);
+  EXPECT_TRUE(m.tensors[5].output);
+  EXPECT_EQ(m.tensors[7].rank, 0);
+  ASSERT_EQ(m.numAliases, 1);
+  EXPECT_EQ(m.aliases[0].output, 6);
+  EXPECT_EQ(m.aliases[0].input, 3);
+}
+
+TEST(Manifest, AcceptsNoFinalNewlineAndNoFeatures) {
+  Manifest m;
+  linac_error err;
+  std::string text = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                     "target cpu generic -\nmode decode\nvariant gla";
+  ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(m.numFeatures, 0);
+  EXPECT_EQ(m.numTensors, 0);
+  EXPECT_EQ(m.cuSeqlens, -1);
+  EXPECT_EQ(m.mode, "decode");
+}
+
+TEST(Manifest, AcceptsOtherTargetsForTheLoaderToRefuse) {
+  Manifest m;
+  linac_error err;
+  std::string text = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                     "target cuda sm_90a\nmode prefill\nvariant gla\n";
+  ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(m.targetKind, "cuda");
+  EXPECT_EQ(m.targetArch, "sm_90a");
+}
+
+struct BadCase {
+  std::string text;
+  const char *message;
+};
+
+/// kHeader plus `tail`.
+std::string withHeader(const std::string &tail) {
+  return std::string(kHeader) + tail;
+}
+
+TEST(Manifest, RejectsEveryMalformedRecord) {
+  std::string many;
+  for (int i = 0; i < kMaxTensors + 1; ++i)
+    many += "tensor t" + std::to_string(i) + " in required f32 T\n";
+  std::string longName(kMaxNameLength + 1, 'a');
+  const BadCase cases[] = {
+      {"", "line 1: expected 'linac-manifest 1' first, found an empty line"},
+      {"compiler 0.1.0\n", "line 1: expected 'linac-manifest 1' first"},
+      {"linac-manifest 2\n", "line 1: unsupported manifest version"},
+      {"linac-manifest 1 extra\n", "line 1: unsupported manifest version"},
+      {"linac-manifest 1\ncompiler 0.1.0\n", "no 'kernel' record"},
+      {withHeader("bogus 1\n"), "line 7: unknown record 'bogus'"},
+      {withHeader("linac-manifest 1\n"), "line 7: 'linac-manifest' appears"},
+      {withHeader("compiler 0.1.0\n"), "line 7: second 'compiler' record"},
+      {withHeader("\n"), "line 7: empty line"},
+      {withHeader("tensor q in required f32 B  T\n"),
+       "line 7: fields are separated by single spaces"},
+      {withHeader("tensor q in required f32 B T \n"),
+       "line 7: fields are separated by single spaces"},
+      {withHeader(" tensor q in required f32 B T\n"),
+       "line 7: fields are separated by single spaces"},
+      {withHeader("tensor q in required f32 B T\r\n"),
+       "line 7: unexpected byte 0x0d"},
+      {withHeader("tensor q in required f32 B\tT\n"),
+       "line 7: unexpected byte 0x09"},
+      {withHeader("variant g\xc3\xa9\n"), "unexpected byte 0xc3"},
+      {withHeader(std::string("tensor q in\0 required", 21)),
+       "line 7: unexpected byte 0x00"},
+      {withHeader("tensor q in required f64 B T\n"),
+       "line 7: tensor 'q': unknown dtype 'f64'"},
+      {withHeader("tensor q in required f32 B T K\n"),
+       "tensor 'q' dim 2: 'K' is neither a size nor one of B T H HV S N1"},
+      {withHeader("tensor q in required f32 -1\n"),
+       "dim 0: '-1' is neither a size"},
+      {withHeader("tensor q in required f32 +1\n"),
+       "dim 0: '+1' is neither a size"},
+      {withHeader("tensor q in required f32 012\n"),
+       "dim 0: '012' is neither a size"},
+      {withHeader("tensor q in required f32 9223372036854775808\n"),
+       "dim 0: '9223372036854775808' is neither a size"},
+      {withHeader("tensor q in required f32 B T H V\n"),
+       "dim 3: 'V' is neither"},
+      {withHeader("tensor q in required f32 1 2 3 4 5\n"),
+       "tensor 'q' has rank 5; the largest rank is 4"},
+      {withHeader("tensor q in required f32 1 2 3 4 5 6 7 8 9 10 11 12\n"),
+       "line 7: more than 16 fields"},
+      {withHeader("tensor q inout required f32 T\n"),
+       "'inout' is neither 'in' nor 'out'"},
+      {withHeader("tensor q in maybe f32 T\n"),
+       "'maybe' is neither 'required' nor 'optional'"},
+      {withHeader("tensor q in required\n"), "'tensor' needs a name"},
+      {withHeader("tensor 9q in required f32 T\n"),
+       "tensor name '9q' is not an identifier"},
+      {withHeader("tensor " + longName + " in required f32 T\n"),
+       "is not an identifier of at most 128 characters"},
+      {withHeader("tensor q in required f32 T\ntensor q in required f32 T\n"),
+       "line 8: second tensor named 'q'"},
+      {withHeader(many), "line 39: more than 32 tensors"},
+      {withHeader("tensor cu_seqlens in required f32 N1\n"),
+       "cu_seqlens must be declared 'in', i32 or i64, with the one dimension "
+       "N1"},
+      {withHeader("tensor cu_seqlens out required i32 N1\n"),
+       "cu_seqlens must be declared"},
+      {withHeader("tensor cu_seqlens in required i32 T\n"),
+       "cu_seqlens must be declared"},
+      {withHeader("tensor q in required f32 N1 4\n"),
+       "tensor 'q' dim 0: N1 is the length of cu_seqlens"},
+      {withHeader("tensor o out required f32 T\nalias o q\n"),
+       "line 8: alias of 'q', which is not declared"},
+      {withHeader("tensor q in required f32 T\ntensor o out required f32 T\n"
+                  "alias q o\n"),
+       "alias 'q o' must name an 'out' tensor, then an 'in' tensor"},
+      {withHeader("tensor q in required f16 T\ntensor o out required f32 T\n"
+                  "alias o q\n"),
+       "alias 'o q': the tensors differ in dtype or rank"},
+      {withHeader("tensor q in required f32 T\ntensor o out required f32 T\n"
+                  "alias o q\nalias o q\n"),
+       "line 10: second alias 'o q'"},
+      {withHeader("alias o\n"), "'alias' takes an output and an input"},
+      {"linac-manifest 1\ncompiler 0.1.0\nkernel k\ntarget cpu x86-64\n",
+       "line 4: 'target cpu' takes a CPU name and a feature list"},
+      {"linac-manifest 1\ncompiler 0.1.0\nkernel k\ntarget cpu\n",
+       "line 4: 'target' needs a kind and an architecture"},
+      {"linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+       "target cpu x86-64 avx2,,fma\n",
+       "line 4: bad CPU feature '' in 'avx2,,fma'"},
+      {"linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+       "target cpu x86-64 AVX2\n",
+       "bad CPU feature 'AVX2'"},
+      {"linac-manifest 1\ncompiler 0.1.0\nkernel k\ntarget cpu x86-64 -\n"
+       "mode train\n",
+       "line 5: mode 'train' is neither 'prefill' nor 'decode'"},
+      {"linac-manifest 1\ncompiler 0.1.0\nkernel 9k\n",
+       "line 3: kernel name '9k' is not an identifier"},
+      {"linac-manifest 1\ncompiler\n", "'compiler' takes exactly one field"},
+      {"linac-manifest 1\ncompiler 0.1.0\nkernel k\ntarget cpu x86-64 -\n"
+       "mode prefill\n",
+       "corrupt manifest: no 'variant' record"},
+  };
+  for (const BadCase &bad : cases) {
+    Manifest m;
+    linac_error err;
+    EXPECT_EQ(parse(bad.text, m, &err), LINAC_ERROR_LOAD) << bad.text;
+    EXPECT_EQ(err.code, LINAC_ERROR_LOAD);
+    std::string message = err.message;
+    EXPECT_EQ(message.rfind("corrupt manifest: ", 0), 0u) << message;
+    EXPECT_NE(message.find(bad.message), std::string::npos)
+        << "message: " << message << "\nwanted: " << bad.message;
+    // Nothing half-parsed is left behind.
+    EXPECT_EQ(m.numTensors, 0);
+    EXPECT_TRUE(m.kernel.empty());
+  }
+}
+
+TEST(Manifest, TooManyFeatures) {
+  std::string features;
+  for (int i = 0; i <= kMaxFeatures; ++i)
+    features += (i ? ",f" : "f") + std::to_string(i);
+  std::string text = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                     "target cpu x86-64 " +
+                     features + "\n";
+  Manifest m;
+  linac_error err;
+  EXPECT_EQ(parse(text, m, &err), LINAC_ERROR_LOAD);
+  EXPECT_NE(std::string(err.message).find("more than 32 CPU features"),
+            std::string::npos)
+      << err.message;
+}
+
+TEST(Manifest, NullErrorIsAllowed) {
+  Manifest m;
+  EXPECT_EQ(parse("garbage", m, nullptr), LINAC_ERROR_LOAD);
+  EXPECT_EQ(parse(kGla, m, nullptr), LINAC_OK);
+}
+
+TEST(Manifest, LongFieldsAreQuotedShort) {
+  std::string record(2000, 'x');
+  Manifest m;
+  linac_error err;
+  EXPECT_EQ(parse(withHeader(record + "\n"), m, &err), LINAC_ERROR_LOAD);
+  std::string message = err.message;
+  EXPECT_LT(message.size(), 200u) << message;
+  EXPECT_NE(message.find("unknown record 'xxxx"), std::string::npos);
+}
+
+TEST(Manifest, ValidateReportsCorruptManifests) {
+  linac_error err;
+  EXPECT_EQ(
+      linac_validate("linac-manifest 1\nkernel k\nfoo\n", nullptr, 0, &err),
+      LINAC_ERROR_LOAD);
+  EXPECT_NE(std::string(err.message)
+                .find("corrupt manifest: line 3: unknown record 'foo'"),
+            std::string::npos)
+      << err.message;
+  EXPECT_EQ(linac_validate(nullptr, nullptr, 0, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+}
+
+/// Mutations of a valid manifest and plain random bytes: the parser either
+/// accepts or reports a corrupt manifest, and never reads out of bounds
+/// (which the sanitizer build would catch).
+TEST(Manifest, SurvivesArbitraryBytes) {
+  linac::Rng rng(1234);
+  const std::string valid = kGla;
+  int accepted = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string text;
+    if (trial % 2) {
+      text = valid;
+      int edits = 1 + int(rng.below(4));
+      for (int e = 0; e < edits; ++e) {
+        size_t at = size_t(rng.below(text.size()));
+        switch (rng.below(3)) {
+        case 0:
+          text[at] = char(rng.below(256));
+          break;
+        case 1:
+          text.erase(at, 1 + size_t(rng.below(8)));
+          break;
+        default:
+          text.insert(at, 1, " \n,0BTS"[rng.below(7)]);
+        }
+      }
+    } else {
+      size_t length = size_t(rng.below(64));
+      for (size_t i = 0; i < length; ++i)
+        text.push_back(char(rng.below(256)));
+    }
+    Manifest m;
+    linac_error err;
+    int32_t status = parse(text, m, &err);
+    if (status == LINAC_OK) {
+      ++accepted;
+      continue;
+    }
+    ASSERT_EQ(status, LINAC_ERROR_LOAD);
+    ASSERT_EQ(std::string(err.message).rfind("corrupt manifest: ", 0), 0u);
+  }
+  // Some single-byte edits keep the manifest valid (a digit in a size).
+  EXPECT_GT(accepted, 0);
+}
+
+} // namespace

@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
 #===- demo.sh - the main job of `make demo` -------------------------------===#
 #
-# What linac does today, end to end on this machine:
-#   1. the default spec (examples/gla.toml: gla, H=16, K=V=128, f32) goes
-#      through linacc's front end into linac IR;
-#   2. every example recurrence (examples/mlir/) goes through linac-opt's
-#      front of the pipeline (verify, make defaults explicit, canonicalize);
-#   3. the float64 reference oracle runs the default spec at B=1, T=1024 on
-#      seeded inputs, with timings, and writes the inputs and outputs as .npy
-#      files that later kernels are checked against.
-# Later issues replace step 2 with a compiled kernel checked against the
-# oracle (linac-run --check --bench).
+# The default spec (examples/gla.toml: gla, H=16, K=V=128, f32), end to end:
+#   1. linacc --explain: the schedule linac-select chose and its cost;
+#   2. linacc compiles it to a native object and a C header (build/demo/);
+#   3. linac-run compiles it (through the same pipeline, cached), runs the
+#      prefill kernel at B=1, T=4096 and the batched decode kernel at B=64,
+#      one step, compares both with the float64 oracle (--check) and times
+#      them (--bench: median, tokens/s, GFLOP/s, fraction of peak).
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail
@@ -19,15 +16,18 @@ BIN="$BUILD_DIR/bin"
 cd "$(dirname "$0")/.."
 
 SPEC=examples/gla.toml
-echo "== linacc $SPEC --emit=mlir"
-"$BIN/linacc" "$SPEC" --emit=mlir
-echo
-echo "== linac-opt: examples/mlir through -linac-materialize-defaults -canonicalize"
-for f in examples/mlir/*.mlir; do
-  "$BIN/linac-opt" "$f" -linac-materialize-defaults -canonicalize >/dev/null
-  printf '  %-22s ok\n' "$(basename "$f" .mlir)"
-done
-echo
 OUT="$BUILD_DIR/demo"
-echo "== float64 oracle on $SPEC, B=1 T=1024 (inputs and outputs in $OUT/)"
-"$BIN/linac-oracle" --spec="$SPEC" --B=1 --T=1024 --seed=0 --out="$OUT"
+mkdir -p "$OUT"
+echo "== linacc $SPEC --explain"
+"$BIN/linacc" "$SPEC" --explain
+echo
+echo "== linacc $SPEC -o $OUT/gla.o --header $OUT/gla.h"
+"$BIN/linacc" "$SPEC" -o "$OUT/gla.o" --header "$OUT/gla.h"
+ls -l "$OUT/gla.o" "$OUT/gla.h"
+echo
+echo "== linac-run $SPEC: prefill B=1 T=4096, checked against the float64 oracle"
+"$BIN/linac-run" "$SPEC" --shape=B=1,T=4096 --check --bench --threads=2
+echo
+echo "== linac-run $SPEC: decode B=64, one step (state updated in place)"
+"$BIN/linac-run" "$SPEC" --mode=decode --shape=B=64,T=1 --check --bench \
+  --threads=2

@@ -23,10 +23,11 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     -DLINAC_BUILD_COMPILER=OFF -DLINAC_BUILD_TESTS=OFF \
     -DLINAC_BUILD_FUZZERS=ON >/dev/null
 fi
-ninja -C "$BUILD_DIR" linac-fuzz-spec linac-fuzz-npy linac-fuzz-oracle-validate
+ninja -C "$BUILD_DIR" linac-fuzz-spec linac-fuzz-npy linac-fuzz-oracle-validate \
+  linac-fuzz-validate
 
 status=0
-for target in spec npy oracle-validate; do
+for target in spec npy oracle-validate validate; do
   corpus="$BUILD_DIR/corpus/$target"
   rm -rf "$corpus" && mkdir -p "$corpus"
   cp test/fuzz/corpus/"$target"/* "$corpus"/

@@ -109,8 +109,10 @@ bool linac::linkSharedLibrary(llvm::StringRef object, llvm::StringRef output,
   // Undefined symbols are allowed: LLVM may turn zeroing loops into memset
   // and copies into memcpy, which the C library of the loading process
   // provides.
+  // compiler-rt's builtins provide the soft conversions LLVM may call
+  // (__truncsfbf2 for bf16 outputs on CPUs without AVX512-BF16).
   llvm::SmallVector<llvm::StringRef> args = {linker, "-shared", "-o", output,
-                                             object};
+                                             object, LINAC_BUILTINS_PATH};
   std::string message;
   int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
                                          &message);

@@ -46,6 +46,18 @@
  * negative; data pointers are aligned to their element size; an output
  * overlaps no other tensor, except an allowed alias.
  *
+ * How liblinac_runtime applies these rules: `linac-manifest 1` is the first
+ * line, the compiler, kernel, target, mode and variant records each appear
+ * exactly once, and an alias names tensors declared before it. The tensor
+ * named `cu_seqlens` is the offsets array (declared `in`, i32 or i64, dims
+ * `N1`) and the only tensor memory validation reads. Overlap is judged on
+ * byte extents, [data, data + (sum((shape[i]-1)*strides[i]) + 1) * element
+ * size). A tensor with no elements addresses no memory: its data may be NULL
+ * and the stride, alignment and overlap rules skip it. A last dimension of
+ * size 1 is never stepped along, so its stride need not be 1, and alias
+ * identity ignores the strides of size-1 dimensions. A manifest declares at
+ * most 32 tensors and 32 CPU features.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef LINAC_RUNTIME_LINAC_H
@@ -121,7 +133,14 @@ typedef struct linac_pool linac_pool;
 linac_pool *linac_pool_create(int32_t threads, linac_error *err);
 void linac_pool_destroy(linac_pool *pool);
 int32_t linac_pool_threads(const linac_pool *pool);
-/* A linac_parallel_for_fn; `pool` is a linac_pool* (NULL runs serially). */
+/* A linac_parallel_for_fn; `pool` is a linac_pool* (NULL runs serially).
+ * Calls fn(closure, i, i + 1) for each i in [0, n), spread over the pool's
+ * threads with the calling thread taking part, and returns when all have
+ * run. With no pool, a 1-thread pool or n == 1 it calls fn(closure, 0, n)
+ * once. A call made from inside a task (nested parallelism) also runs its
+ * whole range inline as fn(closure, 0, n) on that thread. Calls from several
+ * threads on one pool are serialized. Destroying a pool while a call on it
+ * is in flight is undefined. */
 void linac_pool_parallel_for(void *pool, int64_t n, linac_task_fn fn,
                              void *closure);
 
@@ -145,6 +164,15 @@ void linac_module_unload(linac_module *module);
 linac_kernel *linac_module_kernel(linac_module *module, const char *name,
                                   linac_error *err);
 const char *linac_kernel_manifest(const linac_kernel *kernel);
+/* For a kernel linked directly into the program (a generated object rather
+ * than a shared artifact): the same manifest, version and CPU checks as
+ * linac_module_kernel. The manifest text is copied. Free the result with
+ * linac_kernel_destroy. */
+linac_kernel *linac_kernel_create(const char *manifest, linac_kernel_fn fn,
+                                  linac_error *err);
+/* Frees a kernel from linac_kernel_create. NULL, and kernels owned by a
+ * module (freed by linac_module_unload), are ignored. */
+void linac_kernel_destroy(linac_kernel *kernel);
 /* Validates, then runs the kernel on `pool` (NULL: the calling thread). */
 int32_t linac_kernel_launch(const linac_kernel *kernel,
                             const linac_tensor *const *tensors, int32_t count,

@@ -1,0 +1,113 @@
+//===- Manifest.h - Parsed kernel manifests ---------------------*- C++ -*-===//
+//
+// Part of the linac project.
+//
+//===----------------------------------------------------------------------===//
+///
+/// \file
+/// The C++ side of the manifest format described in linac.h: a parsed,
+/// allocation-free representation, the strict parser, and the tensor checks
+/// behind `linac_validate`.
+///
+/// Nothing here allocates. Every string in a `Manifest` is a view into the
+/// text it was parsed from, and the tables have fixed capacities, so parsing
+/// and validating cannot run out of memory and a kernel launch costs no heap
+/// traffic. The text must therefore outlive the `Manifest`.
+///
+//===----------------------------------------------------------------------===//
+
+#ifndef LINAC_RUNTIME_MANIFEST_H
+#define LINAC_RUNTIME_MANIFEST_H
+
+#include "linac/runtime/linac.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace linac::manifest {
+
+/// Capacities of a parsed manifest. The largest generated kernels (dplr with
+/// h0, ht and cu_seqlens) declare about a dozen tensors; a manifest beyond
+/// these limits is rejected as corrupt rather than truncated.
+constexpr int kMaxTensors = 32;
+constexpr int kMaxAliases = kMaxTensors;
+constexpr int kMaxFeatures = 32;
+/// Names (kernel, tensor) longer than this are rejected: they become symbol
+/// names and appear in every error message, which has a fixed size.
+constexpr size_t kMaxNameLength = 128;
+
+/// The symbolic dimensions of the format. `None` marks a static size.
+enum class Symbol : uint8_t { None, B, T, H, HV, S, N1 };
+constexpr int kNumSymbols = 7;
+
+/// "B", "T", "H", "HV", "S", "N1" ("" for None).
+const char *symbolName(Symbol symbol);
+
+/// One dimension of a tensor record: a symbol, or a static size.
+struct Dim {
+  Symbol symbol = Symbol::None;
+  int64_t size = 0; ///< Meaningful only when `symbol` is None.
+};
+
+/// One `tensor` record.
+struct TensorDecl {
+  std::string_view name;
+  bool output = false;
+  bool required = false;
+  linac_dtype dtype = LINAC_F32;
+  int32_t rank = 0;
+  Dim dims[LINAC_MAX_RANK];
+};
+
+/// One `alias` record, as indices into `Manifest::tensors`.
+struct Alias {
+  int32_t output = -1;
+  int32_t input = -1;
+};
+
+struct Manifest {
+  std::string_view compiler;
+  std::string_view kernel;
+  /// `target <kind> <arch> [<features>]`: kind "cpu" (arch a CPU name such
+  /// as x86-64-v4) or anything else, which the loader refuses.
+  std::string_view targetKind;
+  std::string_view targetArch;
+  /// The raw third target field ("-" or a comma list), "" when absent.
+  std::string_view targetFeatures;
+  /// The split feature list (empty for "-").
+  std::string_view features[kMaxFeatures];
+  int32_t numFeatures = 0;
+  std::string_view mode; ///< "prefill" or "decode".
+  std::string_view variant;
+  TensorDecl tensors[kMaxTensors];
+  int32_t numTensors = 0;
+  Alias aliases[kMaxAliases];
+  int32_t numAliases = 0;
+  /// Index of the tensor named `cu_seqlens`, or -1.
+  int32_t cuSeqlens = -1;
+};
+
+/// Parses manifest text strictly. Returns LINAC_OK, or LINAC_ERROR_LOAD with
+/// "corrupt manifest: line N: ..." in `err` (when non-null). Any byte
+/// sequence is safe to pass; an embedded NUL is an error. On success the
+/// views in `out` point into `text`.
+int32_t parse(std::string_view text, Manifest &out, linac_error *err);
+
+/// Checks `count` tensors against a parsed manifest: every rule of linac.h.
+/// Reads no tensor memory except the offsets of `cu_seqlens`, and those only
+/// once its shape, strides, alignment and extent have been checked. Returns
+/// LINAC_OK or LINAC_ERROR_INVALID_ARGUMENT with a message that starts with
+/// the kernel name.
+int32_t validate(const Manifest &manifest, const linac_tensor *const *tensors,
+                 int32_t count, linac_error *err);
+
+/// "f32", "f16", "bf16", "i32", "i64", or nullptr for a value outside
+/// linac_dtype.
+const char *dtypeName(int32_t dtype);
+/// Element size in bytes, or 0 for a value outside linac_dtype.
+size_t dtypeSize(int32_t dtype);
+
+} // namespace linac::manifest
+
+#endif // LINAC_RUNTIME_MANIFEST_H

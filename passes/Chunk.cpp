@@ -109,7 +109,7 @@ LogicalResult ChunkLowering::checkSupported() {
   if (layout && layout.getValue() != "bthd")
     return unsupported("layout '" + layout.getValue() + "' (only bthd)");
   if (schedule.getAlgorithm() == Algorithm::Chunked &&
-      schedule.getChunkSize() % 16 != 0)
+      (schedule.getChunkSize() <= 0 || schedule.getChunkSize() % 16 != 0))
     return op.emitOpError() << "chunk_size " << schedule.getChunkSize()
                             << " must be a multiple of 16 (the sub-chunk)";
   int64_t width = std::max<int64_t>(schedule.getVectorWidth(), 1);
@@ -416,6 +416,25 @@ LogicalResult ChunkLowering::run() {
         return index;
     return -1;
   };
+  // The names decide which buffer plays which role, so they must match the
+  // operands the recurrence actually reads (a swapped name would silently
+  // compute something else), and the required ones must exist.
+  for (auto [role, operand] :
+       {std::pair<StringRef, Value>{"q", op.getQ()}, {"k", op.getK()},
+        {"v", op.getV()}, {"g", op.getG()}, {"h0", op.getH0()},
+        {"cu_seqlens", op.getCuSeqlens()}}) {
+    int index = find(role);
+    auto arg = dyn_cast_or_null<BlockArgument>(operand);
+    if (operand && (index < 0 || !arg || arg.getArgNumber() != unsigned(index)))
+      return op.emitOpError()
+             << "operand '" << role << "' must be the function argument "
+             << "named linac.arg = \"" << role << "\"";
+    if (!operand && index >= 0)
+      return func.emitOpError() << "has an argument named '" << role
+                                << "' that the recurrence does not use";
+  }
+  if (find("o") < 0)
+    return func.emitOpError() << "result 0 must be named linac.arg = \"o\"";
   const bool optionalState = !decode;
   if (optionalState && find("h0") >= 0)
     types.push_back(IntegerType::get(ctx, 1));
@@ -486,15 +505,16 @@ struct ChunkPass : linac::impl::LinacChunkBase<ChunkPass> {
         op.emitOpError() << "has no linac.schedule; run linac-select first";
         return WalkResult::interrupt();
       }
-      auto func = op->getParentOfType<func::FuncOp>();
+      auto func = dyn_cast_or_null<func::FuncOp>(op->getParentOp());
       // The function must be exactly `return linac.recurrence(args)`.
-      Block &body = func.getBody().front();
-      auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
-      if (!func || &body.front() != op.getOperation() || !ret ||
+      Block *body = func ? &func.getBody().front() : nullptr;
+      auto ret = body ? dyn_cast<func::ReturnOp>(body->getTerminator())
+                      : func::ReturnOp();
+      if (!func || &body->front() != op.getOperation() || !ret ||
           ret.getOperands() != op->getResults() ||
           !llvm::all_of(op->getOperands(), [&](Value v) {
             return isa<BlockArgument>(v) &&
-                   cast<BlockArgument>(v).getOwner() == &body;
+                   cast<BlockArgument>(v).getOwner() == body;
           })) {
         op.emitOpError() << "must be the whole body of its function (return "
                             "linac.recurrence over the arguments) to be "

@@ -599,3 +599,34 @@ func.func @unnamed(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
       -> tensor<1x32x1x16xf32>
   return %o : tensor<1x32x1x16xf32>
 }
+
+// -----
+
+// The linac.arg names decide which buffer plays which role, so a name that
+// disagrees with the operand wiring is an error, not a silent swap.
+func.func @swapped(%a: tensor<1x32x1x16xf32> {linac.arg = "q"},
+                   %b: tensor<1x32x1x16xf32> {linac.arg = "k"},
+                   %c: tensor<1x32x1x16xf32> {linac.arg = "v"})
+    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
+  // expected-error @+1 {{operand 'k' must be the function argument named linac.arg = "k"}}
+  %o = linac.recurrence decay(none) scale(0.25) q(%a : tensor<1x32x1x16xf32>)
+      k(%c : tensor<1x32x1x16xf32>) v(%b : tensor<1x32x1x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
+      -> tensor<1x32x1x16xf32>
+  return %o : tensor<1x32x1x16xf32>
+}
+
+// -----
+
+// A chunk of zero tokens would be a loop of step 0.
+func.func @empty_chunk(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
+                       %k: tensor<1x32x1x16xf32> {linac.arg = "k"},
+                       %v: tensor<1x32x1x16xf32> {linac.arg = "v"})
+    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
+  // expected-error @+1 {{chunk_size 0 must be a multiple of 16}}
+  %o = linac.recurrence decay(none) scale(0.25) q(%q : tensor<1x32x1x16xf32>)
+      k(%k : tensor<1x32x1x16xf32>) v(%v : tensor<1x32x1x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 0, vector_width = 16>}
+      -> tensor<1x32x1x16xf32>
+  return %o : tensor<1x32x1x16xf32>
+}

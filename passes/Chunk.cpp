@@ -78,6 +78,11 @@ private:
   /// first `len` rows and 0 after: the constant-decay form of a gate chunk.
   void emitConstantGates(OpBuilder &b, Location loc, Value tile, Value len,
                          Value valueHead);
+  /// Log gates of rows [start, start + len) into `tile`: the g input, or
+  /// the constant decay of the head. Rows past `len` get 0 (a decay of 1).
+  void emitGateLoad(OpBuilder &b, Location loc, const TaskArgs &args,
+                    Value batch, Value start, Value valueHead, Value zero,
+                    Value len, Value tile);
   Value stateWindow(OpBuilder &b, Location loc, Value state, Value seq,
                     Value valueHead, Value col);
 
@@ -188,6 +193,17 @@ void ChunkLowering::emitConstantGates(OpBuilder &b, Location loc, Value tile,
   memref::StoreOp::create(b, loc, logDecay, tile, ValueRange{row, c0});
 }
 
+void ChunkLowering::emitGateLoad(OpBuilder &b, Location loc,
+                                 const TaskArgs &args, Value batch,
+                                 Value start, Value valueHead, Value zero,
+                                 Value len, Value tile) {
+  if (op.getDecay() == DecayKind::Constant)
+    return emitConstantGates(b, loc, tile, len, valueHead);
+  ChunkLoadOp::create(b, loc, args.g, batch, start, valueHead, zero, len,
+                      FeatureMap::Identity, FloatAttr(),
+                      b.getF32FloatAttr(0.0f), tile);
+}
+
 void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
                                 const TaskArgs &args, Value seq, Value batch,
                                 Value begin, Value end, Value head,
@@ -245,12 +261,7 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
                         FeatureMap::Identity, FloatAttr(), FloatAttr(), vTile);
     SmallVector<Value> scoreGates, interGates, updateGates;
     if (gated) {
-      if (op.getDecay() == DecayKind::Constant)
-        emitConstantGates(b, loc, gTile, len, valueHead);
-      else
-        ChunkLoadOp::create(b, loc, args.g, batch, start, valueHead, c0, len,
-                            FeatureMap::Identity, FloatAttr(),
-                            b.getF32FloatAttr(0.0f), gTile);
+      emitGateLoad(b, loc, args, batch, start, valueHead, c0, len, gTile);
       ChunkGatesOp::create(b, loc, gTile, decay, prefix, suffix, subChunk);
       scoreGates = {decay, prefix, suffix};
       interGates = {prefix};
@@ -310,12 +321,7 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
                       FeatureMap::Identity, FloatAttr(), FloatAttr(), vRow);
   SmallVector<Value> gates;
   if (gated) {
-    if (op.getDecay() == DecayKind::Constant)
-      emitConstantGates(b, loc, gRow, one, valueHead);
-    else
-      ChunkLoadOp::create(b, loc, args.g, batch, t, valueHead, c0, one,
-                          FeatureMap::Identity, FloatAttr(),
-                          b.getF32FloatAttr(0.0f), gRow);
+    emitGateLoad(b, loc, args, batch, t, valueHead, c0, one, gRow);
     ChunkGatesOp::create(b, loc, gRow, decay, prefix, suffix, 1);
     gates = {decay};
   }

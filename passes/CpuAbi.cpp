@@ -146,20 +146,13 @@ void AbiBuilder::build(const std::string &manifest) {
     Value tensors = body.getArgument(0);
     SmallVector<Value> args, present;
     unpack(tensors, args, present);
-    // Presence flags of the optional state tensors follow the buffers.
-    const unsigned numBuffers = count.getNumArguments();
-    for (unsigned i = numBuffers, e = task.getNumArguments() - 1; i < e; ++i) {
-      // The i-th flag belongs to h0 then ht, in the order linac-chunk
-      // appended them.
-      StringRef flagFor = (i == numBuffers && llvm::any_of(names, [](Attribute a) {
-                             return cast<StringAttr>(a).getValue() == "h0";
-                           }))
-                              ? "h0"
-                              : "ht";
-      for (auto [index, attr] : llvm::enumerate(names))
-        if (cast<StringAttr>(attr).getValue() == flagFor)
-          args.push_back(present[index]);
-    }
+    // linac-chunk appends a presence flag for h0 then ht, when they are
+    // optional (prefill) and present in the signature.
+    if (task.getNumArguments() > count.getNumArguments() + 1)
+      for (StringRef role : {"h0", "ht"})
+        for (auto [index, attr] : llvm::enumerate(names))
+          if (cast<StringAttr>(attr).getValue() == role)
+            args.push_back(present[index]);
     Value begin =
         arith::IndexCastOp::create(b, b.getIndexType(), body.getArgument(1));
     Value end =

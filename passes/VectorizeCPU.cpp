@@ -18,7 +18,9 @@
 //
 // Scratch tiles an op needs are stack allocations hoisted to the entry of
 // the function, so loops never grow the stack. `math.exp` is expanded into
-// its polynomial approximation here, so the vector code needs no libm.
+// its polynomial approximation here, so the vector code needs no libm
+// (l2norm's scalar `math.rsqrt` stays and becomes a square root and a
+// division in LLVM).
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,6 +91,14 @@ public:
   Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
   Value fma(Value x, Value y, Value acc) {
     return vector::FMAOp::create(b, x, y, acc);
+  }
+  /// The sum of a vector's lanes, in any order (a shuffle tree rather than a
+  /// chain of dependent adds).
+  Value sum(Value x) {
+    auto reduce = vector::ReductionOp::create(b, vector::CombiningKind::ADD, x);
+    reduce.setFastmathAttr(arith::FastMathFlagsAttr::get(
+        b.getContext(), arith::FastMathFlags::reassoc));
+    return reduce;
   }
   /// Lanes used on rows of `cols` columns: the full width when it divides
   /// them, else one (gate tiles of scalar decays have a single column).
@@ -291,10 +301,9 @@ void lower(ChunkLoadOp op, Emitter &e) {
             Value x = read(r, c);
             return {e.fma(x, x, acc[0])};
           });
-      auto reduce = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                                sum[0]);
       Value total = arith::AddFOp::create(
-          b, reduce, arith::ConstantOp::create(b, b.getF32FloatAttr(1e-6f)));
+          b, e.sum(sum[0]),
+          arith::ConstantOp::create(b, b.getF32FloatAttr(1e-6f)));
       rowScale = math::RsqrtOp::create(b, total);
     }
     e.forLoop(0, cols, lanes, [&](Value c) {
@@ -503,12 +512,7 @@ void lower(ChunkScoresOp op, Emitter &e) {
           return {e.fma(e.load(q, i, c, lanes), e.load(kd, c0, c, lanes),
                         it[0])};
         });
-    auto reduce =
-        vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc[0]);
-    reduce.setFastmathAttr(
-        arith::FastMathFlagsAttr::get(b.getContext(),
-                                      arith::FastMathFlags::reassoc));
-    return Value(reduce);
+    return e.sum(acc[0]);
   };
   e.forLoop(0, rows, 1, [&](Value j) {
     Value end = e.add(e.mul(arith::DivUIOp::create(b, j, e.idx(sub)), sub),
@@ -636,7 +640,8 @@ struct VectorizeCPUPass
       op->erase();
     }
 
-    // exp, rsqrt: polynomial approximations in plain vector arithmetic.
+    // exp (and the other ops MLIR can approximate): polynomials in plain
+    // vector arithmetic.
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(applyPatternsGreedily(module, std::move(patterns))))

@@ -25,6 +25,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -552,4 +553,18 @@ linac::spec::parseSpecFile(const std::string &path,
 
 const std::vector<std::string_view> &linac::spec::attentionKeys() {
   return kAttentionKeys;
+}
+
+std::string linac::spec::symbolPrefix(std::string_view specPath) {
+  size_t slash = specPath.find_last_of('/');
+  std::string_view file =
+      slash == std::string_view::npos ? specPath : specPath.substr(slash + 1);
+  size_t dot = file.find_last_of('.');
+  std::string name(dot == std::string_view::npos || dot == 0
+                       ? file
+                       : file.substr(0, dot));
+  for (char &c : name)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
+      c = '_';
+  return name;
 }

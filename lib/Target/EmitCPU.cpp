@@ -12,6 +12,12 @@
 
 #include "linac/Target/EmitCPU.h"
 
+#include "linac/Dialect/Linac/IR/LinacDialect.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/IR/LLVMContext.h"
@@ -29,6 +35,14 @@
 #include <memory>
 
 using namespace linac;
+
+void linac::registerCpuCompilerDialects(mlir::DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  registry.insert<linac::LinacDialect>();
+}
 
 bool linac::emitCpuCode(mlir::ModuleOp module, const CpuTarget &target,
                         CpuEmitKind kind, llvm::raw_pwrite_stream &os,

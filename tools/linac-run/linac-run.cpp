@@ -30,12 +30,8 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -151,11 +147,7 @@ std::string defaultCacheDir() {
 int compileToShared(const spec::AttentionSpec &spec, llvm::StringRef name,
                     const CpuTarget &cpuTarget, llvm::StringRef path) {
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  mlir::registerBuiltinDialectTranslation(registry);
-  mlir::registerLLVMDialectTranslation(registry);
-  registry.insert<linac::LinacDialect>();
+  registerCpuCompilerDialects(registry);
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       spec::buildModule(spec, name, context);
@@ -335,10 +327,7 @@ int main(int argc, char **argv) {
   if (decode ? !spec->decode : !spec->prefill)
     return fail("the spec turns " + mode + " off ([modes] " + mode +
                 " = false)");
-  std::string name = llvm::sys::path::stem(specPath).str();
-  for (char &c : name)
-    if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
-      c = '_';
+  std::string name = spec::symbolPrefix(specPath);
   std::string kernelName = name + (decode ? "_decode" : "_prefill");
 
   CpuTarget cpuTarget;
@@ -549,11 +538,13 @@ int main(int argc, char **argv) {
   }
 
   std::vector<const linac_tensor *> tensors;
+  bool hasHt = false;
   for (llvm::StringRef line :
        llvm::split(llvm::StringRef(linac_kernel_manifest(kernel)), '\n')) {
     if (!line.starts_with("tensor "))
       continue;
     std::string tensorName = line.split(' ').second.split(' ').first.str();
+    hasHt |= tensorName == "ht";
     auto found = views.find(tensorName);
     tensors.push_back(found == views.end() ? nullptr : &found->second);
   }
@@ -588,7 +579,7 @@ int main(int argc, char **argv) {
     const double tolerance = lowPrecision ? 5e-3 : decode ? 1e-6 : 1e-5;
     std::vector<std::pair<std::string, const NpyArray *>> outputs = {
         {"o", &o}};
-    if (decode || !problem.h0.bytes.empty() || true)
+    if (hasHt) // final_state = false specs have no ht
       outputs.push_back({"ht", &finalState});
     checkJson = "{";
     for (auto &[outName, array] : outputs) {

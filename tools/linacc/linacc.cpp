@@ -27,11 +27,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -155,13 +151,9 @@ OwningOpRef<ModuleOp> loadInput(MLIRContext &context, llvm::SourceMgr &sourceMgr
     if (!spec)
       return nullptr;
     specTarget = spec->target;
-    std::string name = kernelName;
-    if (name.empty())
-      name = llvm::sys::path::stem(inputPath).str();
-    // Function names become C symbols.
-    for (char &c : name)
-      if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
-        c = '_';
+    std::string name = kernelName.empty()
+                           ? linac::spec::symbolPrefix(inputPath)
+                           : kernelName.getValue();
     return linac::spec::buildModule(*spec, name, context);
   }
 
@@ -293,11 +285,7 @@ int main(int argc, char **argv) {
   }
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registry.insert<linac::LinacDialect>();
+  linac::registerCpuCompilerDialects(registry);
   registerAllPasses();
   linac::registerLinacPasses();
   MLIRContext context(registry);

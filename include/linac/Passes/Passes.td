@@ -121,8 +121,9 @@ def LinacVectorizeCPU : Pass<"linac-vectorize-cpu", "::mlir::ModuleOp"> {
     - loads convert f16/bf16 to f32 (`arith.extf`), apply the feature map
       and scale; stores truncate back.
 
-    `math.exp` and `math.rsqrt` are then expanded into polynomial
-    approximations, so the object needs no libm. Scratch tiles are
+    `math.exp` is then expanded into its polynomial approximation, so the
+    object needs no libm (l2norm's one scalar `math.rsqrt` per row lowers
+    to a square root and a division). Scratch tiles are
     `memref.alloca`s at function entry.
   }];
   let options = [

@@ -89,6 +89,11 @@ std::optional<AttentionSpec> parseSpec(std::string_view text,
                                        std::string_view fileName,
                                        std::vector<Diagnostic> &diagnostics);
 
+/// The prefix of the generated C symbols for a spec file: its stem, with
+/// every character that cannot appear in a C identifier replaced by '_'
+/// (examples/gla.toml -> gla, giving gla_prefill and gla_decode).
+std::string symbolPrefix(std::string_view specPath);
+
 /// Reads and parses a spec file; I/O errors become diagnostics too.
 std::optional<AttentionSpec> parseSpecFile(const std::string &path,
                                            std::vector<Diagnostic> &diagnostics);

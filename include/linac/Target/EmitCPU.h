@@ -10,6 +10,7 @@
 #include "linac/Target/Artifact.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -17,6 +18,11 @@
 namespace linac {
 
 enum class CpuEmitKind { LLVMIR, Assembly, Object };
+
+/// Everything a compiler driver's context needs to run the CPU pipeline and
+/// translate its result: every upstream dialect and extension, the LLVM IR
+/// translations, the linac dialect.
+void registerCpuCompilerDialects(mlir::DialectRegistry &registry);
 
 /// Translates a module in the LLVM dialect to LLVM IR, optimizes it at -O3
 /// for `target` and writes IR, assembly or an ELF object, all in process

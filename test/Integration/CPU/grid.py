@@ -241,6 +241,18 @@ def main():
         grid.run(f"{variant} bf16 decode", spec, "--mode=decode",
                  "--shape=B=2,T=3")
 
+    # Feature maps are applied as q and k are loaded (l2norm per row), and
+    # a spec without a final state has no ht to write.
+    for fmap in ("elu_plus_one", "relu", "silu", "l2norm"):
+        spec = write_spec(work, f"fmap_{fmap}", "gla", 96, 48, 2,
+                          extra=f'feature_map = "{fmap}"')
+        grid.run(f"gla feature_map={fmap}", spec, "--shape=B=1,T=133")
+        grid.run(f"gla feature_map={fmap} decode", spec, "--mode=decode",
+                 "--shape=B=2,T=2")
+    spec = write_spec(work, "no_final_state", "retention", 64, 64, 2,
+                      extra="final_state = false")
+    grid.run("retention without ht", spec, "--shape=B=1,T=70")
+
     for variant in ("gla", "simple_gla"):
         gate_extremes(grid, work, variant)
     for variant in VARIANTS:

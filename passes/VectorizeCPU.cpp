@@ -35,6 +35,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -613,6 +614,37 @@ struct VectorizeCPUPass
     : linac::impl::LinacVectorizeCPUBase<VectorizeCPUPass> {
   using LinacVectorizeCPUBase::LinacVectorizeCPUBase;
 
+  /// Moves `op` into a new private function `__linac_<op>_<n>` that LLVM
+  /// may not inline, calls it in place of `op`, and returns the op's clone
+  /// inside the function. The clone keeps the caller's schedule so that it
+  /// is lowered with the same vector width.
+  Operation *outline(Operation *op) {
+    auto caller = op->getParentOfType<func::FuncOp>();
+    std::string name = "__linac_" +
+                       op->getName().stripDialect().str() + "_" +
+                       std::to_string(outlined++);
+    OpBuilder b(caller);
+    auto type = b.getFunctionType(op->getOperandTypes(), {});
+    auto func = func::FuncOp::create(b, op->getLoc(), name, type);
+    func.setPrivate();
+    // Survives convert-func-to-llvm as the LLVM function attribute.
+    func->setAttr("passthrough",
+                  b.getArrayAttr({b.getStringAttr("noinline")}));
+    if (Attribute schedule = caller->getAttr("linac.schedule"))
+      func->setAttr("linac.schedule", schedule);
+    Block *entry = func.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    IRMapping mapping;
+    mapping.map(op->getOperands(), entry->getArguments());
+    Operation *clone = b.clone(*op, mapping);
+    func::ReturnOp::create(b, op->getLoc());
+    b.setInsertionPoint(op);
+    func::CallOp::create(b, op->getLoc(), func, op->getOperands());
+    op->erase();
+    return clone;
+  }
+  unsigned outlined = 0;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<Operation *> ops;
@@ -622,6 +654,9 @@ struct VectorizeCPUPass
               RecurrentStepOp>(op))
         ops.push_back(op);
     });
+    if (outlineOps)
+      for (Operation *&op : ops)
+        op = outline(op);
     for (Operation *op : ops) {
       int64_t lanes = vectorWidth;
       if (auto func = op->getParentOfType<func::FuncOp>())

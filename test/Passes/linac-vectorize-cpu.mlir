@@ -2,6 +2,7 @@
 // RUN: linac-opt %s -linac-vectorize-cpu=vector-width=8 | FileCheck %s --check-prefixes=CHECK,W8
 // RUN: linac-opt %s -linac-vectorize-cpu | FileCheck %s --check-prefix=SCHED
 // RUN: linac-opt %s -linac-vectorize-cpu=vector-width=16 | FileCheck %s --check-prefix=GONE
+// RUN: linac-opt %s -linac-vectorize-cpu="vector-width=16 outline-ops=true" | FileCheck %s --check-prefix=OUTLINE
 
 // linac-vectorize-cpu on one op at a time, on the static tiles linac-chunk
 // makes for C = 32, K = 16, sub-chunks of 16: AVX-512 (16 lanes) and AVX2
@@ -12,6 +13,14 @@
 // polynomial, so the object needs no libm).
 // GONE-NOT: {{^ *}}linac.
 // GONE-NOT: math.exp
+
+// outline-ops: each op is lowered inside its own never-inlined function and
+// called in its place, so that profiles split a kernel's time by op.
+// OUTLINE: func.func private @__linac_chunk_inter_0(%{{.+}}: memref<32x16xf32>, %{{.+}}: memref<16x16xf32>, %{{.+}}: memref<32x16xf32>) attributes {passthrough = ["noinline"]} {
+// OUTLINE: vector.fma
+// OUTLINE: func.func @inter(%[[A:.+]]: memref<32x16xf32>, %[[B:.+]]: memref<16x16xf32>, %[[C:.+]]: memref<32x16xf32>) {
+// OUTLINE-NEXT: call @__linac_chunk_inter_0(%[[A]], %[[B]], %[[C]])
+// OUTLINE-NEXT: return
 
 // The register-tiled outer product: an 8 x 1 block of 16-lane accumulators
 // (8 x 2 of 8 lanes) is carried through the K loop as iter_args, each step

@@ -111,6 +111,13 @@ cl::opt<double> peakGflops(
              "165 per thread with AVX-512, 99 with AVX2: TOOLCHAIN.md's "
              "measurement on this project's 2-core Ice Lake kind)"),
     cl::init(0), cl::cat(category));
+cl::opt<bool> outlineOps(
+    "outline-ops",
+    cl::desc("Compile each chunked-scan op into its own never-inlined "
+             "function, so that `perf report` splits the kernel's time by op "
+             "(slower; for profiling)"),
+    cl::init(false));
+
 cl::opt<std::string> cacheDir(
     "cache-dir",
     cl::desc("Compiled artifacts cache (default: $LINAC_CACHE_DIR, else "
@@ -156,6 +163,7 @@ int compileToShared(const spec::AttentionSpec &spec, llvm::StringRef name,
   mlir::PassManager pm(&context);
   CpuPipelineOptions options;
   options.cpu = cpuTarget.name;
+  options.outlineOps = outlineOps;
   buildCpuPipeline(pm, options);
   if (failed(pm.run(*module)))
     return Failure; // The pass reported why.
@@ -350,7 +358,8 @@ int main(int argc, char **argv) {
   std::string key = (*specText)->getBuffer().str() + '\0' + name + '\0' +
                     cpuTarget.name + '\0' + cpuTarget.llvmCpu + '\0' +
                     cpuTarget.llvmFeatures + '\0' + LINAC_VERSION + '\0' +
-                    llvm::utohexstr(compilerHash);
+                    llvm::utohexstr(compilerHash) +
+                    (outlineOps ? std::string(1, '\0') + "outline-ops" : "");
   std::string dir = defaultCacheDir();
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return fail("cannot create the cache directory '" + dir +
@@ -467,8 +476,8 @@ int main(int argc, char **argv) {
                         ? B
                         : problem.cuSeqlens.numElements() - 1;
   const int64_t K = problem.q.shape[3];
-  NpyArray o =
-      makeNpyArray(problem.q.dtype, {B, T, HV, V});
+  // o has the spec's output dtype, which may differ from the inputs'.
+  NpyArray o = makeNpyArray(spec->outputDtype, {B, T, HV, V});
   NpyArray ht = makeNpyArray(DType::F32, {S, HV, K, V});
   if (decode && problem.h0.bytes.empty())
     return fail("decode needs an initial state");

@@ -125,12 +125,22 @@ def LinacVectorizeCPU : Pass<"linac-vectorize-cpu", "::mlir::ModuleOp"> {
     object needs no libm (l2norm's one scalar `math.rsqrt` per row lowers
     to a square root and a division). Scratch tiles are
     `memref.alloca`s at function entry.
+
+    With `outline-ops`, each op is first moved into a private function
+    `__linac_<op>_<n>` marked `noinline` (an LLVM
+    `passthrough` attribute), so that `perf report` splits a
+    kernel's time by op.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
-           "f32 lanes per vector (0: the schedule's vector_width)">
+           "f32 lanes per vector (0: the schedule's vector_width)">,
+    Option<"outlineOps", "outline-ops", "bool", /*default=*/"false",
+           "Lower each chunked-scan op in its own never-inlined function "
+           "named after the op, so that a profiler attributes time per op "
+           "(slower; for profiling only)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",

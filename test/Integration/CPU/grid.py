@@ -252,6 +252,21 @@ def main():
     spec = write_spec(work, "no_final_state", "retention", 64, 64, 2,
                       extra="final_state = false")
     grid.run("retention without ht", spec, "--shape=B=1,T=70")
+    spec = write_spec(work, "bf16_in_f32_out", "gla", 64, 64, 2,
+                      dtype="bf16", extra='output_dtype = "f32"')
+    grid.run("gla bf16 in, f32 out", spec, "--shape=B=1,T=70")
+    grid.run("gla bf16 in, f32 out decode", spec, "--mode=decode",
+             "--shape=B=1,T=2")
+
+    # AVX2 code (8 lanes, 16 registers) from the same pipeline: this machine
+    # runs it too, since every x86-64-v3 instruction is in x86-64-v4.
+    for variant in ("linear_attn", "retention", "gla"):
+        for K, V in ((96, 96), (64, 128)):
+            spec = write_spec(work, f"avx2_{variant}_{K}_{V}", variant, K, V, 2)
+            grid.run(f"{variant} AVX2 K={K} V={V}", spec, "--cpu=x86-64-v3",
+                     "--shape=B=2,T=65")
+            grid.run(f"{variant} AVX2 K={K} V={V} decode", spec,
+                     "--cpu=x86-64-v3", "--mode=decode", "--shape=B=2,T=3")
 
     for variant in ("gla", "simple_gla"):
         gate_extremes(grid, work, variant)

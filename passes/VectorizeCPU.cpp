@@ -29,6 +29,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -627,6 +628,9 @@ struct VectorizeCPUPass
     auto type = b.getFunctionType(op->getOperandTypes(), {});
     auto func = func::FuncOp::create(b, op->getLoc(), name, type);
     func.setPrivate();
+    func->setAttr("llvm.linkage",
+                  LLVM::LinkageAttr::get(b.getContext(),
+                                         LLVM::Linkage::Internal));
     // Survives convert-func-to-llvm as the LLVM function attribute.
     func->setAttr("passthrough",
                   b.getArrayAttr({b.getStringAttr("noinline")}));

@@ -16,7 +16,7 @@
 
 // outline-ops: each op is lowered inside its own never-inlined function and
 // called in its place, so that profiles split a kernel's time by op.
-// OUTLINE: func.func private @__linac_chunk_inter_0(%{{.+}}: memref<32x16xf32>, %{{.+}}: memref<16x16xf32>, %{{.+}}: memref<32x16xf32>) attributes {passthrough = ["noinline"]} {
+// OUTLINE: func.func private @__linac_chunk_inter_0(%{{.+}}: memref<32x16xf32>, %{{.+}}: memref<16x16xf32>, %{{.+}}: memref<32x16xf32>) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]} {
 // OUTLINE: vector.fma
 // OUTLINE: func.func @inter(%[[A:.+]]: memref<32x16xf32>, %[[B:.+]]: memref<16x16xf32>, %[[C:.+]]: memref<32x16xf32>) {
 // OUTLINE-NEXT: call @__linac_chunk_inter_0(%[[A]], %[[B]], %[[C]])

@@ -6,6 +6,7 @@
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/Passes/Passes.h"
+#include "linac/Target/Artifact.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -34,8 +35,9 @@ int64_t chooseValueTile(RecurrenceOp op, bool decode, int64_t vectorWidth) {
   int64_t v = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
   if (auto requested = op->getAttrOfType<IntegerAttr>("linac.value_tile"))
     return requested.getInt();
-  if (op.getRankOne() != RankOneKind::None)
-    return v; // The delta and dplr updates mix the columns of the state.
+  // Every transition acts on the state's rows (keys): the delta and dplr
+  // updates too (v_t - S'ᵀk_t and a_tᵀS are per column), so the columns of
+  // the state, and hence value tiles, are independent for every variant.
   int64_t limit = decode ? 64 : 128;
   int64_t step = std::max<int64_t>(vectorWidth, 1);
   if (v <= limit || v % step != 0)
@@ -65,15 +67,15 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
 
     int64_t vectorWidth;
     if (chosenTarget == "cpu") {
-      if (chosenCpu == "x86-64-v3") {
-        vectorWidth = 8;
-      } else if (chosenCpu == "x86-64-v4" || chosenCpu == "native") {
-        vectorWidth = 16;
-      } else {
-        module.emitError() << "linac-select: unknown cpu '" << chosenCpu
-                           << "' (expected native, x86-64-v3 or x86-64-v4)";
+      // The same resolution as code generation, so that `native` on an AVX2
+      // host tiles for 8 lanes and 16 registers.
+      CpuTarget cpuTarget;
+      std::string error;
+      if (!resolveCpuTarget(chosenCpu, cpuTarget, error)) {
+        module.emitError() << "linac-select: " << error;
         return signalPassFailure();
       }
+      vectorWidth = cpuTarget.vectorWidth;
     } else if (chosenTarget == "cuda:sm_90a" || chosenTarget == "cuda:sm_80") {
       vectorWidth = 0;
     } else {

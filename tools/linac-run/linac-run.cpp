@@ -437,7 +437,9 @@ int main(int argc, char **argv) {
     problem.problem.decayConstants = spec->decay;
   std::map<std::string, NpyArray *> inputs = {
       {"q", &problem.q},   {"k", &problem.k},   {"v", &problem.v},
-      {"g", &problem.g},   {"h0", &problem.h0}, {"cu_seqlens", &problem.cuSeqlens},
+      {"g", &problem.g},   {"beta", &problem.beta}, {"a", &problem.a},
+      {"b", &problem.b},   {"u", &problem.u},       {"h0", &problem.h0},
+      {"cu_seqlens", &problem.cuSeqlens},
   };
   if (!inputsDir.empty()) {
     for (auto &[inputName, array] : inputs) {
@@ -455,14 +457,18 @@ int main(int argc, char **argv) {
               static_cast<int32_t>(array->dataAs<int64_t>()[i]);
         *array = std::move(narrow);
       }
-      if (inputName == "g" || inputName == "h0")
+      // Gates, write strengths and the state are f32 in every kernel.
+      if (inputName != "q" && inputName != "k" && inputName != "v" &&
+          inputName != "cu_seqlens")
         if (array->dtype != DType::F32)
           *array = toFloat32(*array);
     }
     oracle::Problem &p = problem.problem;
     std::map<std::string, TensorView *> problemViews = {
-        {"q", &p.q}, {"k", &p.k},   {"v", &p.v},
-        {"g", &p.g}, {"h0", &p.h0}, {"cu_seqlens", &p.cuSeqlens}};
+        {"q", &p.q},       {"k", &p.k},   {"v", &p.v},
+        {"g", &p.g},       {"beta", &p.beta}, {"a", &p.a},
+        {"b", &p.b},       {"u", &p.u},   {"h0", &p.h0},
+        {"cu_seqlens", &p.cuSeqlens}};
     for (auto &entry : inputs)
       if (!entry.second->bytes.empty() &&
           !getTensorView(*entry.second, *problemViews[entry.first], error))

@@ -630,17 +630,23 @@ void lower(RecurrentStepOp op, Emitter &e) {
     init.push_back(e.splat(0.0f, lanes));
   }
   Value decay = op.getGates().empty() ? Value() : op.getGates()[0];
-  // Row kk of S' = Diag(decay) S_in, as vectors.
+  // Row kk of S' = Diag(decay) S_in, one vector at a time: the decay of
+  // row kk broadcast (null without gates), then each vector scaled by it.
+  auto rowDecay = [&](Value kk) -> Value {
+    if (!decay)
+      return Value();
+    return e.broadcast(
+        e.scalar(decay, c0, colsOf(decay) == 1 ? c0 : Value(kk)), lanes);
+  };
+  auto decayed = [&](Value kk, int64_t v, Value ds) {
+    Value s = e.load(op.getStateIn(), kk, e.idx(v * lanes), lanes);
+    return ds ? e.mulf(s, ds) : s;
+  };
   auto decayedRow = [&](Value kk) {
-    Value ds;
-    if (decay)
-      ds = e.broadcast(
-          e.scalar(decay, c0, colsOf(decay) == 1 ? c0 : Value(kk)), lanes);
+    Value ds = rowDecay(kk);
     SmallVector<Value> row;
-    for (int64_t v = 0; v < vectors; ++v) {
-      Value s = e.load(op.getStateIn(), kk, e.idx(v * lanes), lanes);
-      row.push_back(ds ? e.mulf(s, ds) : s);
-    }
+    for (int64_t v = 0; v < vectors; ++v)
+      row.push_back(decayed(kk, v, ds));
     return row;
   };
 
@@ -696,10 +702,11 @@ void lower(RecurrentStepOp op, Emitter &e) {
       [&](Value kk, ValueRange it) -> SmallVector<Value> {
         Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
         Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
-        SmallVector<Value> row = decayedRow(kk), next;
+        Value ds = rowDecay(kk);
+        SmallVector<Value> next;
         for (int64_t v = 0; v < vectors; ++v) {
           Value col = e.idx(v * lanes);
-          Value s = e.fma(ks, vv[v], row[v]);
+          Value s = e.fma(ks, vv[v], decayed(kk, v, ds));
           e.store(s, op.getStateOut(), kk, col);
           next.push_back(e.fma(qs, s, it[v]));
         }

@@ -350,6 +350,12 @@ def main():
     grid.run("gla bf16 in, f32 out decode", spec, "--mode=decode",
              "--shape=B=1,T=2")
 
+    # One value head: prefill splits V = 128 into two tasks of 64 columns.
+    for variant in ("gla", "gated_delta_rule"):
+        spec = write_spec(work, f"one_head_{variant}", variant, 128, 128, 1)
+        grid.run(f"{variant} one head (two value tiles)", spec,
+                 "--shape=B=1,T=200")
+
     # AVX2 code (8 lanes, 16 registers) from the same pipeline: this machine
     # runs it too, since every x86-64-v3 instruction is in x86-64-v4.
     for variant in ("linear_attn", "retention", "gla"):

@@ -196,8 +196,37 @@ LogicalResult RecurrentStepOp::verify() {
       failed(checkGates(*this, getGates(), 1, "decay", 1, q->cols)))
     return failure();
   if (Value beta = getBeta())
-    return checkTile(*this, beta, "beta", 1, 1);
+    if (failed(checkTile(*this, beta, "beta", 1, 1)))
+      return failure();
+  if (Value bonus = getBonus()) {
+    if (getBeta())
+      return emitOpError() << "takes either 'beta' (a delta write) or "
+                              "'bonus' (rwkv6's output), not both";
+    return checkTile(*this, bonus, "bonus", 1, q->cols);
+  }
   return success();
+}
+
+LogicalResult TileShiftRowsOp::verify() {
+  auto src = checkTile(*this, getSrc(), "src");
+  if (failed(src) ||
+      failed(checkTile(*this, getDst(), "dst", src->rows, src->cols)) ||
+      failed(checkTile(*this, getCarry(), "carry", 1, src->cols)))
+    return failure();
+  if (getSrc() == getDst())
+    return emitOpError() << "'src' and 'dst' must be distinct tiles";
+  return success();
+}
+
+LogicalResult ChunkBonusOp::verify() {
+  auto q = checkTile(*this, getQ(), "q");
+  if (failed(q) || failed(checkTile(*this, getK(), "k", q->rows, q->cols)) ||
+      failed(checkTile(*this, getU(), "u", 1, q->cols)))
+    return failure();
+  auto v = checkTile(*this, getV(), "v", q->rows);
+  if (failed(v))
+    return failure();
+  return checkTile(*this, getO(), "o", q->rows, v->cols);
 }
 
 LogicalResult ChunkDeltaSolveOp::verify() {

@@ -90,6 +90,8 @@ FailureOr<KernelInterface> linac::getKernelInterface(func::FuncOp task) {
       symbols = {"S", "HV", "K", "V"};
     else if (tensor.name == "cu_seqlens")
       symbols = {"N1"};
+    else if (tensor.name == "u")
+      symbols = {"HV", "K"};
     else
       symbols = {"B", "T", "HV", "D"};
     for (int64_t d = 0; d < type.getRank(); ++d)

@@ -620,6 +620,62 @@ void lower(ChunkDeltaSolveOp op, Emitter &e) {
   });
 }
 
+/// dst[0] = carry; dst[r] = src[r - 1]; then carry = src[len - 1] when
+/// len > 0.
+void lower(TileShiftRowsOp op, Emitter &e) {
+  auto &b = e.b;
+  const int64_t rows = rowsOf(op.getSrc()), cols = colsOf(op.getSrc());
+  const int64_t lanes = e.lanesFor(cols);
+  Value c0 = e.idx(0);
+  e.forLoop(0, cols, lanes, [&](Value c) {
+    e.store(e.load(op.getCarry(), c0, c, lanes), op.getDst(), c0, c);
+  });
+  e.forEachVector(e.idx(rows - 1), cols, lanes, [&](Value r, Value c) {
+    e.store(e.load(op.getSrc(), r, c, lanes), op.getDst(), e.add(r, 1), c);
+  });
+  Value any = arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, op.getLen(),
+                                    c0);
+  auto ifOp = scf::IfOp::create(b, any, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  Value lastRow = arith::SubIOp::create(b, op.getLen(), e.idx(1));
+  e.forLoop(0, cols, lanes, [&](Value c) {
+    e.store(e.load(op.getSrc(), lastRow, c, lanes), op.getCarry(), c0, c);
+  });
+}
+
+/// The lanes of sum_c x[c] y[c] z[c] over a 1 x K row, as a scalar.
+Value tripleDot(Emitter &e, Value x, Value xRow, Value y, Value yRow, Value z,
+                int64_t keys) {
+  const int64_t lanes = e.lanesFor(keys);
+  Value c0 = e.idx(0);
+  SmallVector<Value> acc = e.forLoop(
+      e.idx(0), e.idx(keys), e.idx(lanes), {e.splat(0.0f, lanes)},
+      [&](Value c, ValueRange it) -> SmallVector<Value> {
+        Value xy = e.mulf(e.load(x, xRow, c, lanes), e.load(y, yRow, c, lanes));
+        return {e.fma(xy, e.load(z, c0, c, lanes), it[0])};
+      });
+  if (lanes == 1)
+    return vector::ExtractOp::create(e.b, acc[0], ArrayRef<int64_t>{0});
+  return e.sum(acc[0]);
+}
+
+/// o[r] += ((q[r] ⊙ u) · k[r]) v[r].
+void lower(ChunkBonusOp op, Emitter &e) {
+  const int64_t rows = rowsOf(op.getQ()), keys = colsOf(op.getQ());
+  const int64_t cols = colsOf(op.getV());
+  const int64_t lanes = e.lanesFor(cols);
+  e.forLoop(0, rows, 1, [&](Value r) {
+    Value weight = e.broadcast(
+        tripleDot(e, op.getQ(), r, op.getK(), r, op.getU(), keys), lanes);
+    e.forLoop(0, cols, lanes, [&](Value c) {
+      e.store(e.fma(weight, e.load(op.getV(), r, c, lanes),
+                    e.load(op.getO(), r, c, lanes)),
+              op.getO(), r, c);
+    });
+  });
+}
+
 void lower(RecurrentStepOp op, Emitter &e) {
   const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
   const int64_t lanes = e.lanesFor(values), vectors = values / lanes;
@@ -697,6 +753,32 @@ void lower(RecurrentStepOp op, Emitter &e) {
     return;
   }
 
+  if (Value bonus = op.getBonus()) {
+    // RWKV-6: o = S_inᵀ q + ((q ⊙ u) · k) v, and S_out = D S_in + k vᵀ, in
+    // one pass over the state.
+    SmallVector<Value> acc = e.forLoop(
+        e.idx(0), e.idx(keys), e.idx(1), init,
+        [&](Value kk, ValueRange it) -> SmallVector<Value> {
+          Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
+          Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
+          Value ds = rowDecay(kk);
+          SmallVector<Value> next;
+          for (int64_t v = 0; v < vectors; ++v) {
+            Value col = e.idx(v * lanes);
+            Value s = e.load(op.getStateIn(), kk, col, lanes);
+            next.push_back(e.fma(qs, s, it[v]));
+            Value decayedS = ds ? e.mulf(s, ds) : s;
+            e.store(e.fma(ks, vv[v], decayedS), op.getStateOut(), kk, col);
+          }
+          return next;
+        });
+    Value weight = e.broadcast(
+        tripleDot(e, op.getQ(), c0, op.getK(), c0, bonus, keys), lanes);
+    for (int64_t v = 0; v < vectors; ++v)
+      e.store(e.fma(weight, vv[v], acc[v]), op.getO(), c0, e.idx(v * lanes));
+    return;
+  }
+
   SmallVector<Value> acc = e.forLoop(
       e.idx(0), e.idx(keys), e.idx(1), init,
       [&](Value kk, ValueRange it) -> SmallVector<Value> {
@@ -760,7 +842,8 @@ struct VectorizeCPUPass
     module.walk([&](Operation *op) {
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
-              ChunkDeltaSolveOp, RecurrentStepOp>(op))
+              ChunkDeltaSolveOp, TileShiftRowsOp, ChunkBonusOp,
+              RecurrentStepOp>(op))
         ops.push_back(op);
     });
     if (outlineOps)
@@ -779,7 +862,8 @@ struct VectorizeCPUPass
       TypeSwitch<Operation *>(op)
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
                 ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
-                ChunkStateUpdateOp, ChunkDeltaSolveOp, RecurrentStepOp>(
+                ChunkStateUpdateOp, ChunkDeltaSolveOp, TileShiftRowsOp,
+                ChunkBonusOp, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       op->erase();
     }

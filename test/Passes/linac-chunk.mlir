@@ -495,18 +495,68 @@ func.func @dplr(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
 
 // -----
 
-// RWKV-6 reads the state before the update plus a bonus term.
-func.func @rwkv6(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
+// RWKV-6 reads the state before the update plus a bonus term: k, v and g
+// are delayed by one token (tile_shift_rows with a carry that starts at
+// zero), the chunk loop runs to T + 1 so that the last delayed row (the
+// real last token) completes the state, the attention reads the delayed
+// tiles and chunk_bonus adds the token's own term from the undelayed ones.
+// CHECK-LABEL: func.func private @rwkv6_task(
+// CHECK: %[[U:.+]] = memref.subview %arg4[%{{.+}}, 0] [1, 16] [1, 1]
+// CHECK: linac.tile_copy ins(%[[U]] : {{.*}}) outs(%[[UT:.+]] : memref<1x16xf32>)
+// CHECK: %[[LAST:.+]] = arith.addi %{{.+}}, %c1{{.*}} : index
+// CHECK-NEXT: scf.for %[[T:.+]] = %{{.+}} to %[[LAST]] step
+// CHECK: %[[LEN:.+]] = arith.minsi
+// CHECK: linac.chunk_load %arg0{{.*}} into %[[Q:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg1{{.*}} into %[[K:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg2{{.*}} into %[[V:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg3{{.*}} into %[[G:[a-z0-9_]+]]
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[G]] : memref<32x16xf32>) carry(%{{.+}} : memref<1x16xf32>) len(%[[LEN]]) outs(%[[GS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_gates ins(%[[GS]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[K]] : {{.*}}) len(%[[LEN]]) outs(%[[KS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[V]] : {{.*}}) len(%[[LEN]]) outs(%[[VS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_inter ins(%[[Q]], %{{.+}} : {{.*}}) outs(%[[O:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[KS]] : {{.*}}) outs(%[[A:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_attend ins(%[[A]], %[[VS]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_bonus ins(%[[Q]], %[[K]], %[[UT]], %[[V]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_store %[[O]]{{.*}} len(%[[LEN]])
+// CHECK-NEXT: linac.chunk_state_update ins(%[[KS]], %[[VS]] : {{.*}})
+func.func @rwkv6(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                 %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                 %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                 %g: tensor<1x?x1x16xf32> {linac.arg = "g"},
                  %u: tensor<1x16xf32> {linac.arg = "u"})
-    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: output(previous_state_plus_bonus) (rwkv6)}}
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}) {
   %o = linac.recurrence decay(diagonal) output(previous_state_plus_bonus)
-      q(%q : tensor<1x32x1x16xf32>) k(%q : tensor<1x32x1x16xf32>)
-      v(%q : tensor<1x32x1x16xf32>) g(%q : tensor<1x32x1x16xf32>)
+      q(%q : tensor<1x?x1x16xf32>) k(%k : tensor<1x?x1x16xf32>)
+      v(%v : tensor<1x?x1x16xf32>) g(%g : tensor<1x?x1x16xf32>)
       u(%u : tensor<1x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
-      -> tensor<1x32x1x16xf32>
-  return %o : tensor<1x32x1x16xf32>
+      -> tensor<1x?x1x16xf32>
+  return %o : tensor<1x?x1x16xf32>
+}
+
+// -----
+
+// Its decode step gets the bonus row.
+// CHECK-LABEL: func.func private @rwkv6_decode_task(
+// CHECK: linac.tile_copy ins(%{{.+}}) outs(%[[UT:.+]] : memref<1x16xf32>)
+// CHECK: scf.for
+// CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.+}} : memref<1x16xf32>) bonus(%[[UT]] : memref<1x16xf32>) state(
+func.func @rwkv6_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                        %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                        %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                        %g: tensor<1x?x1x16xf32> {linac.arg = "g"},
+                        %u: tensor<1x16xf32> {linac.arg = "u"},
+                        %h0: tensor<1x1x16x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"},
+        tensor<1x1x16x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(diagonal) output(previous_state_plus_bonus)
+      q(%q : tensor<1x?x1x16xf32>) k(%k : tensor<1x?x1x16xf32>)
+      v(%v : tensor<1x?x1x16xf32>) g(%g : tensor<1x?x1x16xf32>)
+      u(%u : tensor<1x16xf32>) h0(%h0 : tensor<1x1x16x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16>}
+      -> tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
+  return %o, %ht : tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
 }
 
 // -----
@@ -681,7 +731,7 @@ func.func @decode_varlen(%q: tensor<1x4x1x16xf32> {linac.arg = "q"},
 
 // Every tensor needs its role name (the ABI and the manifest are built from
 // them).
-// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, beta, h0, cu_seqlens, o, ht)}}
+// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, beta, u, h0, cu_seqlens, o, ht)}}
 func.func @unnamed(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                    %v: tensor<1x32x1x16xf32>)
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {

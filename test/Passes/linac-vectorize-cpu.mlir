@@ -384,6 +384,52 @@ func.func @delta_step(%q: memref<1x16xf32>, %k: memref<1x16xf32>,
   return
 }
 
+// RWKV-6's delay by one token: row 0 from the carry, rows 1 .. C-1 from
+// rows 0 .. C-2, then (only when the chunk has rows) the carry takes row
+// len - 1.
+// CHECK-LABEL: func.func @shift(
+// CHECK-SAME: %[[K:[a-z0-9]+]]: memref<32x16xf32>, %[[KS:[a-z0-9]+]]: memref<32x16xf32>, %[[C:[a-z0-9]+]]: memref<1x16xf32>, %[[N:[a-z0-9]+]]: index)
+// CHECK: %[[C0:.+]] = vector.load %[[C]][%{{.+}}, %{{.+}}] : memref<1x16xf32>
+// CHECK-NEXT: vector.store %[[C0]], %[[KS]][%{{.+}}, %{{.+}}]
+// CHECK: scf.for %[[R:[a-z0-9_]+]] = %{{.+}} to %c31 step
+// CHECK: %[[ROW:.+]] = vector.load %[[K]][%[[R]], %{{.+}}]
+// CHECK-NEXT: %[[R1:.+]] = arith.addi %[[R]], %c1
+// CHECK-NEXT: vector.store %[[ROW]], %[[KS]][%[[R1]], %{{.+}}]
+// CHECK: %[[ANY:.+]] = arith.cmpi sgt, %[[N]], %{{.+}} : index
+// CHECK-NEXT: scf.if %[[ANY]] {
+// CHECK-NEXT: %[[LAST:.+]] = arith.subi %[[N]], %c1
+// CHECK: %[[L:.+]] = vector.load %[[K]][%[[LAST]], %{{.+}}]
+// CHECK-NEXT: vector.store %[[L]], %[[C]]
+func.func @shift(%k: memref<32x16xf32>, %ks: memref<32x16xf32>,
+                 %carry: memref<1x16xf32>, %n: index) {
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%carry : memref<1x16xf32>)
+      len(%n) outs(%ks : memref<32x16xf32>)
+  return
+}
+
+// RWKV-6's bonus: per row, (q ⊙ k) · u as one reassociating lane sum, then
+// o += that weight times v.
+// CHECK-LABEL: func.func @bonus(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<32x16xf32>, %[[K:[a-z0-9]+]]: memref<32x16xf32>, %[[U:[a-z0-9]+]]: memref<1x16xf32>, %[[V:[a-z0-9]+]]: memref<32x32xf32>, %[[O:[a-z0-9]+]]: memref<32x32xf32>)
+// CHECK: scf.for %[[R:[a-z0-9_]+]] =
+// CHECK: %[[QV:.+]] = vector.load %[[Q]][%[[R]],
+// CHECK-NEXT: %[[KV:.+]] = vector.load %[[K]][%[[R]],
+// CHECK-NEXT: %[[QK:.+]] = arith.mulf %[[QV]], %[[KV]]
+// CHECK-NEXT: %[[UV:.+]] = vector.load %[[U]]
+// CHECK-NEXT: vector.fma %[[QK]], %[[UV]]
+// CHECK: %[[W:.+]] = vector.reduction <add>, %{{.+}} fastmath<reassoc>
+// CHECK: %[[WB:.+]] = vector.broadcast %[[W]]
+// CHECK: %[[VV:.+]] = vector.load %[[V]][%[[R]],
+// CHECK-NEXT: %[[OV:.+]] = vector.load %[[O]][%[[R]],
+// CHECK-NEXT: %[[NEW:.+]] = vector.fma %[[WB]], %[[VV]], %[[OV]]
+// CHECK-NEXT: vector.store %[[NEW]], %[[O]][%[[R]],
+func.func @bonus(%q: memref<32x16xf32>, %k: memref<32x16xf32>, %u: memref<1x16xf32>,
+                 %v: memref<32x32xf32>, %o: memref<32x32xf32>) {
+  linac.chunk_bonus ins(%q, %k, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<32x32xf32>)
+      outs(%o : memref<32x32xf32>)
+  return
+}
+
 // Tile copies out of a strided state window, and zeroing.
 // CHECK-LABEL: func.func @tiles(
 // CHECK-SAME: %[[W:[a-z0-9]+]]: memref<16x16xf32, strided<[?, 1], offset: ?>>, %[[S:[a-z0-9]+]]: memref<16x16xf32>)

@@ -93,7 +93,11 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
       for the written values with `linac.chunk_delta_solve`; those values
       then take v's place in `linac.chunk_attend` and
       `linac.chunk_state_update`. Decode passes `beta` to
-      `linac.recurrent_step`.
+      `linac.recurrent_step`. For rwkv6's output form
+      (`previous_state_plus_bonus`), k, v and g are delayed by one token
+      (`linac.tile_shift_rows`), the loop runs one token further, and
+      `linac.chunk_bonus` adds the bonus; decode passes `u` as the step's
+      bonus.
     - `<name>_tasks(buffers...) -> index`: the number of tasks,
       sequences x value heads x value tiles.
 
@@ -103,7 +107,7 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
     on the task function for the ABI pass and the manifest. Retention and
     Lightning decays become constant log gates selected by head.
 
-    The dplr transition, `rwkv6`'s output form, `normalizer(sum)`,
+    The dplr transition, `normalizer(sum)`,
     `taylor2` and the `bhtd` layout are reported as not supported yet.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

@@ -491,3 +491,105 @@ func.func @solve_u(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
       outs(%u : memref<32x16xf32>)
   return
 }
+
+// -----
+
+// The bonus is one row of K.
+func.func @step_bonus_shape(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                            %u: memref<1x32xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op 'bonus' must be 1x16, got 1x32}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      bonus(%u : memref<1x32xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// -----
+
+// A step has a delta write or rwkv6's output, not both.
+func.func @step_beta_and_bonus(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                               %b: memref<1x1xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op takes either 'beta' (a delta write) or 'bonus' (rwkv6's output), not both}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      beta(%b : memref<1x1xf32>) bonus(%q : memref<1x16xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// -----
+
+// The shifted tile is shaped like the source.
+func.func @shift_dst(%k: memref<32x16xf32>, %c: memref<1x16xf32>,
+                     %d: memref<16x16xf32>, %n: index) {
+  // expected-error @+1 {{'linac.tile_shift_rows' op 'dst' must be 32x16, got 16x16}}
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%c : memref<1x16xf32>)
+      len(%n) outs(%d : memref<16x16xf32>)
+  return
+}
+
+// -----
+
+// The carry is one row.
+func.func @shift_carry(%k: memref<32x16xf32>, %c: memref<2x16xf32>,
+                       %d: memref<32x16xf32>, %n: index) {
+  // expected-error @+1 {{'linac.tile_shift_rows' op 'carry' must be 1x16, got 2x16}}
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%c : memref<2x16xf32>)
+      len(%n) outs(%d : memref<32x16xf32>)
+  return
+}
+
+// -----
+
+// Shifting in place would read rows it already overwrote.
+func.func @shift_in_place(%k: memref<32x16xf32>, %c: memref<1x16xf32>,
+                          %n: index) {
+  // expected-error @+1 {{'linac.tile_shift_rows' op 'src' and 'dst' must be distinct tiles}}
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%c : memref<1x16xf32>)
+      len(%n) outs(%k : memref<32x16xf32>)
+  return
+}
+
+// -----
+
+// The bonus u is one row of K.
+func.func @bonus_u(%q: memref<32x16xf32>, %u: memref<1x32xf32>,
+                   %v: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'u' must be 1x16, got 1x32}}
+  linac.chunk_bonus ins(%q, %q, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x32xf32>, memref<32x48xf32>)
+      outs(%v : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// k matches q.
+func.func @bonus_k(%q: memref<32x16xf32>, %k: memref<16x16xf32>,
+                   %u: memref<1x16xf32>, %v: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'k' must be 32x16, got 16x16}}
+  linac.chunk_bonus ins(%q, %k, %u, %v : memref<32x16xf32>, memref<16x16xf32>, memref<1x16xf32>, memref<32x48xf32>)
+      outs(%v : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// v has the chunk's rows.
+func.func @bonus_v(%q: memref<32x16xf32>, %u: memref<1x16xf32>,
+                   %v: memref<16x48xf32>, %o: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'v' must be 32x?, got 16x48}}
+  linac.chunk_bonus ins(%q, %q, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<16x48xf32>)
+      outs(%o : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// o is shaped like v.
+func.func @bonus_o(%q: memref<32x16xf32>, %u: memref<1x16xf32>,
+                   %v: memref<32x48xf32>, %o: memref<32x16xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'o' must be 32x48, got 32x16}}
+  linac.chunk_bonus ins(%q, %q, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<32x48xf32>)
+      outs(%o : memref<32x16xf32>)
+  return
+}
+

@@ -326,6 +326,63 @@ def Linac_ChunkDeltaSolveOp : Linac_ChunkOp<"chunk_delta_solve"> {
   }];
 }
 
+def Linac_TileShiftRowsOp : Linac_ChunkOp<"tile_shift_rows"> {
+  let summary = "Shift a chunk down by one row, carrying the previous chunk's "
+                "last row in";
+  let description = [{
+    `dst[0] = carry[0]`, `dst[r] = src[r - 1]` for `1 <= r < C`; then, if
+    `len > 0`, `carry[0] = src[len - 1]` (the last real row of this chunk,
+    for the next one). `carry` is `1 x N`, `src` and `dst` are `C x N` and
+    distinct.
+
+    RWKV-6 reads the state *before* each token's update. That state is the
+    current state of the same recurrence run over inputs delayed by one
+    token (`k'_t = k_{t-1}`, `v'_t = v_{t-1}`, `g'_t = g_{t-1}`, zero
+    before the first token), so shifting `k`, `v` and `g` turns the rwkv6
+    output form into the ordinary chunked form; the carry bridges chunks.
+
+    ```mlir
+    linac.tile_shift_rows ins(%k : memref<64x128xf32>) carry(%c : memref<1x128xf32>)
+        len(%n) outs(%ks : memref<64x128xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$src,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$carry,
+    Index:$len,
+    Arg<Linac_Tile, "", [MemWrite]>:$dst
+  );
+  let assemblyFormat = [{
+    `ins` `(` $src `:` type($src) `)` `carry` `(` $carry `:` type($carry) `)`
+    `len` `(` $len `)` `outs` `(` $dst `:` type($dst) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkBonusOp : Linac_ChunkOp<"chunk_bonus"> {
+  let summary = "RWKV-6's bonus: o[r] += ((q[r] ⊙ u) · k[r]) v[r]";
+  let description = [{
+    The current token's own contribution to RWKV-6's output, `Diag(u) k_t
+    v_tᵀ` read by `q_t`, added row by row. `u` is `1 x K`.
+
+    ```mlir
+    linac.chunk_bonus ins(%q, %k, %u, %v : memref<64x128xf32>, memref<64x128xf32>, memref<1x128xf32>, memref<64x64xf32>)
+        outs(%o : memref<64x64xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$q,
+    Arg<Linac_Tile, "", [MemRead]>:$k,
+    Arg<Linac_Tile, "", [MemRead]>:$u,
+    Arg<Linac_Tile, "", [MemRead]>:$v,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$o
+  );
+  let assemblyFormat = [{
+    `ins` `(` $q `,` $k `,` $u `,` $v `:` type($q) `,` type($k) `,` type($u)
+        `,` type($v) `)`
+    `outs` `(` $o `:` type($o) `)` attr-dict
+  }];
+}
+
 def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
                                           [AttrSizedOperandSegments]> {
   let summary = "One step of the recurrence, streaming the state once";
@@ -342,6 +399,9 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
     is read twice: once for `S'ᵀ k` and `S'ᵀ q`, once to write
     (`o = S'ᵀ q + (k · q) β (v - S'ᵀ k)` needs no third pass).
 
+    With `bonus` (RWKV-6's `u`, `1 x K`), the output reads the state before
+    the update plus the bonus: `o = S_inᵀ q + ((q ⊙ u) · k) v`.
+
     ```mlir
     linac.recurrent_step ins(%q, %k, %v : memref<1x128xf32>, memref<1x128xf32>, memref<1x64xf32>)
         gates(%d : memref<1x128xf32>)
@@ -355,6 +415,7 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
     Arg<Linac_Tile, "", [MemRead]>:$v,
     Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
     Arg<Optional<Linac_Tile>, "", [MemRead]>:$beta,
+    Arg<Optional<Linac_Tile>, "", [MemRead]>:$bonus,
     Arg<Linac_Tile, "", [MemRead]>:$state_in,
     Arg<Linac_Tile, "", [MemWrite]>:$state_out,
     Arg<Linac_Tile, "", [MemWrite]>:$o
@@ -363,6 +424,7 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
     `ins` `(` $q `,` $k `,` $v `:` type($q) `,` type($k) `,` type($v) `)`
     (`gates` `(` $gates^ `:` type($gates) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`bonus` `(` $bonus^ `:` type($bonus) `)`)?
     `state` `(` $state_in `:` type($state_in) `)`
     `outs` `(` $state_out `,` $o `:` type($state_out) `,` type($o) `)` attr-dict
   }];

@@ -187,8 +187,9 @@ int64_t elementBytes(Value value) {
 /// algorithm chosen (chunk C, state K' x V):
 ///   chunked:    2C(K'+V) for the masked intra-chunk products, 4K'V for the
 ///               state contribution to the output and the state update;
-///   chunked_wy: chunked plus 2CK' (beta K K^T), C(K'+V) (the triangular
-///               solve for W and U) and 2K'V (W applied to the state);
+///   chunked_wy: chunked plus 2CK' (the gated K K^T), CV (the forward
+///               substitution for the written values U) and 2K'V (the
+///               state read through the keys), as linac-chunk builds it;
 ///   recurrent:  4K'V (update and output), plus 2K'V for a rank-one term.
 /// Bytes count the inputs and the output once; decode also reads and writes
 /// the f32 state for every step.
@@ -210,7 +211,7 @@ void explainRecurrence(linac::RecurrenceOp op) {
     break;
   case linac::Algorithm::ChunkedWY:
     flops = 2 * chunk * (stateRows + valueDim) + 4 * stateRows * valueDim +
-            2 * chunk * stateRows + chunk * (stateRows + valueDim) +
+            2 * chunk * stateRows + chunk * valueDim +
             2 * stateRows * valueDim;
     break;
   case linac::Algorithm::Recurrent:

@@ -182,7 +182,26 @@ LogicalResult ChunkStateUpdateOp::verify() {
       failed(checkGates(*this, getGates(), 2, "prefix, suffix", k->rows,
                         k->cols)))
     return failure();
+  if (bool(getB()) != bool(getW()))
+    return emitOpError() << "takes 'b' and 'w' together";
+  if (getB() && (failed(checkTile(*this, getB(), "b", k->rows, k->cols)) ||
+                 failed(checkTile(*this, getW(), "w", k->rows, v->cols))))
+    return failure();
   return checkSubChunk(*this, k->rows, getSubChunk());
+}
+
+LogicalResult ChunkDplrSolveOp::verify() {
+  auto ab = checkTile(*this, getAb(), "ab");
+  if (failed(ab))
+    return failure();
+  if (ab->rows != ab->cols)
+    return emitOpError() << "'ab' must be square, got " << ab->rows << "x"
+                         << ab->cols;
+  auto rhs = checkTile(*this, getRhs(), "rhs", ab->rows);
+  if (failed(rhs) ||
+      failed(checkTile(*this, getW(), "w", ab->rows, rhs->cols)))
+    return failure();
+  return success();
 }
 
 LogicalResult RecurrentStepOp::verify() {
@@ -198,6 +217,16 @@ LogicalResult RecurrentStepOp::verify() {
   if (Value beta = getBeta())
     if (failed(checkTile(*this, beta, "beta", 1, 1)))
       return failure();
+  if (bool(getA()) != bool(getB()))
+    return emitOpError() << "takes 'a' and 'b' together";
+  if (getA()) {
+    if (getBeta() || getBonus())
+      return emitOpError() << "takes a dplr transition ('a', 'b') without "
+                              "'beta' or 'bonus'";
+    if (failed(checkTile(*this, getA(), "a", 1, q->cols)) ||
+        failed(checkTile(*this, getB(), "b", 1, q->cols)))
+      return failure();
+  }
   if (Value bonus = getBonus()) {
     if (getBeta())
       return emitOpError() << "takes either 'beta' (a delta write) or "

@@ -93,7 +93,11 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
       for the written values with `linac.chunk_delta_solve`; those values
       then take v's place in `linac.chunk_attend` and
       `linac.chunk_state_update`. Decode passes `beta` to
-      `linac.recurrent_step`. For rwkv6's output form
+      `linac.recurrent_step`. For the dplr transition the reads
+      `a_tᵀ S_{t-1}` are solved instead (`linac.chunk_dplr_solve`, with k,
+      v, b and g delayed by one row for the coefficients that stop before
+      row t) and enter the state through the update's `pair`; decode
+      passes `lowrank(a, b)`. For rwkv6's output form
       (`previous_state_plus_bonus`), k, v and g are delayed by one token
       (`linac.tile_shift_rows`), the loop runs one token further, and
       `linac.chunk_bonus` adds the bonus; decode passes `u` as the step's
@@ -107,7 +111,7 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
     on the task function for the ABI pass and the manifest. Retention and
     Lightning decays become constant log gates selected by head.
 
-    The dplr transition, `normalizer(sum)`,
+    `normalizer(sum)`,
     `taylor2` and the `bhtd` layout are reported as not supported yet.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

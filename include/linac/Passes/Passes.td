@@ -167,4 +167,107 @@ def LinacCpuAbi : Pass<"linac-cpu-abi", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def LinacGpuMap : Pass<"linac-gpu-map", "::mlir::ModuleOp"> {
+  let summary = "Map each task function onto a CUDA kernel: one block per task";
+  let description = [{
+    For every task function of `linac-chunk` (`NAME_task`), builds a
+    `gpu.module @NAME_module` holding one kernel `gpu.func @NAME` and erases
+    the task function and its task counter:
+
+    - the kernel takes the task's buffers (memrefs, in the same order) and,
+      for prefill, one `i32` presence flag per optional state (`h0`, then
+      `ht`), nonzero when the tensor was passed;
+    - block `blockIdx.x` runs task `blockIdx.x` = (sequence, value head,
+      value tile), with `32 * warps` threads (`known_block_size`); the host
+      launches `S * HV * (V / value_tile)` blocks;
+    - every scratch tile (`memref.alloca`) becomes a view of the block's
+      dynamic shared memory at a 16-byte aligned offset; the total is
+      recorded as `linac.shared_bytes` and must fit the chip (227 KiB on
+      sm_90a, 163 KiB on sm_80);
+    - offsets read from `cu_seqlens` are clamped into `[0, T]`, so no
+      content of that tensor can make the kernel address memory outside `q`,
+      `k`, `v`, `g` and `o` (the runtime cannot read device memory to check
+      it before the launch);
+    - the task's `linac.*` metadata moves to the kernel, plus `linac.target`
+      and `linac.mma` (the tensor-core operand type: `bf16` or `f16` for
+      16-bit inputs, `none` for f32, which runs on CUDA cores).
+
+    The chunked-scan ops are left for `linac-lower-chunk-gpu`.
+
+    ```mlir
+    gpu.module @gla_prefill_module {
+      gpu.func @gla_prefill(%q: memref<?x?x16x128xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                            ..., %has_h0: i32, %has_ht: i32) kernel
+          attributes {known_block_size = array<i32: 128, 1, 1>,
+                      linac.shared_bytes = 154112 : i64, ...} {
+        %task = gpu.block_id x
+        %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+        %state = memref.view %smem[%c0][] : ... to memref<128x64xf32, #gpu.address_space<workgroup>>
+        ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "cuda:sm_90a or cuda:sm_80 (default: the module's linac.target)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower chunked-scan ops in CUDA kernels to block-cooperative code";
+  let description = [{
+    Replaces every chunked-scan op inside a kernel of `linac-gpu-map` with
+    code that all threads of the block run together, fenced by
+    `gpu.barrier`s (a barrier before and after each op, so every op sees the
+    tiles its predecessors wrote):
+
+    - elementwise work (loads with the feature map and scale, stores, tile
+      copies, masks) is a thread-strided loop over the tile's elements, so
+      consecutive threads touch consecutive columns of a row;
+    - `chunk_gates` scans each (gate column, sub-chunk) pair in one thread;
+    - the matmul-shaped ops (`chunk_scores` Q Kᵀ, `chunk_attend` P V,
+      `chunk_inter` Q S, `chunk_state_update` Kᵀ V) run on tensor cores when
+      the kernel's `linac.mma` is `bf16` (`nvvm.mma.sync` m16n8k16,
+      bf16 x bf16 + f32) or `f16` (`nvgpu.mma.sync` m16n8k16): each warp
+      owns 16 x 8 output fragments, builds its operand registers from the
+      f32 tiles (applying the decay factors on the way) and accumulates in
+      f32. The diagonal sub-chunk blocks of gated scores take the running
+      product of decays per element, as on the CPU. With `linac.mma = none`
+      (f32 inputs) or dimensions that are not multiples of the fragment,
+      every op is a thread-strided loop of f32 FMAs on CUDA cores;
+    - `recurrent_step` splits the keys of each value column over threads
+      and sums the partial outputs in shared memory.
+
+    Op-internal scratch (l2norm row scales, per-sub-chunk decay carries,
+    partial sums) shares one region of dynamic shared memory after the
+    tiles; `linac.shared_bytes` grows to include it and is checked against
+    the chip again.
+
+    ```mlir
+    // Before
+    linac.chunk_attend ins(%a, %v : memref<64x64xf32, #gpu.address_space<workgroup>>, ...)
+        outs(%o : memref<64x64xf32, #gpu.address_space<workgroup>>)
+    // After (linac.mma = "bf16")
+    gpu.barrier
+    scf.for %f = %warp to %c32 step %c4 {
+      ... nvvm.mma.sync A[...] B[...] C[...] {... multiplicandAPtxType = #nvvm.mma_type<bf16> ...}
+    }
+    gpu.barrier
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // LINAC_PASSES_PASSES_TD

@@ -73,10 +73,11 @@ using ElementFn = function_ref<Value(Value, Value)>;
 /// Emits the block-cooperative code of one op in front of it.
 class Emitter {
 public:
-  Emitter(Operation *op, int64_t threads, Mma mma, int64_t scratchBase,
-          int64_t &scratchHigh)
+  Emitter(Operation *op, int64_t threads, Mma mma, bool emulateMma,
+          int64_t scratchBase, int64_t &scratchHigh)
       : b(op->getLoc(), op), threads(threads), mma(mma),
-        scratchBase(scratchBase), scratchHigh(scratchHigh) {}
+        emulateMma(emulateMma), scratchBase(scratchBase),
+        scratchHigh(scratchHigh) {}
 
   //===--- Small helpers --------------------------------------------------===//
 
@@ -324,6 +325,8 @@ public:
   /// column group (PTX ISA, mma.m16n8k16 A and B fragments).
   SmallVector<Value> mmaReduce(const Lanes &l, Value m0, Value n0, Value kEnd,
                                ElementFn a, ElementFn bt, ValueRange init) {
+    if (emulateMma)
+      return emulatedMmaReduce(l, m0, n0, kEnd, a, bt, init);
     return forLoop(
         idx(0), kEnd, idx(16), init,
         [&](Value k0, ValueRange acc) -> SmallVector<Value> {
@@ -338,6 +341,37 @@ public:
               bVals.push_back(bt(add(add(k0, mul(l.quad, 2)), h + 8 * r),
                                  add(n0, l.group)));
           return mmaSync(aVals, bVals, acc);
+        });
+  }
+
+  /// An operand as the tensor cores see it: rounded to the MMA type.
+  Value roundToMma(Value x) {
+    Type narrow = mma == Mma::BF16 ? b.getBF16Type() : b.getF16Type();
+    Value rounded = arith::TruncFOp::create(b, narrow, x);
+    return arith::ExtFOp::create(b, b.getF32Type(), rounded);
+  }
+
+  /// What mmaReduce computes, lane by lane: each of this lane's four
+  /// accumulators gets its 16 products per step from scalar FMAs of
+  /// rounded operands (for running the kernel without a warp).
+  SmallVector<Value> emulatedMmaReduce(const Lanes &l, Value m0, Value n0,
+                                       Value kEnd, ElementFn a, ElementFn bt,
+                                       ValueRange init) {
+    return forLoop(
+        idx(0), kEnd, idx(16), init,
+        [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+          SmallVector<Value> out;
+          for (int e = 0; e < 4; ++e) {
+            Value row = accRow(l, m0, e), col = accCol(l, n0, e);
+            out.push_back(forLoop(
+                idx(0), idx(16), idx(1), {acc[e]},
+                [&](Value t, ValueRange sum) -> SmallVector<Value> {
+                  Value kk = add(k0, t);
+                  return {fma(roundToMma(a(row, kk)),
+                              roundToMma(bt(kk, col)), sum[0])};
+                })[0]);
+          }
+          return out;
         });
   }
 
@@ -373,6 +407,7 @@ public:
   ImplicitLocOpBuilder b;
   int64_t threads;
   Mma mma;
+  bool emulateMma;
   int64_t scratchBase;
   int64_t scratchCursor = 0;
   int64_t &scratchHigh;
@@ -853,6 +888,8 @@ void dropRedundantBarriers(gpu::GPUFuncOp kernel) {
 
 struct LowerChunkGpuPass
     : linac::impl::LinacLowerChunkGpuBase<LowerChunkGpuPass> {
+  using LinacLowerChunkGpuBase::LinacLowerChunkGpuBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     WalkResult result = module.walk([&](gpu::GPUFuncOp kernel) {
@@ -896,7 +933,7 @@ struct LowerChunkGpuPass
 
     int64_t scratchHigh = 0;
     for (Operation *op : ops) {
-      Emitter e(op, threads, mma, base, scratchHigh);
+      Emitter e(op, threads, mma, mmaEmulation, base, scratchHigh);
       e.barrier();
       TypeSwitch<Operation *>(op)
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,

@@ -26,6 +26,11 @@ config.substitutions.append(
     ("%linac_run", os.path.join(config.linac_tools_dir, "linac-run")))
 config.substitutions.append(
     ("%linac_oracle", os.path.join(config.linac_tools_dir, "linac-oracle")))
+config.substitutions.append(
+    ("%linacc_path", os.path.join(config.linac_tools_dir, "linacc")))
+config.substitutions.append(
+    ("%linac_emulation_check",
+     os.path.join(config.linac_tools_dir, "linac-emulation-check")))
 # Compiled artifacts of the tests live in the build tree, not in ~/.cache.
 config.environment["LINAC_CACHE_DIR"] = os.path.join(
     config.linac_obj_root, "test", "linac-cache")

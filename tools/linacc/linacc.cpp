@@ -118,6 +118,13 @@ cl::opt<std::string> onlyKernel(
     "kernel",
     cl::desc("With --emit=ptx|cubin: only this kernel (e.g. gla_prefill)"),
     cl::init(""), cl::cat(category));
+cl::opt<bool> cudaEmulate(
+    "cuda-emulate",
+    cl::desc("With a cuda target: build the CUDA kernels' code for this CPU "
+             "instead (threads serialized between barriers, tensor-core "
+             "operands rounded as on the GPU), as a CPU artifact for testing "
+             "the GPU lowering without a GPU"),
+    cl::init(false), cl::cat(category));
 cl::opt<std::string> headerPath(
     "header", cl::desc("Also write the C header of the kernels to this file"),
     cl::value_desc("path"), cl::init(""), cl::cat(category));
@@ -296,6 +303,86 @@ std::string headerGuard() {
   return guard + "_H";
 }
 
+/// --target=cuda:* --cuda-emulate: the CUDA pipeline through
+/// linac-lower-chunk-gpu (tensor cores emulated), linac-emulate-gpu, then
+/// the CPU back end from linac-cpu-abi, to a CPU object or shared library.
+int emulateCuda(MLIRContext &context, ModuleOp module,
+                std::vector<std::pair<std::string, std::string>> stages) {
+  if (emit != Emit::Obj && emit != Emit::Shared && emit != Emit::Mlir) {
+    llvm::errs() << "linacc: error: --cuda-emulate writes --emit=obj, shared "
+                    "or mlir\n";
+    return InputError;
+  }
+  linac::CpuTarget host;
+  std::string error;
+  std::string hostCpu = cpu.empty() ? std::string("native") : cpu.getValue();
+  if (!linac::resolveCpuTarget(hostCpu, host, error)) {
+    llvm::errs() << "linacc: error: " << error << "\n";
+    return InputError;
+  }
+  std::string pipeline;
+  for (auto &[name, passes] : stages) {
+    if (name == "nvvm")
+      break;
+    pipeline += (pipeline.empty() ? "" : ",") +
+                (name == "linac-lower-chunk-gpu"
+                     ? std::string("linac-lower-chunk-gpu{mma-emulation}")
+                     : passes);
+  }
+  pipeline += ",linac-emulate-gpu";
+  linac::CpuPipelineOptions cpuOptions;
+  cpuOptions.cpu = hostCpu;
+  for (auto &[name, passes] : linac::cpuPipelineStages(cpuOptions))
+    if (name == "linac-cpu-abi" || name == "llvm")
+      pipeline += "," + passes;
+  PassManager pm(&context);
+  if (failed(parsePassPipeline(pipeline, pm))) {
+    llvm::errs() << "linacc: internal error: bad pipeline '" << pipeline
+                 << "'\n";
+    return InternalError;
+  }
+  if (failed(pm.run(module)))
+    return InputError;
+  if (emit == Emit::Mlir)
+    return writeOutput(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      module->print(os);
+      os << "\n";
+      return true;
+    });
+  if (outputPath == "-") {
+    llvm::errs() << "linacc: error: --emit=" << emitName(emit)
+                 << " needs -o FILE\n";
+    return InputError;
+  }
+  auto writeObject = [&](llvm::StringRef path) {
+    return writeOutput(path, [&](llvm::raw_pwrite_stream &os) {
+      if (!linac::emitCpuCode(module, host, linac::CpuEmitKind::Object, os,
+                              error)) {
+        llvm::errs() << "linacc: internal error: " << error << "\n";
+        return false;
+      }
+      return true;
+    });
+  };
+  if (emit == Emit::Obj)
+    return writeObject(outputPath);
+  llvm::SmallString<128> object;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("linacc", "o", object)) {
+    llvm::errs() << "linacc: error: cannot create a temporary file: "
+                 << ec.message() << "\n";
+    return InternalError;
+  }
+  llvm::FileRemover remover(object);
+  if (int status = writeObject(object))
+    return status;
+  if (!linac::linkSharedLibrary(object, outputPath, error)) {
+    llvm::errs() << "linacc: internal error: " << error << "\n";
+    return InternalError;
+  }
+  return Success;
+}
+
 /// --target=cuda:*: the CUDA pipeline, to IR, PTX, cubin, an object or
 /// shared library carrying the cubins and manifests, a header or the
 /// manifests.
@@ -307,7 +394,7 @@ int compileCuda(MLIRContext &context, ModuleOp module,
     llvm::errs() << "linacc: error: " << error << "\n";
     return InputError;
   }
-  if (!cpu.empty()) {
+  if (!cpu.empty() && !cudaEmulate) {
     llvm::errs() << "linacc: error: --cpu applies to --target=cpu only\n";
     return InputError;
   }
@@ -330,6 +417,8 @@ int compileCuda(MLIRContext &context, ModuleOp module,
   options.target = gpu.name;
   options.format = emit == Emit::Ptx ? "isa" : "bin";
   auto stages = linac::cudaPipelineStages(options);
+  if (cudaEmulate)
+    return emulateCuda(context, module, stages);
   std::string lastStage = !emitAfter.empty() ? emitAfter.getValue()
                           : binary           ? "binary"
                           : interfaceOnly    ? "linac-lower-chunk-gpu"
@@ -606,9 +695,12 @@ int main(int argc, char **argv) {
                     "cuda:sm_80)\n";
     return InputError;
   }
-  if (!onlyKernel.empty()) {
-    llvm::errs() << "linacc: error: --kernel selects a kernel for "
-                    "--emit=ptx|cubin only\n";
+  if (!onlyKernel.empty() || cudaEmulate) {
+    llvm::errs() << "linacc: error: "
+                 << (cudaEmulate ? "--cuda-emulate needs a cuda target"
+                                 : "--kernel selects a kernel for "
+                                   "--emit=ptx|cubin only")
+                 << "\n";
     return InputError;
   }
 

@@ -258,7 +258,17 @@ def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
     }
     gpu.barrier
     ```
+
+    With `mma-emulation`, each lane computes the four accumulators it owns
+    with scalar FMAs over operands rounded to the MMA type, instead of
+    `mma.sync` (which needs the whole warp): the fragment walk, operand
+    functions, masks and rounding stay those of the tensor-core path, so
+    `linac-emulate-gpu` can run the kernel on a CPU.
   }];
+  let options = [
+    Option<"mmaEmulation", "mma-emulation", "bool", /*default=*/"false",
+           "Replace mma.sync by per-lane scalar sums (for linac-emulate-gpu)">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",
@@ -268,6 +278,34 @@ def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
                            "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def LinacEmulateGpu : Pass<"linac-emulate-gpu", "::mlir::ModuleOp"> {
+  let summary = "Turn CUDA kernels back into CPU task functions, threads serialized";
+  let description = [{
+    A testing aid for machines without a GPU: runs the block-cooperative
+    code of `linac-lower-chunk-gpu` (built with `mma-emulation`) on the CPU
+    by turning every kernel `gpu.func @NAME` into the task function
+    `NAME_task(buffers..., [has_h0: i1], [has_ht: i1], task: index)` and its
+    counter `NAME_tasks` that `linac-cpu-abi` expects:
+
+    - the block id becomes the task index; dynamic shared memory becomes a
+      stack buffer of `linac.shared_bytes` bytes;
+    - the code between two barriers that depends on the thread id is
+      wrapped in a loop over the block's threads (`known_block_size`), in
+      place, and the barriers disappear. This is exact for code where every
+      thread-dependent value dies before the next barrier and no uniform op
+      with side effects shares a barrier interval with per-thread code,
+      which the pass checks (it fails otherwise); uniform ops run once
+      instead of once per thread.
+
+    What it cannot check is the tensor-core register layout itself (the
+    A and B fragments of `mma.sync`), which `mma-emulation` bypasses.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // LINAC_PASSES_PASSES_TD

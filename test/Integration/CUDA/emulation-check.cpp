@@ -1,0 +1,211 @@
+//===- emulation-check.cpp - run an emulated CUDA kernel, check it --------===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// linac-emulation-check SPEC ARTIFACT MODE KEY=VALUE...
+//
+// Loads a CPU artifact built with `linacc --target=cuda:* --cuda-emulate`
+// (the CUDA kernels' own block-cooperative code, threads serialized), runs
+// the kernel of MODE (prefill or decode) on seeded random inputs and compares
+// o and ht with the float64 oracle at the SEMANTICS.md tolerance. Keys: B, T
+// (sizes), N (varlen: that many sequences of uneven lengths, B = 1), H, HV
+// (when the spec leaves them open), h0 (0 or 1, prefill), seed. Prints one
+// line per output and exits 0 when all pass, 1 when one fails, 2 on errors.
+//
+// This is a test tool: it is what lets the GPU lowering be held to the
+// oracle on machines without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Spec/Spec.h"
+#include "linac/runtime/Npy.h"
+#include "linac/runtime/Oracle.h"
+#include "linac/runtime/RandomProblem.h"
+#include "linac/runtime/Tensor.h"
+#include "linac/runtime/linac.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace linac;
+
+namespace {
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "linac-emulation-check: %s\n", message.c_str());
+  return 2;
+}
+
+linac_tensor viewOf(NpyArray &array) {
+  linac_tensor t{};
+  t.data = array.bytes.data();
+  switch (array.dtype) {
+  case DType::F32:
+    t.dtype = LINAC_F32;
+    break;
+  case DType::F16:
+    t.dtype = LINAC_F16;
+    break;
+  case DType::BF16:
+    t.dtype = LINAC_BF16;
+    break;
+  case DType::I32:
+    t.dtype = LINAC_I32;
+    break;
+  default:
+    t.dtype = LINAC_I64;
+    break;
+  }
+  t.rank = static_cast<int32_t>(array.shape.size());
+  int64_t stride = 1;
+  for (int d = t.rank - 1; d >= 0; --d) {
+    t.shape[d] = array.shape[d];
+    t.strides[d] = stride;
+    stride *= array.shape[d];
+  }
+  return t;
+}
+
+std::vector<double> toDoubles(const NpyArray &array) {
+  std::vector<double> out(array.numElements());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = loadAsDouble(array.bytes.data(), array.dtype,
+                          static_cast<int64_t>(i));
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 4)
+    return fail("usage: linac-emulation-check SPEC ARTIFACT prefill|decode "
+                "[B=..] [T=..] [N=..] [H=..] [HV=..] [h0=0|1] [seed=..]");
+  const std::string specPath = argv[1], artifact = argv[2], mode = argv[3];
+  if (mode != "prefill" && mode != "decode")
+    return fail("mode must be prefill or decode");
+  const bool decode = mode == "decode";
+  std::map<std::string, int64_t> keys = {{"B", 1}, {"T", decode ? 3 : 100},
+                                         {"N", 0}, {"h0", 1}, {"seed", 1}};
+  for (int i = 4; i < argc; ++i) {
+    const char *eq = std::strchr(argv[i], '=');
+    if (!eq)
+      return fail(std::string("expected KEY=VALUE, got '") + argv[i] + "'");
+    keys[std::string(argv[i], static_cast<size_t>(eq - argv[i]))] =
+        std::strtoll(eq + 1, nullptr, 10);
+  }
+
+  std::vector<spec::Diagnostic> diagnostics;
+  std::optional<spec::AttentionSpec> parsed =
+      spec::parseSpecFile(specPath, diagnostics);
+  if (!parsed)
+    return fail("cannot parse " + specPath);
+  const spec::AttentionSpec &s = *parsed;
+
+  oracle::RandomProblemOptions options;
+  options.variant = s.variant;
+  options.featureMap = s.featureMap;
+  options.normalize = s.normalize;
+  options.K = s.headDimK;
+  options.V = s.headDimV;
+  options.H = s.numHeads ? *s.numHeads : (keys.count("H") ? keys["H"] : 2);
+  options.HV = s.valueHeads() ? *s.valueHeads()
+                              : (keys.count("HV") ? keys["HV"] : options.H);
+  options.B = keys["B"];
+  options.T = keys["T"];
+  options.scale = s.scale;
+  options.dtype = s.dtype;
+  options.seed = static_cast<uint64_t>(keys["seed"]);
+  options.initialState = decode || keys["h0"] != 0;
+  if (int64_t n = keys["N"]; n > 0 && !decode) {
+    // Uneven lengths, some of them not a multiple of any chunk size.
+    int64_t used = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t len = i + 1 == n ? options.T - used
+                               : std::max<int64_t>(1, options.T * (i + 1) /
+                                                          (n * (n + 1) / 2));
+      options.seqLens.push_back(len);
+      used += len;
+    }
+  }
+  oracle::RandomProblem problem;
+  std::string error;
+  if (!oracle::makeRandomProblem(options, problem, error))
+    return fail(error);
+  if (s.variant == oracle::Variant::Lightning)
+    problem.problem.decayConstants = s.decay;
+
+  const int64_t B = problem.q.shape[0], T = problem.q.shape[1];
+  const int64_t HV = problem.v.shape[2], V = problem.v.shape[3];
+  const int64_t K = problem.q.shape[3];
+  const int64_t S = problem.cuSeqlens.bytes.empty()
+                        ? B
+                        : problem.cuSeqlens.numElements() - 1;
+  NpyArray o = makeNpyArray(s.outputDtype, {B, T, HV, V});
+  NpyArray ht = makeNpyArray(DType::F32, {S, HV, K, V});
+  NpyArray h0Copy = problem.h0;
+  std::map<std::string, linac_tensor> views;
+  for (auto [name, array] : problem.inputs())
+    views[name] = viewOf(const_cast<NpyArray &>(*array));
+  views["o"] = viewOf(o);
+  // Decode updates the state in place (ht is h0's storage).
+  views["ht"] = decode ? viewOf(problem.h0) : viewOf(ht);
+
+  linac_error err;
+  linac_module *module = linac_module_load(artifact.c_str(), &err);
+  if (!module)
+    return fail(err.message);
+  std::string kernelName = spec::symbolPrefix(specPath) + "_" + mode;
+  linac_kernel *kernel = linac_module_kernel(module, kernelName.c_str(), &err);
+  if (!kernel)
+    return fail(err.message);
+  std::vector<const linac_tensor *> tensors;
+  bool hasHt = false;
+  std::string manifest = linac_kernel_manifest(kernel);
+  size_t at = 0;
+  while ((at = manifest.find("\ntensor ", at)) != std::string::npos) {
+    at += 8;
+    std::string name = manifest.substr(at, manifest.find(' ', at) - at);
+    hasHt |= name == "ht";
+    auto found = views.find(name);
+    tensors.push_back(found == views.end() ? nullptr : &found->second);
+  }
+  if (linac_kernel_launch(kernel, tensors.data(),
+                          static_cast<int32_t>(tensors.size()), nullptr,
+                          &err) != LINAC_OK)
+    return fail(err.message);
+
+  oracle::Problem p = problem.problem;
+  if (!h0Copy.bytes.empty() && !getTensorView(h0Copy, p.h0, error))
+    return fail(error);
+  oracle::Result reference;
+  if (!oracle::run(p, reference, error))
+    return fail("oracle: " + error);
+  const bool lowPrecision = s.dtype != DType::F32;
+  const double tolerance = lowPrecision ? 5e-3 : decode ? 1e-6 : 1e-5;
+  int status = 0;
+  std::vector<std::pair<std::string, const NpyArray *>> outputs = {{"o", &o}};
+  if (hasHt)
+    outputs.push_back({"ht", decode ? &problem.h0 : &ht});
+  for (auto &[name, array] : outputs) {
+    std::vector<double> got = toDoubles(*array);
+    const std::vector<double> &want = name == "o" ? reference.o : reference.ht;
+    double rel = oracle::relativeRmsError(got, want);
+    double maxAbs = oracle::maxAbsError(got.data(), want.data(),
+                                        std::min(got.size(), want.size()));
+    bool pass = std::isfinite(rel) && rel <= tolerance;
+    std::printf("%s %s rel_rms %.3e max_abs %.3e (tolerance %.0e) %s\n",
+                kernelName.c_str(), name.c_str(), rel, maxAbs, tolerance,
+                pass ? "PASS" : "FAIL");
+    if (!pass)
+      status = 1;
+  }
+  linac_module_unload(module);
+  return status;
+}

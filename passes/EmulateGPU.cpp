@@ -86,13 +86,16 @@ LogicalResult Serializer::run(Block &block) {
     if (op.getNumRegions() > 0 && containsBarrier(&op)) {
       // Control flow around barriers is uniform on a GPU (every thread must
       // reach each barrier); its regions are serialized on their own.
-      if (failed(wrap(interval)))
-        return failure();
-      interval.clear();
+      for (Operation *before : interval)
+        if (dependsOnThread(before, perThread))
+          perThread.insert(before->result_begin(), before->result_end());
       if (llvm::any_of(op.getOperands(),
                        [&](Value v) { return perThread.contains(v); }))
         return op.emitOpError()
                << "holds a barrier under per-thread control flow";
+      if (failed(wrap(interval)))
+        return failure();
+      interval.clear();
       for (Region &region : op.getRegions())
         for (Block &inner : region)
           if (failed(run(inner)))

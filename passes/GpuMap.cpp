@@ -227,27 +227,34 @@ struct GpuMapPass : linac::impl::LinacGpuMapBase<GpuMapPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::string name = target;
-    if (name.empty())
-      if (auto attr = module->getAttrOfType<StringAttr>("linac.target"))
-        name = attr.str();
-    GpuTarget gpu;
-    std::string error;
-    if (!resolveGpuTarget(name.empty() ? "(none)" : name, gpu, error)) {
-      module.emitError() << "linac-gpu-map: " << error;
-      return signalPassFailure();
-    }
-
     SmallVector<func::FuncOp> tasks;
     module.walk([&](func::FuncOp func) {
       if (func->hasAttr("linac.kernel"))
         tasks.push_back(func);
     });
+    if (tasks.empty())
+      return;
+    std::string name = target;
+    if (name.empty())
+      if (auto attr = module->getAttrOfType<StringAttr>("linac.target"))
+        name = attr.str();
+    if (name.empty()) {
+      module.emitError() << "linac-gpu-map: no target; pass "
+                            "target=cuda:sm_90a|cuda:sm_80 or set the "
+                            "module's linac.target";
+      return signalPassFailure();
+    }
+    GpuTarget gpu;
+    std::string error;
+    if (!resolveGpuTarget(name, gpu, error)) {
+      module.emitError() << "linac-gpu-map: " << error;
+      return signalPassFailure();
+    }
+
     for (func::FuncOp task : tasks)
       if (failed(KernelBuilder(module, task, gpu).run()))
         return signalPassFailure();
-    if (!tasks.empty())
-      module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       UnitAttr::get(module.getContext()));
   }
 };

@@ -16,12 +16,14 @@ bool linac::resolveGpuTarget(llvm::StringRef name, GpuTarget &target,
   if (name == "cuda:sm_90a") {
     target.chip = "sm_90a";
     target.sharedLimit = 227 * 1024;
+    target.sharedPerSM = 228 * 1024;
     target.hopper = true;
     return true;
   }
   if (name == "cuda:sm_80") {
     target.chip = "sm_80";
     target.sharedLimit = 163 * 1024;
+    target.sharedPerSM = 164 * 1024;
     target.hopper = false;
     return true;
   }

@@ -961,6 +961,13 @@ struct LowerChunkGpuPass
                << " for scratch), more than the " << gpu.sharedLimit
                << " bytes of " << gpu.chip
                << "; choose a smaller chunk_size or value_tile";
+      // When shared memory allows only one resident block per SM, say so
+      // to ptxas (.minnctapersm 1): it may then use up to 255 registers per
+      // thread instead of spilling to fit blocks that can never coexist.
+      if (2 * total > gpu.sharedPerSM)
+        kernel->setAttr("nvvm.minctasm",
+                        IntegerAttr::get(
+                            IntegerType::get(kernel.getContext(), 32), 1));
     }
     return success();
   }

@@ -30,6 +30,9 @@ struct GpuTarget {
   /// Dynamic shared memory one block may opt into (cudaFuncSetAttribute's
   /// maximum): 227 KiB on Hopper, 163 KiB on A100.
   int64_t sharedLimit = 0;
+  /// Shared memory of one SM (228 KiB on H100, 164 KiB on A100): how many
+  /// blocks of a kernel can be resident at once.
+  int64_t sharedPerSM = 0;
   /// Whether warpgroup MMA and TMA exist (sm_90a only).
   bool hopper = false;
 };

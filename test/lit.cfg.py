@@ -29,8 +29,8 @@ config.substitutions.append(
 config.substitutions.append(
     ("%linacc_path", os.path.join(config.linac_tools_dir, "linacc")))
 config.substitutions.append(
-    ("%linac_emulation_check",
-     os.path.join(config.linac_tools_dir, "linac-emulation-check")))
+    ("%linac_cuda_check",
+     os.path.join(config.linac_tools_dir, "linac-cuda-check")))
 # Compiled artifacts of the tests live in the build tree, not in ~/.cache.
 config.environment["LINAC_CACHE_DIR"] = os.path.join(
     config.linac_obj_root, "test", "linac-cache")

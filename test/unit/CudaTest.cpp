@@ -492,4 +492,35 @@ TEST_F(CudaLaunch, EmptyProblemsLaunchNothing) {
   EXPECT_EQ(fake.get("launches"), 0);
 }
 
+//===----------------------------------------------------------------------===//
+// A real driver, when there is one
+//===----------------------------------------------------------------------===//
+
+/// Runs only where libcuda.so.1 and a device exist; elsewhere it is skipped
+/// with the runtime's own explanation. The kernels' results on a GPU are
+/// checked by test/Integration/CUDA/gpu.test.
+TEST(CudaDevice, RealDriverRefusesABadImage) {
+  unsetenv("LINAC_LIBCUDA");
+  linac::cuda::resetDriverForTesting();
+  linac_error err;
+  int32_t count = 0;
+  if (linac_cuda_device_count(&count, &err) != LINAC_OK || count == 0)
+    GTEST_SKIP() << "needs a CUDA device: " << err.message;
+  // Not a cubin: the driver must refuse it with a message (or the runtime
+  // first, if device 0 is neither 9.0 nor 8.x).
+  const unsigned char garbage[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+  for (const char *arch : {"sm_90a", "sm_80"}) {
+    std::string manifest = cudaManifest(arch);
+    linac_kernel *kernel =
+        linac_cuda_kernel_create(manifest.c_str(), garbage, sizeof(garbage),
+                                 &err);
+    EXPECT_EQ(kernel, nullptr);
+    EXPECT_TRUE(err.code == LINAC_ERROR_CUDA || err.code == LINAC_ERROR_TARGET)
+        << err.message;
+    EXPECT_TRUE(contains(err, "cuModuleLoadData failed: CUDA_ERROR_") ||
+                contains(err, "recompile for its architecture"))
+        << err.message;
+  }
+}
+
 } // namespace

@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
-"""Correctness grid of the CUDA lowering, emulated on the CPU.
+"""Correctness grid of the CUDA kernels, emulated on the CPU or on a GPU.
 
-No GPU is needed: every spec is compiled with `linacc --target=cuda:CHIP
---cuda-emulate`, which runs the CUDA kernels' own code (linac-gpu-map and
-linac-lower-chunk-gpu, tensor-core operands rounded as the GPU rounds them)
-with the threads of a block serialized between barriers, and
-linac-emulation-check compares o and ht with the float64 oracle at the
-SEMANTICS.md tolerance. What this does not cover is the register layout of
-mma.sync and anything only hardware does (timing, the memory model); see
+Without --device no GPU is needed: every spec is compiled with `linacc
+--target=cuda:CHIP --cuda-emulate`, which runs the CUDA kernels' own code
+(linac-gpu-map and linac-lower-chunk-gpu, tensor-core operands rounded as
+the GPU rounds them) with the threads of a block serialized between
+barriers, and linac-cuda-check compares o and ht with the float64 oracle at
+the SEMANTICS.md tolerance. What this does not cover is the register layout
+of mma.sync and anything only hardware does (timing, the memory model); see
 docs/cuda.md.
 
-Usage: emulation.py --linacc PATH --check PATH --work DIR
+With --device the same grid is compiled to cubins for the chip of device 0
+(sm_90a for compute capability 9.0, sm_80 for 8.x) and run on it.
+
+Usage: emulation.py --linacc PATH --check PATH --work DIR [--device]
 Prints one line per case and exits 1 if any case fails.
 """
 
 import argparse
+import ctypes
 import os
 import subprocess
 import sys
@@ -45,13 +49,38 @@ def write_spec(work, name, variant, K, V, H, HV=None, dtype="f32", extra=""):
     return path
 
 
+def device_chip():
+    """The linac target of device 0, or None."""
+    try:
+        driver = ctypes.CDLL(os.environ.get("LINAC_LIBCUDA") or "libcuda.so.1")
+        major, minor = ctypes.c_int(0), ctypes.c_int(0)
+        if (driver.cuInit(0) != 0
+                or driver.cuDeviceGetAttribute(ctypes.byref(major), 75, 0) != 0
+                or driver.cuDeviceGetAttribute(ctypes.byref(minor), 76, 0) != 0):
+            return None
+    except OSError:
+        return None
+    if major.value == 9 and minor.value == 0:
+        return "sm_90a"
+    if major.value == 8:
+        return "sm_80"
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--linacc", required=True)
     parser.add_argument("--check", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--device", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
+    chip_override = None
+    if args.device:
+        chip_override = device_chip()
+        if chip_override is None:
+            print("FAIL no sm_90a (9.0) or sm_80 (8.x) device to run on")
+            return 1
 
     # (spec name, spec arguments, chip, [(mode, check arguments)...])
     specs = []
@@ -93,10 +122,12 @@ def main():
 
     cases = passed = 0
     for name, spec_args, chip, checks in specs:
+        chip = chip_override or chip
         spec = write_spec(args.work, name, **spec_args)
         artifact = os.path.join(args.work, f"{name}_{chip}.so")
-        build = subprocess.run([args.linacc, spec, f"--target=cuda:{chip}", "--cuda-emulate",
-                                "-o", artifact], capture_output=True, text=True)
+        emulate = [] if args.device else ["--cuda-emulate"]
+        build = subprocess.run([args.linacc, spec, f"--target=cuda:{chip}"] + emulate +
+                               ["-o", artifact], capture_output=True, text=True)
         if build.returncode != 0:
             cases += len(checks)
             print(f"FAIL {name} {chip}: linacc: {build.stderr.strip()}")

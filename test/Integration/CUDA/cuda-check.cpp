@@ -1,21 +1,24 @@
-//===- emulation-check.cpp - run an emulated CUDA kernel, check it --------===//
+//===- cuda-check.cpp - run a CUDA kernel (or its emulation), check it ----===//
 //
 // Part of linac, an MLIR-based compiler for linear-attention kernels.
 //
 //===----------------------------------------------------------------------===//
 //
-// linac-emulation-check SPEC ARTIFACT MODE KEY=VALUE...
+// linac-cuda-check SPEC ARTIFACT MODE KEY=VALUE...
 //
-// Loads a CPU artifact built with `linacc --target=cuda:* --cuda-emulate`
-// (the CUDA kernels' own block-cooperative code, threads serialized), runs
-// the kernel of MODE (prefill or decode) on seeded random inputs and compares
-// o and ht with the float64 oracle at the SEMANTICS.md tolerance. Keys: B, T
-// (sizes), N (varlen: that many sequences of uneven lengths, B = 1), H, HV
-// (when the spec leaves them open), h0 (0 or 1, prefill), seed. Prints one
-// line per output and exits 0 when all pass, 1 when one fails, 2 on errors.
-//
-// This is a test tool: it is what lets the GPU lowering be held to the
-// oracle on machines without a GPU.
+// Runs the kernel of MODE (prefill or decode) from ARTIFACT on seeded random
+// inputs and compares o and ht with the float64 oracle at the SEMANTICS.md
+// tolerance. ARTIFACT is either
+//   - a CPU artifact of `linacc --target=cuda:* --cuda-emulate` (the CUDA
+//     kernels' own block-cooperative code, threads serialized), run on the
+//     CPU: how the GPU lowering is held to the oracle without a GPU; or
+//   - a CUDA artifact of `linacc --target=cuda:*`, run on device 0: the
+//     tensors are copied to device memory, the kernel is launched through
+//     liblinac_runtime on the default stream, and the outputs copied back.
+// Keys: B, T (sizes), N (varlen: that many sequences of uneven lengths,
+// B = 1), H, HV (when the spec leaves them open), h0 (0 or 1, prefill),
+// seed. Prints one line per output and exits 0 when all pass, 1 when one
+// fails, 2 on errors (including "no GPU" for a CUDA artifact).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,10 +31,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <dlfcn.h>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace linac;
@@ -39,7 +44,7 @@ using namespace linac;
 namespace {
 
 int fail(const std::string &message) {
-  std::fprintf(stderr, "linac-emulation-check: %s\n", message.c_str());
+  std::fprintf(stderr, "linac-cuda-check: %s\n", message.c_str());
   return 2;
 }
 
@@ -81,11 +86,96 @@ std::vector<double> toDoubles(const NpyArray &array) {
   return out;
 }
 
+/// Device memory for the tensors of a CUDA artifact, through the driver
+/// API (opened here like the runtime opens it: no link-time dependency).
+class Device {
+public:
+  ~Device() {
+    for (unsigned long long pointer : allocations)
+      memFree(pointer);
+  }
+
+  bool open(std::string &error) {
+    const char *name = std::getenv("LINAC_LIBCUDA");
+    void *driver = dlopen(name && *name ? name : "libcuda.so.1",
+                          RTLD_NOW | RTLD_LOCAL);
+    if (!driver) {
+      error = "no CUDA driver: " + std::string(dlerror());
+      return false;
+    }
+    auto find = [&](auto &slot, const char *symbol) {
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
+          dlsym(driver, symbol));
+      return slot != nullptr;
+    };
+    int (*init)(unsigned);
+    int (*deviceGet)(int *, int);
+    int (*retain)(void **, int);
+    int (*setCurrent)(void *);
+    if (!find(init, "cuInit") || !find(deviceGet, "cuDeviceGet") ||
+        !find(retain, "cuDevicePrimaryCtxRetain") ||
+        !find(setCurrent, "cuCtxSetCurrent") ||
+        !find(memAlloc, "cuMemAlloc_v2") || !find(memFree, "cuMemFree_v2") ||
+        !find(copyIn, "cuMemcpyHtoD_v2") || !find(copyOut, "cuMemcpyDtoH_v2") ||
+        !find(synchronize, "cuCtxSynchronize")) {
+      error = "the CUDA driver lacks an entry point this tool needs";
+      return false;
+    }
+    int device;
+    void *context;
+    if (int r = init(0); r != 0)
+      return fail("cuInit", r, error);
+    if (int r = deviceGet(&device, 0); r != 0)
+      return fail("cuDeviceGet", r, error);
+    if (int r = retain(&context, device); r != 0)
+      return fail("cuDevicePrimaryCtxRetain", r, error);
+    if (int r = setCurrent(context); r != 0)
+      return fail("cuCtxSetCurrent", r, error);
+    return true;
+  }
+
+  /// A device copy of `array`'s bytes.
+  bool upload(const NpyArray &array, unsigned long long &pointer,
+              std::string &error) {
+    size_t bytes = std::max<size_t>(array.bytes.size(), 1);
+    if (int r = memAlloc(&pointer, bytes); r != 0)
+      return fail("cuMemAlloc", r, error);
+    allocations.push_back(pointer);
+    if (!array.bytes.empty())
+      if (int r = copyIn(pointer, array.bytes.data(), array.bytes.size()); r)
+        return fail("cuMemcpyHtoD", r, error);
+    return true;
+  }
+
+  bool download(unsigned long long pointer, NpyArray &array,
+                std::string &error) {
+    if (int r = synchronize(); r != 0)
+      return fail("cuCtxSynchronize (the kernel failed)", r, error);
+    if (int r = copyOut(array.bytes.data(), pointer, array.bytes.size()); r)
+      return fail("cuMemcpyDtoH", r, error);
+    return true;
+  }
+
+private:
+  static bool fail(const char *call, int result, std::string &error) {
+    error = std::string(call) + " failed with CUDA error " +
+            std::to_string(result);
+    return false;
+  }
+
+  int (*memAlloc)(unsigned long long *, size_t) = nullptr;
+  int (*memFree)(unsigned long long) = nullptr;
+  int (*copyIn)(unsigned long long, const void *, size_t) = nullptr;
+  int (*copyOut)(void *, unsigned long long, size_t) = nullptr;
+  int (*synchronize)() = nullptr;
+  std::vector<unsigned long long> allocations;
+};
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc < 4)
-    return fail("usage: linac-emulation-check SPEC ARTIFACT prefill|decode "
+    return fail("usage: linac-cuda-check SPEC ARTIFACT prefill|decode "
                 "[B=..] [T=..] [N=..] [H=..] [HV=..] [h0=0|1] [seed=..]");
   const std::string specPath = argv[1], artifact = argv[2], mode = argv[3];
   if (mode != "prefill" && mode != "decode")
@@ -165,9 +255,33 @@ int main(int argc, char **argv) {
   linac_kernel *kernel = linac_module_kernel(module, kernelName.c_str(), &err);
   if (!kernel)
     return fail(err.message);
+  std::string manifest = linac_kernel_manifest(kernel);
+  const bool onDevice = manifest.find("\ntarget cuda ") != std::string::npos;
+
+  // Device copies of every host array the kernel sees (decode's ht is h0's
+  // storage on the device too).
+  Device device;
+  std::map<std::string, unsigned long long> devicePointers;
+  if (onDevice) {
+    if (!device.open(error))
+      return fail(error);
+    std::map<std::string, const NpyArray *> arrays;
+    for (auto [name, array] : problem.inputs())
+      arrays[name] = array;
+    arrays["o"] = &o;
+    if (!decode)
+      arrays["ht"] = &ht;
+    for (auto &[name, array] : arrays) {
+      if (!device.upload(*array, devicePointers[name], error))
+        return fail(error);
+      views[name].data = reinterpret_cast<void *>(devicePointers[name]);
+    }
+    if (decode)
+      views["ht"].data = views["h0"].data;
+  }
+
   std::vector<const linac_tensor *> tensors;
   bool hasHt = false;
-  std::string manifest = linac_kernel_manifest(kernel);
   size_t at = 0;
   while ((at = manifest.find("\ntensor ", at)) != std::string::npos) {
     at += 8;
@@ -176,10 +290,22 @@ int main(int argc, char **argv) {
     auto found = views.find(name);
     tensors.push_back(found == views.end() ? nullptr : &found->second);
   }
-  if (linac_kernel_launch(kernel, tensors.data(),
-                          static_cast<int32_t>(tensors.size()), nullptr,
-                          &err) != LINAC_OK)
+  int32_t launched =
+      onDevice ? linac_kernel_launch_cuda(kernel, tensors.data(),
+                                          static_cast<int32_t>(tensors.size()),
+                                          nullptr, &err)
+               : linac_kernel_launch(kernel, tensors.data(),
+                                     static_cast<int32_t>(tensors.size()),
+                                     nullptr, &err);
+  if (launched != LINAC_OK)
     return fail(err.message);
+  if (onDevice) {
+    if (!device.download(devicePointers["o"], o, error))
+      return fail(error);
+    if (hasHt && !device.download(devicePointers[decode ? "h0" : "ht"],
+                                  decode ? problem.h0 : ht, error))
+      return fail(error);
+  }
 
   oracle::Problem p = problem.problem;
   if (!h0Copy.bytes.empty() && !getTensorView(h0Copy, p.h0, error))

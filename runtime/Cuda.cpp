@@ -36,22 +36,28 @@ using linac::detail::Message;
 using linac::detail::succeed;
 using namespace linac::manifest;
 
-namespace {
-
 //===----------------------------------------------------------------------===//
 // The driver API subset (cuda.h)
 //===----------------------------------------------------------------------===//
 
-using CUresult = int;
-using CUdevice = int;
-using CUdeviceptr = unsigned long long;
+// The opaque handle types are declared at global scope, as cuda.h does, so
+// that the function types below are the driver's own (UBSan's function
+// sanitizer compares them when the driver is instrumented, as the test
+// driver is).
 struct CUctx_st;
 struct CUmod_st;
 struct CUfunc_st;
+struct CUstream_st;
+
+namespace {
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
 using CUcontext = CUctx_st *;
 using CUmodule = CUmod_st *;
 using CUfunction = CUfunc_st *;
-using CUstream = void *;
+using CUstream = CUstream_st *;
 
 constexpr CUresult kSuccess = 0;
 constexpr int kComputeCapabilityMajor = 75;

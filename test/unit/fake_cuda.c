@@ -15,7 +15,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The driver's own types (cuda.h), so that the function types match what
+ * the runtime calls through (checked by UBSan in `make sanitize`). */
 typedef int CUresult;
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
 
 enum {
   kSuccess = 0,
@@ -46,7 +54,7 @@ static struct {
   /* The last launch. */
   int launches;
   unsigned grid[3], block[3], shared;
-  void *stream;
+  CUstream stream;
   int expectParams;
   uint64_t params[MAX_PARAMS];
 } fake;
@@ -102,7 +110,7 @@ int fake_cuda_get(const char *what) {
 }
 
 const char *fake_cuda_function_name(void) { return fake.functionName; }
-void *fake_cuda_stream(void) { return fake.stream; }
+void *fake_cuda_stream(void) { return (void *)fake.stream; }
 uint64_t fake_cuda_param(int i) { return fake.params[i]; }
 
 void fake_cuda_register(const void *base, size_t size) {
@@ -154,12 +162,12 @@ CUresult cuDeviceGetCount(int *count) {
   return fake.initialized ? kSuccess : kNotInitialized;
 }
 
-CUresult cuDeviceGet(int *device, int ordinal) {
+CUresult cuDeviceGet(CUdevice *device, int ordinal) {
   *device = ordinal;
   return ordinal == 0 ? kSuccess : kInvalidValue;
 }
 
-CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
   (void)device;
   switch (attribute) {
   case 75: *value = fake.major; return kSuccess;
@@ -173,31 +181,31 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
  * primary one. */
 static int userContext, primaryContext;
 
-CUresult cuCtxGetCurrent(void **context) {
-  *context = fake.hasCurrentContext ? (void *)&userContext : 0;
+CUresult cuCtxGetCurrent(CUcontext *context) {
+  *context = fake.hasCurrentContext ? (CUcontext)&userContext : 0;
   return kSuccess;
 }
-CUresult cuCtxGetDevice(int *device) {
+CUresult cuCtxGetDevice(CUdevice *device) {
   *device = 0;
   return kSuccess;
 }
-CUresult cuCtxPushCurrent_v2(void *context) {
+CUresult cuCtxPushCurrent_v2(CUcontext context) {
   (void)context;
   ++fake.pushes;
   return kSuccess;
 }
-CUresult cuCtxPopCurrent_v2(void **context) {
+CUresult cuCtxPopCurrent_v2(CUcontext *context) {
   *context = 0;
   ++fake.pops;
   return kSuccess;
 }
-CUresult cuDevicePrimaryCtxRetain(void **context, int device) {
+CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
   (void)device;
-  *context = &primaryContext;
+  *context = (CUcontext)&primaryContext;
   ++fake.retains;
   return kSuccess;
 }
-CUresult cuDevicePrimaryCtxRelease_v2(int device) {
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
   (void)device;
   ++fake.releases;
   return kSuccess;
@@ -205,34 +213,34 @@ CUresult cuDevicePrimaryCtxRelease_v2(int device) {
 
 static int module, function;
 
-CUresult cuModuleLoadData(void **out, const void *image) {
+CUresult cuModuleLoadData(CUmodule *out, const void *image) {
   (void)image;
   if (fake.loadResult != kSuccess)
     return fake.loadResult;
   ++fake.moduleLoads;
-  *out = &module;
+  *out = (CUmodule)&module;
   return kSuccess;
 }
-CUresult cuModuleUnload(void *m) {
+CUresult cuModuleUnload(CUmodule m) {
   (void)m;
   ++fake.moduleUnloads;
   return kSuccess;
 }
-CUresult cuModuleGetFunction(void **out, void *m, const char *name) {
+CUresult cuModuleGetFunction(CUfunction *out, CUmodule m, const char *name) {
   (void)m;
   strncpy(fake.functionName, name, sizeof(fake.functionName) - 1);
-  *out = &function;
+  *out = (CUfunction)&function;
   return kSuccess;
 }
-CUresult cuFuncSetAttribute(void *f, int attribute, int value) {
+CUresult cuFuncSetAttribute(CUfunction f, int attribute, int value) {
   (void)f;
   if (attribute == 8)
     fake.sharedAttribute = value;
   return kSuccess;
 }
 
-CUresult cuMemGetAddressRange_v2(uint64_t *base, size_t *size,
-                                 uint64_t address) {
+CUresult cuMemGetAddressRange_v2(CUdeviceptr *base, size_t *size,
+                                 CUdeviceptr address) {
   for (int i = 0; i < fake.numRanges; ++i)
     if (address >= fake.ranges[i].base &&
         address < fake.ranges[i].base + fake.ranges[i].size) {
@@ -243,9 +251,9 @@ CUresult cuMemGetAddressRange_v2(uint64_t *base, size_t *size,
   return kInvalidValue;
 }
 
-CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz,
+CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz, unsigned shared,
-                        void *stream, void **params, void **extra) {
+                        CUstream stream, void **params, void **extra) {
   (void)f;
   (void)extra;
   if (fake.launchResult != kSuccess)

@@ -51,6 +51,14 @@ def LinacSelect : Pass<"linac-select", "::mlir::ModuleOp"> {
     for AVX2 (`x86-64-v3`) and 0 on CUDA targets. An existing
     `linac.schedule` is kept, so a schedule written by hand wins.
 
+    On CUDA targets (`cuda:sm_90a`, `cuda:sm_80`) a task is a thread block of
+    4 warps whose tiles live in shared memory, so the schedule is the widest
+    value tile (V itself up to 64 columns, else the widest divisor of V that
+    is a multiple of 8 and at most 64), then the longest chunk (64, 32, 16),
+    whose tiles fit the chip's shared memory (227 KiB on sm_90a, 163 KiB on
+    sm_80; the spec's `chunk_size` / `value_tile` fix either), with
+    `warps = 4, stages = 1`. When nothing fits, the op is reported.
+
     The target and CPU come from the options, or else from the module's
     `linac.target` / `linac.cpu` attributes (written by the spec front
     end), or else `cpu` / `native`.

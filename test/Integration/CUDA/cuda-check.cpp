@@ -17,7 +17,9 @@
 //     liblinac_runtime on the default stream, and the outputs copied back.
 // Keys: B, T (sizes), N (varlen: that many sequences of uneven lengths,
 // B = 1), H, HV (when the spec leaves them open), h0 (0 or 1, prefill),
-// seed. Prints one line per output and exits 0 when all pass, 1 when one
+// seed, strided (1: q, k, v, g and o as views with padded rows, so every
+// outer stride differs from the contiguous one), gates (1: log gates of 0,
+// -80 and -inf at chosen tokens, hard resets included, as the CPU grid). Prints one line per output and exits 0 when all pass, 1 when one
 // fails, 2 on errors (including "no GPU" for a CUDA artifact).
 //
 //===----------------------------------------------------------------------===//
@@ -78,6 +80,57 @@ linac_tensor viewOf(NpyArray &array) {
   return t;
 }
 
+/// Bytes a view addresses, from its first element to its last.
+size_t extentBytes(const linac_tensor &t) {
+  size_t span = 0;
+  for (int32_t d = 0; d < t.rank; ++d) {
+    if (t.shape[d] == 0)
+      return 0;
+    span += static_cast<size_t>((t.shape[d] - 1) * t.strides[d]);
+  }
+  return (span + 1) * (t.dtype == LINAC_F32 || t.dtype == LINAC_I32 ? 4
+                       : t.dtype == LINAC_I64                     ? 8
+                                                                  : 2);
+}
+
+/// Copies a rank-4 view's rows between `from` and `to` (same shape, any
+/// strides).
+void copyRows(const linac_tensor &from, const linac_tensor &to) {
+  const size_t element = from.dtype == LINAC_F32 ? 4 : 2;
+  for (int64_t a = 0; a < from.shape[0]; ++a)
+    for (int64_t b = 0; b < from.shape[1]; ++b)
+      for (int64_t c = 0; c < from.shape[2]; ++c)
+        std::memcpy(static_cast<char *>(to.data) +
+                        (a * to.strides[0] + b * to.strides[1] +
+                         c * to.strides[2]) * element,
+                    static_cast<const char *>(from.data) +
+                        (a * from.strides[0] + b * from.strides[1] +
+                         c * from.strides[2]) * element,
+                    static_cast<size_t>(from.shape[3]) * element);
+}
+
+/// Log gates of 0, -80 and -inf at chosen tokens (the CPU grid's rule):
+/// hard resets at 5, 70 and 71, -80 at 9 and 100, no decay at 20..39 and
+/// from 140, and every 7th token a mix of reset and untouched keys.
+void makeGatesExtreme(NpyArray &g) {
+  const int64_t B = g.shape[0], T = g.shape[1];
+  const int64_t perToken = g.numElements() / (B * T);
+  float *values = g.dataAs<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t i = 0; i < perToken; ++i) {
+        float &x = values[(b * T + t) * perToken + i];
+        if (t == 5 || t == 70 || t == 71)
+          x = -INFINITY;
+        else if (t == 9 || t == 100)
+          x = -80.0f;
+        else if ((t >= 20 && t < 40) || t >= 140)
+          x = 0.0f;
+        else if (t % 7 == 0)
+          x = i % 3 == 0 ? -INFINITY : 0.0f;
+      }
+}
+
 std::vector<double> toDoubles(const NpyArray &array) {
   std::vector<double> out(array.numElements());
   for (size_t i = 0; i < out.size(); ++i)
@@ -134,24 +187,23 @@ public:
     return true;
   }
 
-  /// A device copy of `array`'s bytes.
-  bool upload(const NpyArray &array, unsigned long long &pointer,
+  /// A device copy of `bytes` bytes at `data`.
+  bool upload(const void *data, size_t bytes, unsigned long long &pointer,
               std::string &error) {
-    size_t bytes = std::max<size_t>(array.bytes.size(), 1);
-    if (int r = memAlloc(&pointer, bytes); r != 0)
+    if (int r = memAlloc(&pointer, std::max<size_t>(bytes, 1)); r != 0)
       return fail("cuMemAlloc", r, error);
     allocations.push_back(pointer);
-    if (!array.bytes.empty())
-      if (int r = copyIn(pointer, array.bytes.data(), array.bytes.size()); r)
+    if (bytes)
+      if (int r = copyIn(pointer, data, bytes); r)
         return fail("cuMemcpyHtoD", r, error);
     return true;
   }
 
-  bool download(unsigned long long pointer, NpyArray &array,
+  bool download(unsigned long long pointer, void *data, size_t bytes,
                 std::string &error) {
     if (int r = synchronize(); r != 0)
       return fail("cuCtxSynchronize (the kernel failed)", r, error);
-    if (int r = copyOut(array.bytes.data(), pointer, array.bytes.size()); r)
+    if (int r = copyOut(data, pointer, bytes); r)
       return fail("cuMemcpyDtoH", r, error);
     return true;
   }
@@ -181,8 +233,9 @@ int main(int argc, char **argv) {
   if (mode != "prefill" && mode != "decode")
     return fail("mode must be prefill or decode");
   const bool decode = mode == "decode";
-  std::map<std::string, int64_t> keys = {{"B", 1}, {"T", decode ? 3 : 100},
-                                         {"N", 0}, {"h0", 1}, {"seed", 1}};
+  std::map<std::string, int64_t> keys = {
+      {"B", 1},    {"T", decode ? 3 : 100}, {"N", 0},    {"h0", 1},
+      {"seed", 1}, {"strided", 0},          {"gates", 0}};
   for (int i = 4; i < argc; ++i) {
     const char *eq = std::strchr(argv[i], '=');
     if (!eq)
@@ -230,6 +283,11 @@ int main(int argc, char **argv) {
     return fail(error);
   if (s.variant == oracle::Variant::Lightning)
     problem.problem.decayConstants = s.decay;
+  if (keys["gates"]) {
+    if (problem.g.bytes.empty() || problem.g.dtype != DType::F32)
+      return fail("gates=1 needs a variant with f32 log gates g");
+    makeGatesExtreme(problem.g);
+  }
 
   const int64_t B = problem.q.shape[0], T = problem.q.shape[1];
   const int64_t HV = problem.v.shape[2], V = problem.v.shape[3];
@@ -247,6 +305,24 @@ int main(int argc, char **argv) {
   // Decode updates the state in place (ht is h0's storage).
   views["ht"] = decode ? viewOf(problem.h0) : viewOf(ht);
 
+  // strided=1: rank-4 activations in padded rows, every outer stride odd.
+  std::map<std::string, std::vector<uint8_t>> padded;
+  if (keys["strided"])
+    for (const char *name : {"q", "k", "v", "g", "o"}) {
+      auto found = views.find(name);
+      if (found == views.end() || found->second.rank != 4)
+        continue;
+      linac_tensor dense = found->second, &t = found->second;
+      const int64_t pad = 3;
+      t.strides[3] = 1;
+      t.strides[2] = t.shape[3] + pad;
+      t.strides[1] = t.shape[2] * t.strides[2] + pad;
+      t.strides[0] = t.shape[1] * t.strides[1] + pad;
+      padded[name].assign(extentBytes(t) + 64, 0xff);
+      t.data = padded[name].data();
+      copyRows(dense, t);
+    }
+
   linac_error err;
   linac_module *module = linac_module_load(artifact.c_str(), &err);
   if (!module)
@@ -258,23 +334,22 @@ int main(int argc, char **argv) {
   std::string manifest = linac_kernel_manifest(kernel);
   const bool onDevice = manifest.find("\ntarget cuda ") != std::string::npos;
 
-  // Device copies of every host array the kernel sees (decode's ht is h0's
-  // storage on the device too).
+  // Device copies of what every view addresses; the host views are kept
+  // to copy the outputs back into (decode's ht is h0's storage on the
+  // device too).
   Device device;
+  std::map<std::string, linac_tensor> hostViews = views;
   std::map<std::string, unsigned long long> devicePointers;
   if (onDevice) {
     if (!device.open(error))
       return fail(error);
-    std::map<std::string, const NpyArray *> arrays;
-    for (auto [name, array] : problem.inputs())
-      arrays[name] = array;
-    arrays["o"] = &o;
-    if (!decode)
-      arrays["ht"] = &ht;
-    for (auto &[name, array] : arrays) {
-      if (!device.upload(*array, devicePointers[name], error))
+    for (auto &[name, view] : views) {
+      if (decode && name == "ht")
+        continue;
+      if (!device.upload(view.data, extentBytes(view), devicePointers[name],
+                         error))
         return fail(error);
-      views[name].data = reinterpret_cast<void *>(devicePointers[name]);
+      view.data = reinterpret_cast<void *>(devicePointers[name]);
     }
     if (decode)
       views["ht"].data = views["h0"].data;
@@ -299,13 +374,18 @@ int main(int argc, char **argv) {
                                      nullptr, &err);
   if (launched != LINAC_OK)
     return fail(err.message);
-  if (onDevice) {
-    if (!device.download(devicePointers["o"], o, error))
-      return fail(error);
-    if (hasHt && !device.download(devicePointers[decode ? "h0" : "ht"],
-                                  decode ? problem.h0 : ht, error))
-      return fail(error);
-  }
+  if (onDevice)
+    for (const char *name : {"o", "ht"}) {
+      if (!hasHt && std::string(name) == "ht")
+        continue;
+      const char *storage = decode && std::string(name) == "ht" ? "h0" : name;
+      const linac_tensor &host = hostViews[storage];
+      if (!device.download(devicePointers[storage], host.data,
+                           extentBytes(host), error))
+        return fail(error);
+    }
+  if (keys["strided"])
+    copyRows(hostViews["o"], viewOf(o));
 
   oracle::Problem p = problem.problem;
   if (!h0Copy.bytes.empty() && !getTensorView(h0Copy, p.h0, error))

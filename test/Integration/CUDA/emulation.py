@@ -90,6 +90,19 @@ def main():
         for dtype in ["f32", "bf16"]:
             specs.append((f"{variant}_{dtype}", dict(variant=variant, K=64, V=64, H=2,
                                                        dtype=dtype), "sm_90a", standard))
+    # Gates of 0, -80 and -inf (hard resets) must give finite, exact
+    # results; non-contiguous views (padded rows) must be read and written
+    # through their strides.
+    specs.append(("gla_extremes", dict(variant="gla", K=32, V=32, H=2, dtype="bf16"),
+                  "sm_90a", [("prefill", ["T=150", "gates=1"]),
+                             ("prefill", ["T=150", "gates=1", "strided=1"]),
+                             ("decode", ["B=2", "T=3", "gates=1", "strided=1"])]))
+    specs.append(("simple_gla_extremes", dict(variant="simple_gla", K=32, V=32, H=2),
+                  "sm_80", [("prefill", ["T=150", "gates=1"]),
+                            ("decode", ["B=1", "T=4", "gates=1"])]))
+    specs.append(("linear_attn_strided", dict(variant="linear_attn", K=32, V=48, H=2, HV=4),
+                  "sm_90a", [("prefill", ["T=90", "strided=1"]),
+                             ("decode", ["B=2", "T=2", "strided=1"])]))
     # f16 takes the nvgpu.mma.sync path; GVA; odd lengths across chunks.
     specs.append(("gla_f16", dict(variant="gla", K=64, V=64, H=2, dtype="f16"), "sm_90a",
                   [("prefill", ["T=65"]), ("decode", ["B=1", "T=2"])]))

@@ -58,7 +58,8 @@ bool linac::resolveCpuTarget(StringRef name, CpuTarget &target,
   return true;
 }
 
-FailureOr<KernelInterface> linac::getKernelInterface(func::FuncOp task) {
+FailureOr<KernelInterface>
+linac::getKernelInterface(FunctionOpInterface task) {
   auto name = task->getAttrOfType<StringAttr>("linac.kernel");
   auto names = task->getAttrOfType<ArrayAttr>("linac.tensors");
   auto mode = task->getAttrOfType<StringAttr>("linac.mode");

@@ -317,9 +317,19 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   linac::registerLinacPasses();
 
-  if (target != "cpu")
-    return fail("--target=" + target + ": only cpu kernels run today (the "
-                                       "CUDA backend is still to come)");
+  if (target != "cpu") {
+    // CUDA kernels compile (linacc --target=cuda:*) but linac-run does not
+    // drive them; say what is missing here, a GPU or that driver.
+    linac_error cudaErr;
+    int32_t devices = 0;
+    if (llvm::StringRef(target).starts_with("cuda:") &&
+        linac_cuda_device_count(&devices, &cudaErr) != LINAC_OK)
+      return fail("--target=" + target + " needs a GPU: " + cudaErr.message);
+    return fail("--target=" + target +
+                ": linac-run runs cpu kernels only; compile CUDA kernels with "
+                "linacc --target=cuda:*, check them with linacc --cuda-emulate "
+                "(no GPU) or test/Integration/CUDA/gpu.test");
+  }
   if (mode != "prefill" && mode != "decode")
     return fail("--mode must be prefill or decode, not '" + mode + "'");
   const bool decode = mode == "decode";

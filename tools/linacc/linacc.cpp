@@ -267,6 +267,14 @@ void explainRecurrence(linac::RecurrenceOp op) {
   llvm::outs() << "  chunk size:   " << chunk << "\n";
   llvm::outs() << "  vector width: "
                << (schedule ? schedule.getVectorWidth() : 0) << " f32 lanes\n";
+  if (schedule && schedule.getWarps() == 0) {
+    // A task owns one value tile of one value head of one sequence.
+    const int64_t tile =
+        schedule.getValueTile() > 0 ? schedule.getValueTile() : valueDim;
+    llvm::outs() << "  value tile:   " << tile << " of " << valueDim
+                 << " columns (" << valueDim / tile
+                 << " task(s) per sequence and value head)\n";
+  }
   if (schedule && schedule.getWarps() > 0)
     llvm::outs() << "  gpu:          value tile " << schedule.getValueTile()
                  << ", " << schedule.getWarps() << " warps per block, "

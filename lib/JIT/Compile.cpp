@@ -228,8 +228,12 @@ std::string missingFeatures(const CpuTarget &target) {
 /// One call of linac_compile.
 class Compilation {
 public:
-  Compilation(llvm::StringRef text, const linac_compile_options &options)
-      : text(text), options(options), log(options) {}
+  /// `source` is copied: MLIR's lexer reads one byte past the end of its
+  /// buffer (it stops at a NUL there), and the caller's text need not have
+  /// one (the .mlir fuzzer found this).
+  Compilation(llvm::StringRef source, const linac_compile_options &options)
+      : ownedText(source.str()), text(ownedText), options(options),
+        log(options) {}
 
   std::optional<Failure> run(linac_module *&module, linac_compile_info &info);
 
@@ -252,7 +256,8 @@ private:
         });
   }
 
-  llvm::StringRef text;
+  std::string ownedText;
+  llvm::StringRef text; ///< ownedText, NUL-terminated
   const linac_compile_options &options;
   DiagnosticLog log;
   std::string sourceName;

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -691,6 +692,46 @@ TEST_F(Jit, BadArguments) {
   badTarget.target = "cpu:pentium";
   expectInvalid(kGlaSpec, badTarget, "unknown cpu 'pentium'");
   EXPECT_TRUE(entries().empty());
+}
+
+/// The text may end right where readable memory ends: nothing past `length`
+/// is read. (MLIR's lexer looks one byte past its buffer for a NUL; the
+/// .mlir fuzzer found that linac_compile handed it the caller's buffer.)
+TEST_F(Jit, ReadsNothingPastTheText) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void *mapping = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mapping, MAP_FAILED);
+  char *guard = static_cast<char *>(mapping) + page;
+  ASSERT_EQ(mprotect(guard, page, PROT_NONE), 0);
+  auto atPageEnd = [&](const std::string &text) {
+    EXPECT_LE(text.size(), page);
+    char *start = guard - text.size();
+    std::memcpy(start, text.data(), text.size());
+    return start;
+  };
+  linac_compile_options o = options(nullptr);
+  linac_error err;
+
+  // Valid IR ending in a newline, and IR that ends inside a symbol name.
+  std::string ir = kGlaIR;
+  linac_module *module =
+      linac_compile(atPageEnd(ir), ir.size(), &o, nullptr, &err);
+  EXPECT_NE(module, nullptr) << err.message;
+  linac_module_unload(module);
+  std::string cut = "func.func @zero_dpf";
+  EXPECT_EQ(linac_compile(atPageEnd(cut), cut.size(), &o, nullptr, &err),
+            nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_SPEC);
+  EXPECT_TRUE(contains(err.message, "<spec>:1:")) << err.message;
+
+  // A spec ending without a newline.
+  o.name = "tiny";
+  std::string spec = std::string(kGlaSpec) + "num_value_heads = 2";
+  module = linac_compile(atPageEnd(spec), spec.size(), &o, nullptr, &err);
+  EXPECT_NE(module, nullptr) << err.message;
+  linac_module_unload(module);
+  munmap(mapping, 2 * page);
 }
 
 TEST_F(Jit, UnusableCacheDirectoryIsAnIOError) {

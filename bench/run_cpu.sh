@@ -22,9 +22,13 @@ case_() {
 for spec in gla simple_gla retention lightning linear_attn; do
   case_ "$spec" --shape=B=1,T=4096
 done
+# The delta-rule family (issue 5; gated_delta_rule's target is 80 ms).
+for spec in gated_delta_rule kda delta_rule; do
+  case_ "$spec" --shape=B=1,T=4096
+done
 "$run" "$root/examples/gla.toml" --bench --json --threads=1 --shape=B=1,T=4096 | tee -a "$out"
 case_ gla --shape=B=4,T=1024
-for spec in gla simple_gla linear_attn; do
+for spec in gla simple_gla linear_attn gated_delta_rule; do
   case_ "$spec" --mode=decode --shape=B=64,T=1
 done
 echo "wrote $out" >&2

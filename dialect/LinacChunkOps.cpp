@@ -195,5 +195,22 @@ LogicalResult RecurrentStepOp::verify() {
       failed(checkTile(*this, getStateOut(), "state_out", q->cols, v->cols)) ||
       failed(checkGates(*this, getGates(), 1, "decay", 1, q->cols)))
     return failure();
+  if (Value beta = getBeta())
+    return checkTile(*this, beta, "beta", 1, 1);
+  return success();
+}
+
+LogicalResult ChunkDeltaSolveOp::verify() {
+  auto kk = checkTile(*this, getKk(), "kk");
+  if (failed(kk))
+    return failure();
+  if (kk->rows != kk->cols)
+    return emitOpError() << "'kk' must be square, got " << kk->rows << "x"
+                         << kk->cols;
+  auto v = checkTile(*this, getV(), "v", kk->rows);
+  if (failed(v) || failed(checkTile(*this, getBeta(), "beta", kk->rows, 1)) ||
+      failed(checkTile(*this, getKs(), "ks", kk->rows, v->cols)) ||
+      failed(checkTile(*this, getU(), "u", kk->rows, v->cols)))
+    return failure();
   return success();
 }

@@ -147,7 +147,8 @@ std::string linac::buildHeader(ArrayRef<KernelInterface> kernels,
         "linac::runtime)).\n"
      << " * Tensors are linac_tensor views (data, dtype, rank, shape, strides "
         "in\n"
-     << " * elements; the last stride must be 1). Every wrapper validates its\n"
+     << " * elements; the last stride must be 1). Every wrapper checks that this\n"
+     << " * CPU has the features the object was compiled for, validates its\n"
      << " * tensors against the kernel's manifest and returns LINAC_OK or an\n"
      << " * error code with a message in *err (which may be NULL); it never\n"
      << " * writes outside the given tensors. `pool` may be NULL (the calling\n"
@@ -183,8 +184,11 @@ std::string linac::buildHeader(ArrayRef<KernelInterface> kernels,
     llvm::interleaveComma(kernel.tensors, os,
                           [&](const KernelTensor &t) { os << t.name; });
     os << "};\n";
-    os << "  int32_t status = linac_validate(" << kernel.name
-       << "_manifest, tensors, " << kernel.tensors.size() << ", err);\n";
+    os << "  int32_t status = linac_check_host(" << kernel.name
+       << "_manifest, err);\n";
+    os << "  if (status != LINAC_OK)\n    return status;\n";
+    os << "  status = linac_validate(" << kernel.name << "_manifest, tensors, "
+       << kernel.tensors.size() << ", err);\n";
     os << "  if (status != LINAC_OK)\n    return status;\n";
     os << "  " << kernel.name
        << "_kernel(tensors, linac_pool_parallel_for, pool);\n";

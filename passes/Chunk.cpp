@@ -50,7 +50,7 @@ MemRefType bufferTypeOf(RankedTensorType type) {
 
 /// The arguments of a task function, by role.
 struct TaskArgs {
-  Value q, k, v, g, h0, cuSeqlens, o, ht;
+  Value q, k, v, g, beta, h0, cuSeqlens, o, ht;
   Value hasH0, hasHt; // i1, present when h0 / ht are optional
   Value task;         // index
 };
@@ -96,24 +96,28 @@ LogicalResult ChunkLowering::checkSupported() {
   auto unsupported = [&](const Twine &what) {
     return op.emitOpError() << "is not supported by linac-chunk yet: " << what;
   };
-  if (op.getRankOne() != RankOneKind::None)
-    return unsupported("rank-one transitions (delta, dplr) need the WY "
-                       "chunking of the delta-rule family");
+  if (op.getRankOne() == RankOneKind::Dplr)
+    return unsupported("the dplr transition (its rank-one part reads a "
+                       "and b, not the delta write)");
   if (op.getOutputForm() != OutputForm::CurrentState)
     return unsupported("output(previous_state_plus_bonus) (rwkv6)");
   if (op.getNormalizer() != Normalizer::None)
     return unsupported("normalizer(sum)");
   if (op.getFeatureMap() == FeatureMap::Taylor2)
     return unsupported("feature_map(taylor2) (its K' = 1 + K + K^2 state)");
-  if (schedule.getAlgorithm() == Algorithm::ChunkedWY)
-    return unsupported("algorithm chunked_wy");
+  const bool delta = op.getRankOne() == RankOneKind::Delta;
+  if (schedule.getAlgorithm() == Algorithm::ChunkedWY && !delta)
+    return unsupported("algorithm chunked_wy without a delta write");
+  if (schedule.getAlgorithm() == Algorithm::Chunked && delta)
+    return op.emitOpError() << "has a delta write, which algorithm chunked "
+                               "cannot express; use chunked_wy";
   auto layout = op->getParentOfType<ModuleOp>()
                     ? op->getParentOfType<ModuleOp>()->getAttrOfType<StringAttr>(
                           "linac.layout")
                     : StringAttr();
   if (layout && layout.getValue() != "bthd")
     return unsupported("layout '" + layout.getValue() + "' (only bthd)");
-  if (schedule.getAlgorithm() == Algorithm::Chunked &&
+  if (schedule.getAlgorithm() != Algorithm::Recurrent &&
       (schedule.getChunkSize() <= 0 || schedule.getChunkSize() % 16 != 0))
     return op.emitOpError() << "chunk_size " << schedule.getChunkSize()
                             << " must be a multiple of 16 (the sub-chunk)";
@@ -221,6 +225,17 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
   Value qTile = tile(chunk, keyDim), kTile = tile(chunk, keyDim);
   Value vTile = tile(chunk, valueTile), oTile = tile(chunk, valueTile);
   Value scores = tile(chunk, chunk);
+  // The delta rule's WY/UT form: beta, the gated key scores K Kᵀ, the
+  // state read through the keys (K ⊙ Γ_0) S_0, and the new values U that
+  // take V's place in the output and the state update.
+  const bool delta = op.getRankOne() == RankOneKind::Delta;
+  Value betaTile, keyScores, keyState, uTile;
+  if (delta) {
+    betaTile = tile(chunk, 1);
+    keyScores = tile(chunk, chunk);
+    keyState = tile(chunk, valueTile);
+    uTile = tile(chunk, valueTile);
+  }
   Value gTile, decay, prefix, suffix;
   if (gated) {
     gTile = tile(chunk, gateCols);
@@ -267,12 +282,26 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
       interGates = {prefix};
       updateGates = {prefix, suffix};
     }
+    Value written = vTile;
+    if (delta) {
+      // Past the end of the sequence beta is 0, so those rows write nothing.
+      ChunkLoadOp::create(b, loc, args.beta, batch, start, valueHead, c0, len,
+                          FeatureMap::Identity, FloatAttr(),
+                          b.getF32FloatAttr(0.0f), betaTile);
+      ChunkInterOp::create(b, loc, kTile, state, interGates, keyState,
+                           subChunk);
+      ChunkScoresOp::create(b, loc, kTile, kTile, scoreGates, keyScores,
+                            subChunk);
+      ChunkDeltaSolveOp::create(b, loc, keyScores, betaTile, vTile, keyState,
+                                uTile);
+      written = uTile;
+    }
     ChunkInterOp::create(b, loc, qTile, state, interGates, oTile, subChunk);
     ChunkScoresOp::create(b, loc, qTile, kTile, scoreGates, scores, subChunk);
-    ChunkAttendOp::create(b, loc, scores, vTile, oTile);
+    ChunkAttendOp::create(b, loc, scores, written, oTile);
     ChunkStoreOp::create(b, loc, oTile, args.o, batch, start, valueHead, col,
                          len);
-    ChunkStateUpdateOp::create(b, loc, kTile, vTile, updateGates, state,
+    ChunkStateUpdateOp::create(b, loc, kTile, written, updateGates, state,
                                subChunk);
   }
 
@@ -298,6 +327,9 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
   const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
   Value qRow = tile(1, keyDim), kRow = tile(1, keyDim);
   Value vRow = tile(1, valueTile), oRow = tile(1, valueTile);
+  Value betaRow;
+  if (op.getRankOne() == RankOneKind::Delta)
+    betaRow = tile(1, 1);
   Value gRow, decay, prefix, suffix;
   if (gated) {
     gRow = tile(1, gateCols);
@@ -325,12 +357,16 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
     ChunkGatesOp::create(b, loc, gRow, decay, prefix, suffix, 1);
     gates = {decay};
   }
+  if (betaRow)
+    ChunkLoadOp::create(b, loc, args.beta, batch, t, valueHead, c0, one,
+                        FeatureMap::Identity, FloatAttr(), FloatAttr(),
+                        betaRow);
   // The first step reads h0; the later ones read the state they wrote.
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
                                       begin);
   Value source = arith::SelectOp::create(b, loc, first, stateIn, stateOut);
-  RecurrentStepOp::create(b, loc, qRow, kRow, vRow, gates, source, stateOut,
-                          oRow);
+  RecurrentStepOp::create(b, loc, qRow, kRow, vRow, gates, betaRow, source,
+                          stateOut, oRow);
   ChunkStoreOp::create(b, loc, oRow, args.o, batch, t, valueHead, col, one);
 }
 
@@ -414,7 +450,7 @@ LogicalResult ChunkLowering::run() {
     if (name.empty())
       return func.emitOpError()
              << "argument or result " << index
-             << " has no linac.arg name (q, k, v, g, h0, cu_seqlens, o, ht)";
+             << " has no linac.arg name (q, k, v, g, beta, h0, cu_seqlens, o, ht)";
 
   auto find = [&](StringRef name) -> int {
     for (auto [role, index] : roles)
@@ -427,7 +463,8 @@ LogicalResult ChunkLowering::run() {
   // compute something else), and the required ones must exist.
   for (auto [role, operand] :
        {std::pair<StringRef, Value>{"q", op.getQ()}, {"k", op.getK()},
-        {"v", op.getV()}, {"g", op.getG()}, {"h0", op.getH0()},
+        {"v", op.getV()}, {"g", op.getG()}, {"beta", op.getBeta()},
+        {"h0", op.getH0()},
         {"cu_seqlens", op.getCuSeqlens()}}) {
     int index = find(role);
     auto arg = dyn_cast_or_null<BlockArgument>(operand);
@@ -481,6 +518,7 @@ LogicalResult ChunkLowering::run() {
     args.k = get("k");
     args.v = get("v");
     args.g = get("g");
+    args.beta = get("beta");
     args.h0 = get("h0");
     args.cuSeqlens = get("cu_seqlens");
     args.o = get("o");

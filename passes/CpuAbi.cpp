@@ -253,6 +253,14 @@ struct CpuAbiPass : linac::impl::LinacCpuAbiBase<CpuAbiPass> {
         return signalPassFailure();
       }
       AbiBuilder(module, task, count).build(buildManifest(*kernel, target));
+      // Only NAME_body calls them: internal linkage keeps them out of the
+      // object's symbol table (no clash when two kernels' objects are linked
+      // into one program under different names) and lets LLVM specialise
+      // them for their single caller.
+      auto internal = LLVM::LinkageAttr::get(&getContext(),
+                                             LLVM::Linkage::Internal);
+      task->setAttr("llvm.linkage", internal);
+      count->setAttr("llvm.linkage", internal);
     }
   }
 };

@@ -30,7 +30,9 @@ linac::cpuPipelineStages(const CpuPipelineOptions &options) {
       {"canonicalize", "canonicalize"},
       {"linac-select", withOptions("linac-select", selectOptions)},
       {"linac-chunk", "linac-chunk"},
-      {"linac-vectorize-cpu", "linac-vectorize-cpu"},
+      {"linac-vectorize-cpu",
+       options.outlineOps ? "linac-vectorize-cpu{outline-ops=true}"
+                          : "linac-vectorize-cpu"},
       {"linac-cpu-abi", withOptions("linac-cpu-abi", cpuOption)},
       {"llvm",
        "canonicalize,cse,expand-strided-metadata,lower-affine,"

@@ -6,6 +6,7 @@
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/Passes/Passes.h"
+#include "linac/Target/Artifact.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -24,21 +25,40 @@ constexpr int64_t kDefaultChunk = 64;
 constexpr int64_t kTallStateChunk = 32;
 constexpr int64_t kTallStateRows = 256;
 
-/// Value columns per task. Columns of the state are independent for the
-/// diagonal family, so a task may own a slice of V: decode splits freely (it
-/// only streams the state), prefill splits only past 128 columns, because
-/// each value tile recomputes the chunk's C x C scores. A spec's
-/// `linac.value_tile` wins. The tile is a multiple of the vector width that
-/// divides V, so no task needs a masked tail.
+/// Value columns per task. Columns of the state are independent for every
+/// variant (each transition, the delta and dplr updates included, acts on
+/// the state's rows: v_t - S'ᵀk_t and a_tᵀS are per column), so a task may
+/// own a slice of V: decode splits freely (it only streams the state),
+/// prefill splits past 128 columns, because each value tile recomputes the
+/// chunk's C x C scores. Prefill also splits when the value heads are known
+/// and too few to keep the cores busy (B = 1 with one or two heads is a
+/// common long-context call), paying those scores again for a parallel
+/// task. A spec's `linac.value_tile` wins. The tile is a multiple of the
+/// vector width that divides V, so no task needs a masked tail.
 int64_t chooseValueTile(RecurrenceOp op, bool decode, int64_t vectorWidth) {
-  int64_t v = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+  auto vType = cast<RankedTensorType>(op.getV().getType());
+  int64_t v = vType.getDimSize(3);
   if (auto requested = op->getAttrOfType<IntegerAttr>("linac.value_tile"))
     return requested.getInt();
-  if (op.getRankOne() != RankOneKind::None)
-    return v; // The delta and dplr updates mix the columns of the state.
   int64_t limit = decode ? 64 : 128;
   int64_t step = std::max<int64_t>(vectorWidth, 1);
-  if (v <= limit || v % step != 0)
+  if (v % step != 0)
+    return v;
+  // A single value head: two tasks per sequence, in tiles of at least
+  // kMinSplitTile columns. Each task repeats the scores, gates and q/k loads
+  // (about 40% of a GLA task), so a second tile pays off on two cores
+  // (~1.45x) but a fourth would not (profiled with linac-run
+  // --outline-ops, B=1 H=1 K=V=128).
+  constexpr int64_t kMinTasks = 2, kMinSplitTile = 64;
+  if (!decode && !vType.isDynamicDim(2)) {
+    int64_t heads = vType.getDimSize(2);
+    int64_t tile = std::min(v, limit);
+    while (heads * (v / tile) < kMinTasks && tile / 2 >= kMinSplitTile &&
+           (tile / 2) % step == 0 && v % (tile / 2) == 0)
+      tile /= 2;
+    limit = std::min(limit, tile);
+  }
+  if (v <= limit)
     return v;
   for (int64_t tile = limit - limit % step; tile >= step; tile -= step)
     if (v % tile == 0)
@@ -65,15 +85,15 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
 
     int64_t vectorWidth;
     if (chosenTarget == "cpu") {
-      if (chosenCpu == "x86-64-v3") {
-        vectorWidth = 8;
-      } else if (chosenCpu == "x86-64-v4" || chosenCpu == "native") {
-        vectorWidth = 16;
-      } else {
-        module.emitError() << "linac-select: unknown cpu '" << chosenCpu
-                           << "' (expected native, x86-64-v3 or x86-64-v4)";
+      // The same resolution as code generation, so that `native` on an AVX2
+      // host tiles for 8 lanes and 16 registers.
+      CpuTarget cpuTarget;
+      std::string error;
+      if (!resolveCpuTarget(chosenCpu, cpuTarget, error)) {
+        module.emitError() << "linac-select: " << error;
         return signalPassFailure();
       }
+      vectorWidth = cpuTarget.vectorWidth;
     } else if (chosenTarget == "cuda:sm_90a" || chosenTarget == "cuda:sm_80") {
       vectorWidth = 0;
     } else {

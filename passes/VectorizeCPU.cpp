@@ -29,12 +29,14 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -574,6 +576,50 @@ void lower(ChunkStateUpdateOp op, Emitter &e) {
       /*accumulate=*/true);
 }
 
+/// u[t] = beta[t] (v[t] - ks[t] - sum_{j<t} kk[t, j] u[j]), row after row:
+/// row t reads the rows of u solved before it. A row of up to eight
+/// vectors stays in registers across the j loop; wider value tiles are
+/// done eight vectors at a time.
+void lower(ChunkDeltaSolveOp op, Emitter &e) {
+  auto &b = e.b;
+  const int64_t rows = rowsOf(op.getKk()), cols = colsOf(op.getV());
+  const int64_t lanes = e.lanesFor(cols);
+  const int64_t vectors = cols / lanes;
+  int64_t block = 1;
+  for (int64_t candidate : {8, 6, 4, 3, 2, 1})
+    if (vectors % candidate == 0) {
+      block = candidate;
+      break;
+    }
+  Value c0 = e.idx(0);
+  e.forLoop(e.idx(0), e.idx(rows), e.idx(1), {}, [&](Value t, ValueRange) {
+    e.forLoop(0, cols, block * lanes, [&](Value n0) {
+      SmallVector<Value> init;
+      for (int64_t v = 0; v < block; ++v) {
+        Value col = e.add(n0, v * lanes);
+        init.push_back(arith::SubFOp::create(b, e.load(op.getV(), t, col, lanes),
+                                             e.load(op.getKs(), t, col, lanes)));
+      }
+      SmallVector<Value> acc = e.forLoop(
+          e.idx(0), t, e.idx(1), init,
+          [&](Value j, ValueRange it) -> SmallVector<Value> {
+            Value weight = e.broadcast(
+                arith::NegFOp::create(b, e.scalar(op.getKk(), t, j)), lanes);
+            SmallVector<Value> next;
+            for (int64_t v = 0; v < block; ++v)
+              next.push_back(e.fma(
+                  weight, e.load(op.getU(), j, e.add(n0, v * lanes), lanes),
+                  it[v]));
+            return next;
+          });
+      Value beta = e.broadcast(e.scalar(op.getBeta(), t, c0), lanes);
+      for (int64_t v = 0; v < block; ++v)
+        e.store(e.mulf(acc[v], beta), op.getU(), t, e.add(n0, v * lanes));
+    });
+    return SmallVector<Value>();
+  });
+}
+
 void lower(RecurrentStepOp op, Emitter &e) {
   const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
   const int64_t lanes = e.lanesFor(values), vectors = values / lanes;
@@ -584,22 +630,83 @@ void lower(RecurrentStepOp op, Emitter &e) {
     init.push_back(e.splat(0.0f, lanes));
   }
   Value decay = op.getGates().empty() ? Value() : op.getGates()[0];
+  // Row kk of S' = Diag(decay) S_in, one vector at a time: the decay of
+  // row kk broadcast (null without gates), then each vector scaled by it.
+  auto rowDecay = [&](Value kk) -> Value {
+    if (!decay)
+      return Value();
+    return e.broadcast(
+        e.scalar(decay, c0, colsOf(decay) == 1 ? c0 : Value(kk)), lanes);
+  };
+  auto decayed = [&](Value kk, int64_t v, Value ds) {
+    Value s = e.load(op.getStateIn(), kk, e.idx(v * lanes), lanes);
+    return ds ? e.mulf(s, ds) : s;
+  };
+  auto decayedRow = [&](Value kk) {
+    Value ds = rowDecay(kk);
+    SmallVector<Value> row;
+    for (int64_t v = 0; v < vectors; ++v)
+      row.push_back(decayed(kk, v, ds));
+    return row;
+  };
+
+  if (Value betaTile = op.getBeta()) {
+    // Pass 1: S'ᵀ k and S'ᵀ q, reading the state once.
+    SmallVector<Value> init2 = init;
+    init2.append(init.begin(), init.end());
+    SmallVector<Value> sums = e.forLoop(
+        e.idx(0), e.idx(keys), e.idx(1), init2,
+        [&](Value kk, ValueRange it) -> SmallVector<Value> {
+          Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
+          Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
+          SmallVector<Value> row = decayedRow(kk), next;
+          for (int64_t v = 0; v < vectors; ++v)
+            next.push_back(e.fma(ks, row[v], it[v]));
+          for (int64_t v = 0; v < vectors; ++v)
+            next.push_back(e.fma(qs, row[v], it[vectors + v]));
+          return next;
+        });
+    // r = beta (v - S'ᵀ k), formed in f32; o = S'ᵀ q + (k · q) r.
+    const int64_t keyLanes = e.lanesFor(keys);
+    SmallVector<Value> dot = e.forLoop(
+        e.idx(0), e.idx(keys), e.idx(keyLanes), {e.splat(0.0f, keyLanes)},
+        [&](Value c, ValueRange it) -> SmallVector<Value> {
+          return {e.fma(e.load(op.getK(), c0, c, keyLanes),
+                        e.load(op.getQ(), c0, c, keyLanes), it[0])};
+        });
+    Value kq = e.broadcast(keyLanes == 1 ? Value(vector::ExtractOp::create(
+                                               e.b, dot[0], ArrayRef<int64_t>{0}))
+                                         : e.sum(dot[0]),
+                           lanes);
+    Value beta = e.broadcast(e.scalar(betaTile, c0, c0), lanes);
+    SmallVector<Value> r;
+    for (int64_t v = 0; v < vectors; ++v) {
+      r.push_back(
+          e.mulf(beta, arith::SubFOp::create(e.b, vv[v], sums[v])));
+      e.store(e.fma(kq, r[v], sums[vectors + v]), op.getO(), c0,
+              e.idx(v * lanes));
+    }
+    // Pass 2: S_out = S' + k rᵀ.
+    e.forLoop(0, keys, 1, [&](Value kk) {
+      Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
+      SmallVector<Value> row = decayedRow(kk);
+      for (int64_t v = 0; v < vectors; ++v)
+        e.store(e.fma(ks, r[v], row[v]), op.getStateOut(), kk,
+                e.idx(v * lanes));
+    });
+    return;
+  }
+
   SmallVector<Value> acc = e.forLoop(
       e.idx(0), e.idx(keys), e.idx(1), init,
       [&](Value kk, ValueRange it) -> SmallVector<Value> {
         Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
         Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
-        Value ds;
-        if (decay)
-          ds = e.broadcast(
-              e.scalar(decay, c0, colsOf(decay) == 1 ? c0 : Value(kk)), lanes);
+        Value ds = rowDecay(kk);
         SmallVector<Value> next;
         for (int64_t v = 0; v < vectors; ++v) {
           Value col = e.idx(v * lanes);
-          Value s = e.load(op.getStateIn(), kk, col, lanes);
-          if (ds)
-            s = e.mulf(s, ds);
-          s = e.fma(ks, vv[v], s);
+          Value s = e.fma(ks, vv[v], decayed(kk, v, ds));
           e.store(s, op.getStateOut(), kk, col);
           next.push_back(e.fma(qs, s, it[v]));
         }
@@ -613,15 +720,52 @@ struct VectorizeCPUPass
     : linac::impl::LinacVectorizeCPUBase<VectorizeCPUPass> {
   using LinacVectorizeCPUBase::LinacVectorizeCPUBase;
 
+  /// Moves `op` into a new private function `__linac_<op>_<n>` that LLVM
+  /// may not inline, calls it in place of `op`, and returns the op's clone
+  /// inside the function. The clone keeps the caller's schedule so that it
+  /// is lowered with the same vector width.
+  Operation *outline(Operation *op) {
+    auto caller = op->getParentOfType<func::FuncOp>();
+    std::string name = "__linac_" +
+                       op->getName().stripDialect().str() + "_" +
+                       std::to_string(outlined++);
+    OpBuilder b(caller);
+    auto type = b.getFunctionType(op->getOperandTypes(), {});
+    auto func = func::FuncOp::create(b, op->getLoc(), name, type);
+    func.setPrivate();
+    func->setAttr("llvm.linkage",
+                  LLVM::LinkageAttr::get(b.getContext(),
+                                         LLVM::Linkage::Internal));
+    // Survives convert-func-to-llvm as the LLVM function attribute.
+    func->setAttr("passthrough",
+                  b.getArrayAttr({b.getStringAttr("noinline")}));
+    if (Attribute schedule = caller->getAttr("linac.schedule"))
+      func->setAttr("linac.schedule", schedule);
+    Block *entry = func.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    IRMapping mapping;
+    mapping.map(op->getOperands(), entry->getArguments());
+    Operation *clone = b.clone(*op, mapping);
+    func::ReturnOp::create(b, op->getLoc());
+    b.setInsertionPoint(op);
+    func::CallOp::create(b, op->getLoc(), func, op->getOperands());
+    op->erase();
+    return clone;
+  }
+  unsigned outlined = 0;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<Operation *> ops;
     module.walk([&](Operation *op) {
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
-              RecurrentStepOp>(op))
+              ChunkDeltaSolveOp, RecurrentStepOp>(op))
         ops.push_back(op);
     });
+    if (outlineOps)
+      for (Operation *&op : ops)
+        op = outline(op);
     for (Operation *op : ops) {
       int64_t lanes = vectorWidth;
       if (auto func = op->getParentOfType<func::FuncOp>())
@@ -635,7 +779,7 @@ struct VectorizeCPUPass
       TypeSwitch<Operation *>(op)
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
                 ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
-                ChunkStateUpdateOp, RecurrentStepOp>(
+                ChunkStateUpdateOp, ChunkDeltaSolveOp, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       op->erase();
     }

@@ -403,6 +403,19 @@ extern "C" linac_kernel *linac_kernel_create(const char *manifest,
   return kernel;
 }
 
+extern "C" int32_t linac_check_host(const char *manifest, linac_error *err) {
+  if (!manifest)
+    return fail(err, LINAC_ERROR_INVALID_ARGUMENT, "the manifest is NULL");
+  // Manifest is small and holds views into the text: no allocation.
+  Manifest parsed;
+  if (int32_t status = parse(manifest, parsed, err))
+    return status;
+  if (int32_t status = checkHost(parsed, err))
+    return status;
+  succeed(err);
+  return LINAC_OK;
+}
+
 extern "C" void linac_kernel_destroy(linac_kernel *kernel) {
   // A module's kernels are freed with the module.
   if (!kernel || kernel->module)

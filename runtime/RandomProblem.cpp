@@ -181,13 +181,15 @@ bool oracle::makeRandomProblem(const RandomProblemOptions &options,
     fillRows(result.g, featureK, rng, false, gate);
   }
   if (traits.beta) {
-    result.beta = makeNpyArray(dtype, {B, T, HV});
+    // Write strengths are f32 whatever the activations are, as the
+    // compiler's kernels take them (lib/Spec/SpecToMLIR.cpp).
+    result.beta = makeNpyArray(gateType, {B, T, HV});
     fillRows(result.beta, 1, rng, false,
              [](Rng &r) { return sigmoid(r.normal()); });
   }
   if (traits.lowRank) {
-    result.a = makeNpyArray(dtype, {B, T, HV, featureK});
-    result.b = makeNpyArray(dtype, {B, T, HV, featureK});
+    result.a = makeNpyArray(gateType, {B, T, HV, featureK});
+    result.b = makeNpyArray(gateType, {B, T, HV, featureK});
     std::vector<double> kappa(featureK);
     for (int64_t row = 0; row < B * T * HV; ++row) {
       double sumSquares = 0;

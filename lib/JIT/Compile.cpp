@@ -277,6 +277,11 @@ std::optional<Failure> Compilation::readSource() {
   sourceName = options.source_name && *options.source_name
                    ? options.source_name
                    : "<spec>";
+  if (options.flags & ~uint32_t{LINAC_COMPILE_OUTLINE_OPS})
+    return Failure{LINAC_ERROR_INVALID_ARGUMENT,
+                   "unknown bits in options->flags: 0x" +
+                       llvm::utohexstr(options.flags &
+                                       ~uint32_t{LINAC_COMPILE_OUTLINE_OPS})};
   switch (options.format) {
   case LINAC_SOURCE_AUTO:
     format = detectFormat(text, sourceName);
@@ -390,6 +395,7 @@ std::optional<Failure> Compilation::compileTo(llvm::StringRef library) {
   CpuPipelineOptions pipeline;
   pipeline.cpu = cpuTarget.name;
   pipeline.target = "cpu";
+  pipeline.outlineOps = options.flags & LINAC_COMPILE_OUTLINE_OPS;
   buildCpuPipeline(pm, pipeline);
   // A pass that fails has said why, on the input: a structure the backend
   // does not support yet, a bad mode attribute.
@@ -429,9 +435,10 @@ std::optional<Failure> Compilation::run(linac_module *&module,
   bool reusable = false;
   const std::string &identity = compilerIdentity(reusable);
   llvm::StringRef formatTag = format == Format::Toml ? "toml" : "mlir";
+  std::string flags = llvm::utohexstr(options.flags);
   CacheKey key = hashKey({formatTag, prefix, "cpu", cpuTarget.name,
                           cpuTarget.llvmCpu, cpuTarget.llvmFeatures,
-                          cpuTarget.manifestList, identity, text});
+                          cpuTarget.manifestList, flags, identity, text});
   std::string dir = resolveCacheDir(options.cache_dir ? options.cache_dir : "");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return Failure{LINAC_ERROR_IO, "cannot create the cache directory '" +

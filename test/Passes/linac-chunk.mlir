@@ -388,14 +388,106 @@ func.func @no_schedule(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 
 // -----
 
-// Rank-one transitions need the WY form (issue 5).
-func.func @delta(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
-                 %beta: tensor<1x32x1xf32> {linac.arg = "beta"})
+// The delta rule's WY/UT form (gated delta rule: scalar gates): per chunk,
+// beta is loaded as a C x 1 tile, the state is read through the decayed keys
+// (chunk_inter with k in q's place), the keys are scored against themselves,
+// and chunk_delta_solve gives the new values U, which then play V's part
+// in the output and in the state update.
+// CHECK-LABEL: func.func private @gdn_task(
+// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 16>
+// CHECK-SAME: linac.tensors = ["q", "k", "v", "g", "beta", "o"]
+// CHECK: %[[S:.+]] = memref.alloca() : memref<16x16xf32>
+// CHECK: scf.for
+// CHECK: linac.chunk_load %arg0{{.*}} into %[[Q:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg1{{.*}} into %[[K:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg2{{.*}} into %[[V:[a-z0-9_]+]]
+// CHECK: linac.chunk_gates ins(%{{.+}} : memref<32x1xf32>) outs(%[[D:.+]], %[[P:.+]], %[[X:.+]] : memref<32x1xf32>, memref<32x1xf32>, memref<32x1xf32>)
+// CHECK: linac.chunk_load %arg4{{.*}} pad(0.000000e+00) : memref<1x?x1xf32, strided<[?, ?, 1], offset: ?>> into %[[B:.+]] : memref<32x1xf32>
+// CHECK-NEXT: linac.chunk_inter ins(%[[K]], %[[S]] : {{.*}}) gates(%[[P]] : memref<32x1xf32>) outs(%[[KS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[K]], %[[K]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[KK:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_delta_solve ins(%[[KK]], %[[B]], %[[V]], %[[KS]] : {{.*}}) outs(%[[U:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_inter ins(%[[Q]], %[[S]] : {{.*}}) gates(%[[P]] : memref<32x1xf32>) outs(%[[O:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[K]] : {{.*}}) outs(%[[A:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_attend ins(%[[A]], %[[U]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_store %[[O]]
+// CHECK-NEXT: linac.chunk_state_update ins(%[[K]], %[[U]] : {{.*}}) gates(%[[P]], %[[X]] : {{.*}}) outs(%[[S]] : memref<16x16xf32>)
+func.func @gdn(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+               %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+               %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+               %g: tensor<1x?x1xf32> {linac.arg = "g"},
+               %beta: tensor<1x?x1xf32> {linac.arg = "beta"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}) {
+  %o = linac.recurrence decay(scalar) rank_one(delta) q(%q : tensor<1x?x1x16xf32>)
+      k(%k : tensor<1x?x1x16xf32>) v(%v : tensor<1x?x1x16xf32>)
+      g(%g : tensor<1x?x1xf32>) beta(%beta : tensor<1x?x1xf32>)
+      {linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 16>}
+      -> tensor<1x?x1x16xf32>
+  return %o : tensor<1x?x1x16xf32>
+}
+
+// -----
+
+// Decode with a delta write: one step reads beta as a 1 x 1 tile.
+// CHECK-LABEL: func.func private @dn_decode_task(
+// CHECK: scf.for %[[T:.+]] = 
+// CHECK: linac.chunk_load %arg3[%{{.+}}, %[[T]], %{{.+}}, %{{.+}}] len(%{{.+}}) : memref<1x?x1xf32, strided<[?, ?, 1], offset: ?>> into %[[B:.+]] : memref<1x1xf32>
+// CHECK: linac.recurrent_step ins({{.*}}) beta(%[[B]] : memref<1x1xf32>) state(
+func.func @dn_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                     %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                     %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                     %beta: tensor<1x?x1xf32> {linac.arg = "beta"},
+                     %h0: tensor<1x1x16x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"},
+        tensor<1x1x16x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(none) rank_one(delta) q(%q : tensor<1x?x1x16xf32>)
+      k(%k : tensor<1x?x1x16xf32>) v(%v : tensor<1x?x1x16xf32>)
+      beta(%beta : tensor<1x?x1xf32>) h0(%h0 : tensor<1x1x16x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16>}
+      -> tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
+  return %o, %ht : tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
+}
+
+// -----
+
+// A delta write needs the WY form: algorithm chunked cannot express it.
+func.func @delta_chunked(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
+                         %beta: tensor<1x32x1xf32> {linac.arg = "beta"})
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: rank-one transitions (delta, dplr) need the WY chunking of the delta-rule family}}
+  // expected-error @+1 {{'linac.recurrence' op has a delta write, which algorithm chunked cannot express; use chunked_wy}}
   %o = linac.recurrence decay(none) rank_one(delta) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
       beta(%beta : tensor<1x32x1xf32>)
+      {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
+      -> tensor<1x32x1x16xf32>
+  return %o : tensor<1x32x1x16xf32>
+}
+
+// -----
+
+// The chunked WY form is for delta writes only.
+func.func @wy_without_delta(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
+    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
+  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: algorithm chunked_wy without a delta write}}
+  %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
+      k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 16>}
+      -> tensor<1x32x1x16xf32>
+  return %o : tensor<1x32x1x16xf32>
+}
+
+// -----
+
+// The dplr transition (RWKV-7) is not chunked yet.
+func.func @dplr(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
+                %g: tensor<1x32x1x16xf32> {linac.arg = "g"},
+                %a: tensor<1x32x1x16xf32> {linac.arg = "a"},
+                %b: tensor<1x32x1x16xf32> {linac.arg = "b"})
+    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
+  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: the dplr transition (its rank-one part reads a and b, not the delta write)}}
+  %o = linac.recurrence decay(diagonal) rank_one(dplr) q(%q : tensor<1x32x1x16xf32>)
+      k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
+      g(%g : tensor<1x32x1x16xf32>) a(%a : tensor<1x32x1x16xf32>)
+      b(%b : tensor<1x32x1x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 16>}
       -> tensor<1x32x1x16xf32>
   return %o : tensor<1x32x1x16xf32>
@@ -589,7 +681,7 @@ func.func @decode_varlen(%q: tensor<1x4x1x16xf32> {linac.arg = "q"},
 
 // Every tensor needs its role name (the ABI and the manifest are built from
 // them).
-// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, h0, cu_seqlens, o, ht)}}
+// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, beta, h0, cu_seqlens, o, ht)}}
 func.func @unnamed(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                    %v: tensor<1x32x1x16xf32>)
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {

@@ -1,6 +1,7 @@
 // RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-chunk -linac-cpu-abi=cpu=x86-64-v4 | FileCheck %s
 // RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-chunk -linac-cpu-abi | FileCheck %s --check-prefix=MODCPU
 // RUN: not linac-opt %s -split-input-file -linac-chunk -linac-cpu-abi=cpu=pentium4 2>&1 | FileCheck %s --check-prefix=BADCPU
+// RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-chunk -linac-cpu-abi=cpu=x86-64-v4 | FileCheck %s --check-prefix=LINK
 
 // linac-cpu-abi gives each task function of linac-chunk its C entry points
 // (include/linac/runtime/linac.h): NAME_manifest, NAME_body(closure, begin,
@@ -10,6 +11,10 @@
 
 // Simple GLA prefill, bf16 activations, [B, T, HV] scalar gates, grouped
 // value heads (H = 2, HV = 4) and optional h0/ht.
+//
+// Only NAME_body calls the task functions: they get internal linkage.
+// LINK-DAG: func.func private @sgla_task({{.*}} attributes {{{.*}}llvm.linkage = #llvm.linkage<internal>
+// LINK-DAG: func.func private @sgla_tasks({{.*}} attributes {llvm.linkage = #llvm.linkage<internal>}
 //
 // The zeroed linac_tensor that stands in for NULL optional tensors.
 // CHECK: llvm.mlir.global internal constant @__linac_null_tensor() {addr_space = 0 : i32} : !llvm.array<80 x i8> {

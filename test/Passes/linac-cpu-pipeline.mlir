@@ -16,22 +16,22 @@
 // schedule linac-select picked); every stack tile is allocated in the
 // entry block, before the first branch. The task keeps its linac.* metadata
 // as discardable attributes.
-// CHECK-LABEL: llvm.func @gla_task(
+// CHECK-LABEL: llvm.func internal @gla_task(
 // CHECK-SAME: linac.kernel = "gla"
 // CHECK: llvm.alloca
 // CHECK: llvm.cond_br
 // CHECK-NOT: llvm.alloca
 // CHECK: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // CHECK-NOT: llvm.alloca
-// AVX2-LABEL: llvm.func @gla_task(
+// AVX2-LABEL: llvm.func internal @gla_task(
 // AVX2-NOT: vector<16xf32>
 // AVX2: llvm.intr.fmuladd({{.*}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>
 // AVX2-NOT: vector<16xf32>
-// AVX2-LABEL: llvm.func @gla_tasks(
+// AVX2-LABEL: llvm.func internal @gla_tasks(
 // AVX2: @gla_manifest("{{.*}}\0Atarget cpu x86-64-v3 avx2,fma,f16c\0A
 //
-// CHECK-LABEL: llvm.func @gla_tasks(
-// CHECK-LABEL: llvm.func @gla_decode_task(
+// CHECK-LABEL: llvm.func internal @gla_tasks(
+// CHECK-LABEL: llvm.func internal @gla_decode_task(
 // CHECK-SAME: linac.mode = "decode"
 // The ABI globals follow the task functions; the manifest names the CPU
 // the code was built for.

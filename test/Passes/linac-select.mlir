@@ -100,3 +100,34 @@ func.func @value_tiles(%q: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x256xf32>)
       v(%v : tensor<1x8x2x256xf32>) {linac.value_tile = 32 : i64} -> tensor<1x8x2x256xf32>
   return %0, %1, %2 : tensor<1x8x2x256xf32>, tensor<1x8x2x256xf32>, tensor<1x8x2x256xf32>
 }
+
+// -----
+
+// A single value head (static HV = 1) is split in two prefill tasks of 64
+// columns so that both cores work on B = 1; two heads, or an unknown head
+// count, are not split, and decode keeps its own rule.
+// CHECK-LABEL: func.func @one_head
+// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16, value_tile = 64>
+// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16, value_tile = 128>
+// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16, value_tile = 128>
+// CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16, value_tile = 64>
+func.func @one_head(%q1: tensor<1x8x1x16xf32>, %v1: tensor<1x8x1x128xf32>,
+                    %q2: tensor<1x8x2x16xf32>, %v2: tensor<1x8x2x128xf32>,
+                    %qd: tensor<1x8x?x16xf32>, %vd: tensor<1x8x?x128xf32>)
+    -> (tensor<1x8x1x128xf32>, tensor<1x8x2x128xf32>, tensor<1x8x?x128xf32>,
+        tensor<1x8x1x128xf32>) {
+  %0 = linac.recurrence decay(none)
+      q(%q1 : tensor<1x8x1x16xf32>) k(%q1 : tensor<1x8x1x16xf32>)
+      v(%v1 : tensor<1x8x1x128xf32>) -> tensor<1x8x1x128xf32>
+  %1 = linac.recurrence decay(none)
+      q(%q2 : tensor<1x8x2x16xf32>) k(%q2 : tensor<1x8x2x16xf32>)
+      v(%v2 : tensor<1x8x2x128xf32>) -> tensor<1x8x2x128xf32>
+  %2 = linac.recurrence decay(none)
+      q(%qd : tensor<1x8x?x16xf32>) k(%qd : tensor<1x8x?x16xf32>)
+      v(%vd : tensor<1x8x?x128xf32>) -> tensor<1x8x?x128xf32>
+  %3 = linac.recurrence decay(none)
+      q(%q1 : tensor<1x8x1x16xf32>) k(%q1 : tensor<1x8x1x16xf32>)
+      v(%v1 : tensor<1x8x1x128xf32>) {linac.mode = "decode"} -> tensor<1x8x1x128xf32>
+  return %0, %1, %2, %3 : tensor<1x8x1x128xf32>, tensor<1x8x2x128xf32>,
+      tensor<1x8x?x128xf32>, tensor<1x8x1x128xf32>
+}

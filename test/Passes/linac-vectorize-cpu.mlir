@@ -2,6 +2,7 @@
 // RUN: linac-opt %s -linac-vectorize-cpu=vector-width=8 | FileCheck %s --check-prefixes=CHECK,W8
 // RUN: linac-opt %s -linac-vectorize-cpu | FileCheck %s --check-prefix=SCHED
 // RUN: linac-opt %s -linac-vectorize-cpu=vector-width=16 | FileCheck %s --check-prefix=GONE
+// RUN: linac-opt %s -linac-vectorize-cpu="vector-width=16 outline-ops=true" | FileCheck %s --check-prefix=OUTLINE
 
 // linac-vectorize-cpu on one op at a time, on the static tiles linac-chunk
 // makes for C = 32, K = 16, sub-chunks of 16: AVX-512 (16 lanes) and AVX2
@@ -12,6 +13,14 @@
 // polynomial, so the object needs no libm).
 // GONE-NOT: {{^ *}}linac.
 // GONE-NOT: math.exp
+
+// outline-ops: each op is lowered inside its own never-inlined function and
+// called in its place, so that profiles split a kernel's time by op.
+// OUTLINE: func.func private @__linac_chunk_inter_0(%{{.+}}: memref<32x16xf32>, %{{.+}}: memref<16x16xf32>, %{{.+}}: memref<32x16xf32>) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]} {
+// OUTLINE: vector.fma
+// OUTLINE: func.func @inter(%[[A:.+]]: memref<32x16xf32>, %[[B:.+]]: memref<16x16xf32>, %[[C:.+]]: memref<32x16xf32>) {
+// OUTLINE-NEXT: call @__linac_chunk_inter_0(%[[A]], %[[B]], %[[C]])
+// OUTLINE-NEXT: return
 
 // The register-tiled outer product: an 8 x 1 block of 16-lane accumulators
 // (8 x 2 of 8 lanes) is carried through the K loop as iter_args, each step
@@ -314,6 +323,64 @@ func.func @step(%q: memref<1x16xf32>, %v: memref<1x32xf32>, %d: memref<1x16xf32>
       gates(%d : memref<1x16xf32>)
       state(%si : memref<16x32xf32, strided<[?, 1], offset: ?>>)
       outs(%so, %o : memref<16x32xf32, strided<[?, 1], offset: ?>>, memref<1x32xf32>)
+  return
+}
+
+// The delta rule's forward substitution: row t starts from v[t] - ks[t],
+// subtracts kk[t, j] u[j] for the rows j < t solved before it (the loop's
+// upper bound is t), with the whole row in registers, and is scaled by
+// beta[t] on the way out.
+// CHECK-LABEL: func.func @solve(
+// CHECK-SAME: %[[KK:[a-z0-9]+]]: memref<32x32xf32>, %[[BETA:[a-z0-9]+]]: memref<32x1xf32>, %[[V:[a-z0-9]+]]: memref<32x32xf32>, %[[KS:[a-z0-9]+]]: memref<32x32xf32>, %[[U:[a-z0-9]+]]: memref<32x32xf32>)
+// CHECK: scf.for %[[T:[a-z0-9_]+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[V0:.+]] = vector.load %[[V]][%[[T]], %{{.+}}]
+// CHECK-NEXT: %[[KS0:.+]] = vector.load %[[KS]][%[[T]], %{{.+}}]
+// CHECK-NEXT: %[[R0:.+]] = arith.subf %[[V0]], %[[KS0]]
+// W16: %[[ACC:.+]]:2 = scf.for %[[J:[a-z0-9_]+]] = %{{.+}} to %[[T]] step %{{.+}} iter_args(%[[A0:.+]] = %[[R0]], %{{.+}} = %{{.+}}) -> (vector<16xf32>, vector<16xf32>) {
+// W8: %[[ACC:.+]]:4 = scf.for %[[J:[a-z0-9_]+]] = %{{.+}} to %[[T]] step %{{.+}} iter_args(%[[A0:.+]] = %[[R0]], {{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK-NEXT: %[[W:.+]] = memref.load %[[KK]][%[[T]], %[[J]]]
+// CHECK-NEXT: %[[NW:.+]] = arith.negf %[[W]] : f32
+// CHECK-NEXT: %[[NWB:.+]] = vector.broadcast %[[NW]]
+// CHECK-NEXT: %[[UJ:.+]] = vector.load %[[U]][%[[J]], %{{.+}}]
+// CHECK-NEXT: vector.fma %[[NWB]], %[[UJ]], %[[A0]]
+// CHECK: %[[B:.+]] = memref.load %[[BETA]][%[[T]], %{{.+}}] : memref<32x1xf32>
+// CHECK-NEXT: %[[BB:.+]] = vector.broadcast %[[B]]
+// CHECK-NEXT: %[[OUT:.+]] = arith.mulf %[[ACC]]#0, %[[BB]]
+// CHECK-NEXT: vector.store %[[OUT]], %[[U]][%[[T]], %{{.+}}]
+func.func @solve(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
+                 %v: memref<32x32xf32>, %ks: memref<32x32xf32>,
+                 %u: memref<32x32xf32>) {
+  linac.chunk_delta_solve ins(%kk, %beta, %v, %ks : memref<32x32xf32>, memref<32x1xf32>, memref<32x32xf32>, memref<32x32xf32>)
+      outs(%u : memref<32x32xf32>)
+  return
+}
+
+// A decode step with a delta write reads the state twice: a first loop
+// accumulates S'ᵀk and S'ᵀq (two sets of accumulators, nothing stored), then
+// r = beta (v - S'ᵀk) and o = S'ᵀq + (k·q) r, then a second loop writes
+// S' + k rᵀ row by row.
+// CHECK-LABEL: func.func @delta_step(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<1x16xf32>, %[[K:[a-z0-9]+]]: memref<1x16xf32>, %[[V:[a-z0-9]+]]: memref<1x32xf32>, %[[BETA:[a-z0-9]+]]: memref<1x1xf32>, %[[S:[a-z0-9]+]]: memref<16x32xf32>, %[[O:[a-z0-9]+]]: memref<1x32xf32>)
+// W16: %[[SUMS:.+]]:4 = scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// W8: %[[SUMS:.+]]:8 = scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK-NOT: vector.store
+// CHECK: scf.yield
+// CHECK: %[[KQ:.+]] = scf.for {{.*}} -> (vector<{{8|16}}xf32>)
+// CHECK: vector.reduction <add>, %[[KQ]] fastmath<reassoc>
+// CHECK: memref.load %[[BETA]]
+// CHECK: arith.subf %{{.+}}, %[[SUMS]]#0
+// CHECK: vector.store %{{.+}}, %[[O]]
+// CHECK: scf.for
+// CHECK: vector.load %[[S]]
+// CHECK: vector.fma
+// CHECK-NEXT: vector.store %{{.+}}, %[[S]]
+func.func @delta_step(%q: memref<1x16xf32>, %k: memref<1x16xf32>,
+                      %v: memref<1x32xf32>, %beta: memref<1x1xf32>,
+                      %s: memref<16x32xf32>, %o: memref<1x32xf32>) {
+  linac.recurrent_step ins(%q, %k, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x32xf32>)
+      beta(%beta : memref<1x1xf32>)
+      state(%s : memref<16x32xf32>)
+      outs(%s, %o : memref<16x32xf32>, memref<1x32xf32>)
   return
 }
 

@@ -338,7 +338,7 @@ TEST_F(Jit, SecondCallHitsTheCache) {
   linac_module_unload(module);
 }
 
-TEST_F(Jit, KeyCoversTextNameAndTarget) {
+TEST_F(Jit, KeyCoversTextNameFlagsAndTarget) {
   linac_compile_info a, b, c;
   linac_error err;
   linac_module *m = compile(kGlaSpec, &a, &err);
@@ -355,6 +355,17 @@ TEST_F(Jit, KeyCoversTextNameAndTarget) {
   ASSERT_NE(m, nullptr) << err.message;
   EXPECT_EQ(c.compiled, 1);
   EXPECT_STRNE(a.path, c.path);
+  linac_module_unload(m);
+
+  // Flags change the code: another entry, and still the same results.
+  linac_compile_options outlined = options();
+  outlined.flags = LINAC_COMPILE_OUTLINE_OPS;
+  linac_compile_info d;
+  m = linac_compile(kGlaSpec, std::strlen(kGlaSpec), &outlined, &d, &err);
+  ASSERT_NE(m, nullptr) << err.message;
+  EXPECT_EQ(d.compiled, 1);
+  EXPECT_STRNE(a.path, d.path);
+  expectGlaCorrect(m);
   linac_module_unload(m);
 
   __builtin_cpu_init();
@@ -686,6 +697,10 @@ TEST_F(Jit, BadArguments) {
   linac_compile_options badFormat = options();
   badFormat.format = 7;
   expectInvalid(kGlaSpec, badFormat, "unknown source format 7");
+
+  linac_compile_options badFlags = options();
+  badFlags.flags = LINAC_COMPILE_OUTLINE_OPS | 0x80u;
+  expectInvalid(kGlaSpec, badFlags, "unknown bits in options->flags: 0x80");
 
   linac_compile_options badTarget = options();
   badTarget.target = "tpu";

@@ -480,4 +480,34 @@ TEST(KernelCreate, UnknownCpuFeature) {
       << err.message;
 }
 
+TEST(CheckHost, SameChecksWithoutAKernel) {
+  linac_error err;
+  EXPECT_EQ(linac_check_host(
+                doublingManifest(LINAC_VERSION, "cpu x86-64 sse2").c_str(),
+                &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(linac_check_host(
+                doublingManifest("0.0.9", "cpu x86-64 -").c_str(), &err),
+            LINAC_ERROR_VERSION);
+  EXPECT_EQ(linac_check_host(
+                doublingManifest(LINAC_VERSION, "cpu x86-64-v9 warp9").c_str(),
+                &err),
+            LINAC_ERROR_TARGET);
+  EXPECT_TRUE(contains(err, "needs CPU feature 'warp9'")) << err.message;
+#if defined(__x86_64__) || defined(__i386__)
+  if (const char *feature = missingFeature()) {
+    std::string target = std::string("cpu x86-64-v4 ") + feature;
+    EXPECT_EQ(linac_check_host(
+                  doublingManifest(LINAC_VERSION, target).c_str(), &err),
+              LINAC_ERROR_TARGET);
+    EXPECT_TRUE(contains(err, "which this CPU lacks")) << err.message;
+  }
+#endif
+  EXPECT_EQ(linac_check_host("linac-manifest 1\nnonsense\n", &err),
+            LINAC_ERROR_LOAD);
+  EXPECT_EQ(linac_check_host(nullptr, &err), LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(linac_check_host(nullptr, nullptr), LINAC_ERROR_INVALID_ARGUMENT);
+}
+
 } // namespace

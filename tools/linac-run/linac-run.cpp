@@ -99,6 +99,13 @@ cl::opt<double> peakGflops(
              "165 per thread with AVX-512, 99 with AVX2: TOOLCHAIN.md's "
              "measurement on this project's 2-core Ice Lake kind)"),
     cl::init(0), cl::cat(category));
+cl::opt<bool> outlineOps(
+    "outline-ops",
+    cl::desc("Compile each chunked-scan op into its own never-inlined "
+             "function, so that `perf report` splits the kernel's time by op "
+             "(slower; for profiling)"),
+    cl::init(false));
+
 cl::opt<std::string> cacheDir(
     "cache-dir",
     cl::desc("Compiled artifacts cache (default: $LINAC_CACHE_DIR, else "
@@ -293,6 +300,8 @@ int main(int argc, char **argv) {
   compileOptions.target = compileTarget.c_str();
   compileOptions.cache_dir = cacheDir.empty() ? nullptr : cacheDir.c_str();
   compileOptions.diagnostic = printDiagnostic;
+  if (outlineOps)
+    compileOptions.flags |= LINAC_COMPILE_OUTLINE_OPS;
   linac_compile_info compileInfo;
   linac_error err{};
   linac_module *module =
@@ -369,7 +378,9 @@ int main(int argc, char **argv) {
     problem.problem.decayConstants = spec->decay;
   std::map<std::string, NpyArray *> inputs = {
       {"q", &problem.q},   {"k", &problem.k},   {"v", &problem.v},
-      {"g", &problem.g},   {"h0", &problem.h0}, {"cu_seqlens", &problem.cuSeqlens},
+      {"g", &problem.g},   {"beta", &problem.beta}, {"a", &problem.a},
+      {"b", &problem.b},   {"u", &problem.u},       {"h0", &problem.h0},
+      {"cu_seqlens", &problem.cuSeqlens},
   };
   if (!inputsDir.empty()) {
     for (auto &[inputName, array] : inputs) {
@@ -387,14 +398,18 @@ int main(int argc, char **argv) {
               static_cast<int32_t>(array->dataAs<int64_t>()[i]);
         *array = std::move(narrow);
       }
-      if (inputName == "g" || inputName == "h0")
+      // Gates, write strengths and the state are f32 in every kernel.
+      if (inputName != "q" && inputName != "k" && inputName != "v" &&
+          inputName != "cu_seqlens")
         if (array->dtype != DType::F32)
           *array = toFloat32(*array);
     }
     oracle::Problem &p = problem.problem;
     std::map<std::string, TensorView *> problemViews = {
-        {"q", &p.q}, {"k", &p.k},   {"v", &p.v},
-        {"g", &p.g}, {"h0", &p.h0}, {"cu_seqlens", &p.cuSeqlens}};
+        {"q", &p.q},       {"k", &p.k},   {"v", &p.v},
+        {"g", &p.g},       {"beta", &p.beta}, {"a", &p.a},
+        {"b", &p.b},       {"u", &p.u},   {"h0", &p.h0},
+        {"cu_seqlens", &p.cuSeqlens}};
     for (auto &entry : inputs)
       if (!entry.second->bytes.empty() &&
           !getTensorView(*entry.second, *problemViews[entry.first], error))
@@ -408,8 +423,8 @@ int main(int argc, char **argv) {
                         ? B
                         : problem.cuSeqlens.numElements() - 1;
   const int64_t K = problem.q.shape[3];
-  NpyArray o =
-      makeNpyArray(problem.q.dtype, {B, T, HV, V});
+  // o has the spec's output dtype, which may differ from the inputs'.
+  NpyArray o = makeNpyArray(spec->outputDtype, {B, T, HV, V});
   NpyArray ht = makeNpyArray(DType::F32, {S, HV, K, V});
   if (decode && problem.h0.bytes.empty())
     return fail("decode needs an initial state");

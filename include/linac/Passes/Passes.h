@@ -25,6 +25,7 @@ namespace linac {
 struct CpuPipelineOptions {
   std::string cpu;    ///< empty: the module's linac.cpu, else native
   std::string target; ///< empty: the module's linac.target, else cpu
+  bool outlineOps = false; ///< one never-inlined function per op (profiling)
 };
 
 /// The CPU pipeline as named stages (a stage name and its textual pass

@@ -86,6 +86,14 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
       `linac.chunk_state_update` (the inter-chunk state pass). For
       `algorithm = recurrent` (decode) it runs one `linac.recurrent_step`
       per token, reading `h0` first and then the state it wrote to `ht`.
+      For `algorithm = chunked_wy` (a delta write: `delta_rule`,
+      `gated_delta_rule`, `kda`) each chunk also loads `beta`, reads the
+      state through the decayed keys (`linac.chunk_inter` with k as q),
+      scores the keys against themselves (`linac.chunk_scores`) and solves
+      for the written values with `linac.chunk_delta_solve`; those values
+      then take v's place in `linac.chunk_attend` and
+      `linac.chunk_state_update`. Decode passes `beta` to
+      `linac.recurrent_step`.
     - `<name>_tasks(buffers...) -> index`: the number of tasks,
       sequences x value heads x value tiles.
 
@@ -95,7 +103,7 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
     on the task function for the ABI pass and the manifest. Retention and
     Lightning decays become constant log gates selected by head.
 
-    Rank-one transitions, `rwkv6`'s output form, `normalizer(sum)`,
+    The dplr transition, `rwkv6`'s output form, `normalizer(sum)`,
     `taylor2` and the `bhtd` layout are reported as not supported yet.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
@@ -125,12 +133,23 @@ def LinacVectorizeCPU : Pass<"linac-vectorize-cpu", "::mlir::ModuleOp"> {
     object needs no libm (l2norm's one scalar `math.rsqrt` per row lowers
     to a square root and a division). Scratch tiles are
     `memref.alloca`s at function entry.
+
+    With `outline-ops`, each op is first moved into a private function
+    `__linac_<op>_<n>` marked `noinline` (an LLVM
+    `passthrough` attribute), so that `perf report` splits a
+    kernel's time by op.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
-           "f32 lanes per vector (0: the schedule's vector_width)">
+           "f32 lanes per vector (0: the schedule's vector_width)">,
+    Option<"outlineOps", "outline-ops", "bool", /*default=*/"false",
+           "Lower each chunked-scan op in its own never-inlined function "
+           "named after the op, so that a profiler attributes time per op "
+           "(slower; for profiling only)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",

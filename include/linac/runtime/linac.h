@@ -175,6 +175,13 @@ const char *linac_kernel_manifest(const linac_kernel *kernel);
  * linac_kernel_destroy. */
 linac_kernel *linac_kernel_create(const char *manifest, linac_kernel_fn fn,
                                   linac_error *err);
+/* The manifest, version and CPU checks of linac_kernel_create alone: can
+ * this runtime, on this CPU, run the kernel? LINAC_ERROR_VERSION or
+ * LINAC_ERROR_TARGET (naming the missing CPU feature) if not. The
+ * wrappers of a linacc header call it before every launch, so that an object
+ * built for AVX-512 fails with a message on an AVX2 machine instead of
+ * dying of SIGILL. */
+int32_t linac_check_host(const char *manifest, linac_error *err);
 /* Frees a kernel from linac_kernel_create. NULL, and kernels owned by a
  * module (freed by linac_module_unload), are ignored. */
 void linac_kernel_destroy(linac_kernel *kernel);

@@ -13,9 +13,9 @@
  *
  * Kernels never compile twice: each result is cached on disk, keyed by a
  * hash of the source text, its format, the kernel name prefix, the target
- * (CPU name and LLVM features), the linac and LLVM versions and a hash of
- * the compiler library itself (a rebuilt compiler never reuses the files of
- * an older one). A cache entry is the shared artifact followed by a 40-byte
+ * (CPU name and LLVM features), the flags, the linac and LLVM versions and
+ * a hash of the compiler library itself (a rebuilt compiler never reuses
+ * the files of an older one). A cache entry is the shared artifact followed by a 40-byte
  * trailer holding its size, a hash of its content and the key; an entry
  * that is truncated, corrupt or written for another key is rebuilt, never
  * loaded. Entries are written to a unique temporary file in the cache
@@ -62,6 +62,13 @@ typedef enum linac_source_format {
   LINAC_SOURCE_MLIR = 2, /* linac IR with at least one linac.recurrence */
 } linac_source_format;
 
+/* Bits of linac_compile_options.flags. */
+typedef enum linac_compile_flag {
+  /* Each chunked-scan op in its own never-inlined function, so that a
+   * profiler splits the kernel's time by op (slower; for profiling). */
+  LINAC_COMPILE_OUTLINE_OPS = 1u << 0,
+} linac_compile_flag;
+
 /* Receives the full text of one compiler diagnostic (no trailing newline). */
 typedef void (*linac_diagnostic_fn)(void *user, const char *text);
 
@@ -87,6 +94,7 @@ typedef struct linac_compile_options {
   const char *cache_dir;
   linac_diagnostic_fn diagnostic; /* optional */
   void *diagnostic_user;
+  uint32_t flags; /* linac_compile_flag bits; part of the cache key */
 } linac_compile_options;
 
 /* What linac_compile did, for callers that care (tests, tools, logs). */
@@ -105,7 +113,8 @@ typedef struct linac_compile_info {
  *   LINAC_ERROR_SPEC              the text is not a valid spec or IR, or
  *                                 the compiler does not support what it
  *                                 asks for (the message says where, why);
- *   LINAC_ERROR_INVALID_ARGUMENT  NULL source, bad name, format or target;
+ *   LINAC_ERROR_INVALID_ARGUMENT  NULL source, bad name, format, target or
+ *                                 flags;
  *   LINAC_ERROR_TARGET            a target this build cannot compile for
  *                                 (cuda), or a CPU the host lacks features
  *                                 of (cpu:x86-64-v4 on an AVX2 machine);

@@ -424,3 +424,70 @@ func.func @step_gate_columns(%q: memref<1x16xf32>, %d: memref<1x4xf32>,
       state(%s : memref<16x16xf32>) outs(%s, %q : memref<16x16xf32>, memref<1x16xf32>)
   return
 }
+
+// -----
+
+// beta is one scalar per token.
+func.func @step_beta_shape(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                           %b: memref<1x16xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op 'beta' must be 1x1, got 1x16}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      beta(%b : memref<1x16xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// -----
+
+// The key scores of a chunk are C x C.
+func.func @solve_kk_square(%kk: memref<32x16xf32>, %beta: memref<32x1xf32>,
+                           %v: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_delta_solve' op 'kk' must be square, got 32x16}}
+  linac.chunk_delta_solve ins(%kk, %beta, %v, %v : memref<32x16xf32>, memref<32x1xf32>, memref<32x48xf32>, memref<32x48xf32>)
+      outs(%v : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// v has the chunk's rows.
+func.func @solve_v_rows(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
+                        %v: memref<16x48xf32>, %u: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_delta_solve' op 'v' must be 32x?, got 16x48}}
+  linac.chunk_delta_solve ins(%kk, %beta, %v, %u : memref<32x32xf32>, memref<32x1xf32>, memref<16x48xf32>, memref<32x48xf32>)
+      outs(%u : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// beta is one column.
+func.func @solve_beta(%kk: memref<32x32xf32>, %beta: memref<32x2xf32>,
+                      %v: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_delta_solve' op 'beta' must be 32x1, got 32x2}}
+  linac.chunk_delta_solve ins(%kk, %beta, %v, %v : memref<32x32xf32>, memref<32x2xf32>, memref<32x48xf32>, memref<32x48xf32>)
+      outs(%v : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// ks is shaped like v.
+func.func @solve_ks(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
+                    %v: memref<32x48xf32>, %ks: memref<32x16xf32>) {
+  // expected-error @+1 {{'linac.chunk_delta_solve' op 'ks' must be 32x48, got 32x16}}
+  linac.chunk_delta_solve ins(%kk, %beta, %v, %ks : memref<32x32xf32>, memref<32x1xf32>, memref<32x48xf32>, memref<32x16xf32>)
+      outs(%v : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// u is shaped like v.
+func.func @solve_u(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
+                   %v: memref<32x48xf32>, %u: memref<32x16xf32>) {
+  // expected-error @+1 {{'linac.chunk_delta_solve' op 'u' must be 32x48, got 32x16}}
+  linac.chunk_delta_solve ins(%kk, %beta, %v, %v : memref<32x32xf32>, memref<32x1xf32>, memref<32x48xf32>, memref<32x48xf32>)
+      outs(%u : memref<32x16xf32>)
+  return
+}

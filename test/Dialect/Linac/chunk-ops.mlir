@@ -158,6 +158,8 @@ func.func @state_update(%k: memref<32x16xf32>, %v: memref<32x48xf32>,
 // CHECK: linac.recurrent_step ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>) state(%[[W:.*]] : memref<16x48xf32, strided<[?, 1], offset: ?>>) outs(%[[W]], %{{.*}} : memref<16x48xf32, strided<[?, 1], offset: ?>>, memref<1x48xf32>)
 // CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.*}} : memref<1x16xf32>) state(%{{.*}} : memref<16x48xf32>) outs(%{{.*}}, %{{.*}} : memref<16x48xf32, strided<[?, 1], offset: ?>>, memref<1x48xf32>)
 // CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.*}} : memref<1x1xf32>) state(
+// CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.*}} : memref<1x1xf32>) beta(%{{.*}} : memref<1x1xf32>) state(
+// CHECK: linac.recurrent_step ins({{.*}}) beta(%{{.*}} : memref<1x1xf32>) state(
 func.func @step(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
                 %d1: memref<1x1xf32>, %s: memref<16x48xf32>,
                 %w: memref<16x48xf32, strided<[?, 1], offset: ?>>) {
@@ -172,5 +174,24 @@ func.func @step(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
       gates(%d1 : memref<1x1xf32>)
       state(%s : memref<16x48xf32>)
       outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      gates(%d1 : memref<1x1xf32>) beta(%d1 : memref<1x1xf32>)
+      state(%s : memref<16x48xf32>)
+      outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      beta(%d1 : memref<1x1xf32>)
+      state(%s : memref<16x48xf32>)
+      outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// chunk_delta_solve: the delta rule's new values of a chunk.
+// CHECK-LABEL: func.func @delta_solve
+// CHECK: linac.chunk_delta_solve ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<32x32xf32>, memref<32x1xf32>, memref<32x48xf32>, memref<32x48xf32>) outs(%{{.*}} : memref<32x48xf32>)
+func.func @delta_solve(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
+                       %v: memref<32x48xf32>, %ks: memref<32x48xf32>,
+                       %u: memref<32x48xf32>) {
+  linac.chunk_delta_solve ins(%kk, %beta, %v, %ks : memref<32x32xf32>, memref<32x1xf32>, memref<32x48xf32>, memref<32x48xf32>)
+      outs(%u : memref<32x48xf32>)
   return
 }

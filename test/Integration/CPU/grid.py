@@ -23,7 +23,9 @@ import struct
 import subprocess
 import sys
 
-VARIANTS = ["linear_attn", "retention", "lightning", "simple_gla", "gla"]
+DIAGONAL = ["linear_attn", "retention", "lightning", "simple_gla", "gla"]
+DELTA = ["delta_rule", "gated_delta_rule", "kda"]
+VARIANTS = DIAGONAL + DELTA
 
 
 def write_spec(work, name, variant, K, V, H, HV=None, dtype="f32", extra=""):
@@ -148,7 +150,7 @@ def gate_extremes(grid, work, variant):
 def split_tokens(src, dst, first, count):
     """Copies tokens [first, first + count) of every [1, T, ...] input."""
     os.makedirs(dst, exist_ok=True)
-    for name in ("q", "k", "v", "g"):
+    for name in ("q", "k", "v", "g", "beta"):
         path = os.path.join(src, name + ".npy")
         if not os.path.exists(path):
             continue
@@ -196,6 +198,96 @@ def decode_continuation(grid, work, variant, T=97, n=3):
         grid.failures.append(f"{variant} continuation")
 
 
+def save_floats(path, descr, shape, values):
+    npy_save(path, descr, shape, struct.pack("<%df" % len(values), *values))
+
+
+def delta_cases(grid, work):
+    """The delta rule's own cases (issue: beta in {0, 1, 2}, normalised and
+    un-normalised keys, kda == gated_delta_rule for gates constant over K,
+    long sequences)."""
+    T = 150
+    for variant in DELTA:
+        spec = write_spec(work, f"beta_{variant}", variant, 64, 64, 2)
+        base = os.path.join(work, f"beta_{variant}_in")
+        grid.oracle(spec, base, T)
+        descr, shape, body = npy_load(os.path.join(base, "beta.npy"))
+        for beta in (0.0, 1.0, 2.0):
+            # beta = 2 gives the transition I - 2kkᵀ (a reflection, eigenvalue
+            # -1 for unit keys): the state must neither blow up nor decay.
+            inputs = os.path.join(work, f"beta_{variant}_{beta}")
+            os.makedirs(inputs, exist_ok=True)
+            for name in os.listdir(base):
+                with open(os.path.join(base, name), "rb") as f:
+                    data = f.read()
+                with open(os.path.join(inputs, name), "wb") as f:
+                    f.write(data)
+            save_floats(os.path.join(inputs, "beta.npy"), descr, shape,
+                        [beta] * (len(body) // 4))
+            grid.run(f"{variant} beta={beta:g}", spec, f"--inputs={inputs}",
+                     f"--shape=B=1,T={T}")
+            grid.run(f"{variant} beta={beta:g} decode", spec, "--mode=decode",
+                     f"--inputs={inputs}", f"--shape=B=1,T={T}")
+
+        # Keys of norm 1.3: as given (un-normalised; beta |k|^2 < 2 keeps the
+        # recurrence stable) and through feature_map = l2norm.
+        inputs = os.path.join(work, f"keys_{variant}_in")
+        grid.oracle(spec, inputs, T)
+        kdescr, kshape, kbody = npy_load(os.path.join(inputs, "k.npy"))
+        save_floats(os.path.join(inputs, "k.npy"), kdescr, kshape,
+                    [1.3 * x for x in floats(kdescr, kbody)])
+        grid.run(f"{variant} un-normalised keys", spec, f"--inputs={inputs}",
+                 f"--shape=B=1,T={T}")
+        l2 = write_spec(work, f"keys_l2_{variant}", variant, 64, 64, 2,
+                        extra='feature_map = "l2norm"')
+        grid.run(f"{variant} l2norm keys", l2, f"--inputs={inputs}",
+                 f"--shape=B=1,T={T}")
+
+    # kda with g constant across K is gated_delta_rule.
+    gated = write_spec(work, "same_gated", "gated_delta_rule", 64, 64, 2)
+    kda = write_spec(work, "same_kda", "kda", 64, 64, 2)
+    inputs = os.path.join(work, "same_in")
+    grid.oracle(gated, inputs, T)
+    gdescr, gshape, gbody = npy_load(os.path.join(inputs, "g.npy"))
+    kda_inputs = os.path.join(work, "same_kda_in")
+    os.makedirs(kda_inputs, exist_ok=True)
+    for name in os.listdir(inputs):
+        with open(os.path.join(inputs, name), "rb") as f:
+            data = f.read()
+        with open(os.path.join(kda_inputs, name), "wb") as f:
+            f.write(data)
+    save_floats(os.path.join(kda_inputs, "g.npy"), gdescr, gshape + [64],
+                [x for x in floats(gdescr, gbody) for _ in range(64)])
+    outs = []
+    for label, spec, where in (("gated_delta_rule", gated, inputs),
+                               ("kda", kda, kda_inputs)):
+        out = os.path.join(work, f"same_{label}_out")
+        grid.run(f"{label} for kda == gated_delta_rule", spec,
+                 f"--inputs={where}", f"--outputs={out}", f"--shape=B=1,T={T}")
+        outs.append(out)
+    for name in ("o", "ht"):
+        a = floats(*npy_load(os.path.join(outs[0], name + ".npy"))[::2])
+        b = floats(*npy_load(os.path.join(outs[1], name + ".npy"))[::2])
+        err = rel_rms(b, a)
+        ok = err <= 1e-6
+        grid.count += 1
+        print(f"{'PASS' if ok else 'FAIL'} kda with g constant over K == "
+              f"gated_delta_rule: {name}={err:.2e}")
+        if not ok:
+            grid.failures.append(f"kda == gated_delta_rule ({name})")
+
+    # Grouped value heads as Qwen3-Next has them (HV = 2H is in the common
+    # grid): HV = 4H.
+    for variant in DELTA:
+        spec = write_spec(work, f"gva4_{variant}", variant, 64, 64, 2, HV=8)
+        grid.run(f"{variant} H=2 HV=8", spec, "--shape=B=1,T=100")
+
+    # A long sequence: no drift beyond the tolerance over 16384 tokens.
+    spec = write_spec(work, "long_gated_delta_rule", "gated_delta_rule", 64,
+                      64, 1)
+    grid.run("gated_delta_rule T=16384", spec, "--shape=B=1,T=16384")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--linac-run", required=True)
@@ -216,7 +308,7 @@ def main():
 
     dims = [(16, 16), (64, 64), (96, 96), (128, 128), (256, 256), (128, 64),
             (64, 256)]
-    for variant in ("gla", "simple_gla", "retention"):
+    for variant in ("gla", "simple_gla", "retention") + tuple(DELTA):
         for K, V in dims[:3] if args.quick else dims:
             spec = write_spec(work, f"dims_{variant}_{K}_{V}", variant, K, V, 2)
             grid.run(f"{variant} K={K} V={V}", spec, "--shape=B=1,T=130")
@@ -252,11 +344,34 @@ def main():
     spec = write_spec(work, "no_final_state", "retention", 64, 64, 2,
                       extra="final_state = false")
     grid.run("retention without ht", spec, "--shape=B=1,T=70")
+    spec = write_spec(work, "bf16_in_f32_out", "gla", 64, 64, 2,
+                      dtype="bf16", extra='output_dtype = "f32"')
+    grid.run("gla bf16 in, f32 out", spec, "--shape=B=1,T=70")
+    grid.run("gla bf16 in, f32 out decode", spec, "--mode=decode",
+             "--shape=B=1,T=2")
 
-    for variant in ("gla", "simple_gla"):
+    # One value head: prefill splits V = 128 into two tasks of 64 columns.
+    for variant in ("gla", "gated_delta_rule"):
+        spec = write_spec(work, f"one_head_{variant}", variant, 128, 128, 1)
+        grid.run(f"{variant} one head (two value tiles)", spec,
+                 "--shape=B=1,T=200")
+
+    # AVX2 code (8 lanes, 16 registers) from the same pipeline: this machine
+    # runs it too, since every x86-64-v3 instruction is in x86-64-v4.
+    for variant in ("linear_attn", "retention", "gla"):
+        for K, V in ((96, 96), (64, 128)):
+            spec = write_spec(work, f"avx2_{variant}_{K}_{V}", variant, K, V, 2)
+            grid.run(f"{variant} AVX2 K={K} V={V}", spec, "--cpu=x86-64-v3",
+                     "--shape=B=2,T=65")
+            grid.run(f"{variant} AVX2 K={K} V={V} decode", spec,
+                     "--cpu=x86-64-v3", "--mode=decode", "--shape=B=2,T=3")
+
+    for variant in ("gla", "simple_gla", "gated_delta_rule", "kda"):
         gate_extremes(grid, work, variant)
     for variant in VARIANTS:
         decode_continuation(grid, work, variant)
+
+    delta_cases(grid, work)
 
     print(f"{grid.count - len(grid.failures)} of {grid.count} cases passed")
     return 1 if grid.failures else 0

@@ -278,7 +278,56 @@ def Linac_ChunkStateUpdateOp : Linac_ChunkOp<"chunk_state_update"> {
   }];
 }
 
-def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step"> {
+def Linac_ChunkDeltaSolveOp : Linac_ChunkOp<"chunk_delta_solve"> {
+  let summary = "The delta rule's new values of a chunk, by forward "
+                "substitution through the unit lower-triangular WY/UT system";
+  let description = [{
+    For the delta-rule family (`S' = D_t S`, `S_t = S' + β_t k_t (v_t -
+    S'ᵀ k_t)ᵀ`), the rows written into the state over a chunk are
+    `u_t = β_t (v_t - S_{t-1}'ᵀ k_t)`. Expanding `S_{t-1}` from the state at
+    the chunk start `S_0` gives the unit lower-triangular system
+
+    `(I + tril(diag(β) (K Kᵀ ⊙ Γ), -1)) U = diag(β) (V - (K ⊙ Γ_0) S_0)`,
+
+    `Γ[t, j]` being the product of the decays `j+1 .. t` and `Γ_0[t]` that of
+    `0 .. t`. This op solves it row by row (forward substitution, f32):
+
+    `u[t] = β[t] (v[t] - ks[t] - sum_{j < t} kk[t, j] u[j])`
+
+    with `kk` the gated key scores of `linac.chunk_scores` (k against
+    itself; only the part below the diagonal is read), `ks = (K ⊙ Γ_0) S_0`
+    from `linac.chunk_inter` (k in place of q), and `beta` a `C x 1` tile.
+    Rows past the end of the sequence have `β = 0` and get `u = 0`.
+
+    With `U` in place of `V`, the chunk is then the diagonal-decay one:
+    `O = (Q ⊙ Γ_0) S_0 + tril(Q Kᵀ ⊙ Γ) U` and
+    `S_C = Γ_C S_0 + (K ⊙ Γ_{C,·})ᵀ U`, so the WY/UT form needs no other
+    new op. Solving for `U` directly, rather than forming `W = T diag(β)
+    (K ⊙ Γ_0)` and `U = T diag(β) V` with `T = (I + A)⁻¹`, costs `C²Vt/2`
+    multiply-adds instead of `C²(K + Vt)/2 + C K Vt` when the chunks of a
+    task run in order, as they do on CPUs.
+
+    ```mlir
+    linac.chunk_delta_solve ins(%kk, %beta, %v, %ks : memref<64x64xf32>, memref<64x1xf32>, memref<64x128xf32>, memref<64x128xf32>)
+        outs(%u : memref<64x128xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$kk,
+    Arg<Linac_Tile, "", [MemRead]>:$beta,
+    Arg<Linac_Tile, "", [MemRead]>:$v,
+    Arg<Linac_Tile, "", [MemRead]>:$ks,
+    Arg<Linac_Tile, "", [MemWrite]>:$u
+  );
+  let assemblyFormat = [{
+    `ins` `(` $kk `,` $beta `,` $v `,` $ks `:` type($kk) `,` type($beta) `,`
+        type($v) `,` type($ks) `)`
+    `outs` `(` $u `:` type($u) `)` attr-dict
+  }];
+}
+
+def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
+                                          [AttrSizedOperandSegments]> {
   let summary = "One step of the recurrence, streaming the state once";
   let description = [{
     `S_out = Diag(decay) S_in + k vᵀ; o = S_outᵀ q`, row by row, so that the
@@ -286,6 +335,12 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step"> {
     `k` and `decay` are `1 x K` (or `1 x 1` decay), `v` and `o` are `1 x Vt`.
     `state_in` and `state_out` may be the same window. `gates` is empty or
     `(decay)`.
+
+    With `beta` (a `1 x 1` tile), the write is the delta rule's:
+    `S' = Diag(decay) S_in; S_out = S' + β k (v - S'ᵀ k)ᵀ; o = S_outᵀ q`.
+    The residual needs all of `S'` before any row of `S_out`, so the state
+    is read twice: once for `S'ᵀ k` and `S'ᵀ q`, once to write
+    (`o = S'ᵀ q + (k · q) β (v - S'ᵀ k)` needs no third pass).
 
     ```mlir
     linac.recurrent_step ins(%q, %k, %v : memref<1x128xf32>, memref<1x128xf32>, memref<1x64xf32>)
@@ -299,6 +354,7 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step"> {
     Arg<Linac_Tile, "", [MemRead]>:$k,
     Arg<Linac_Tile, "", [MemRead]>:$v,
     Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
+    Arg<Optional<Linac_Tile>, "", [MemRead]>:$beta,
     Arg<Linac_Tile, "", [MemRead]>:$state_in,
     Arg<Linac_Tile, "", [MemWrite]>:$state_out,
     Arg<Linac_Tile, "", [MemWrite]>:$o
@@ -306,6 +362,7 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step"> {
   let assemblyFormat = [{
     `ins` `(` $q `,` $k `,` $v `:` type($q) `,` type($k) `,` type($v) `)`
     (`gates` `(` $gates^ `:` type($gates) `)`)?
+    (`beta` `(` $beta^ `:` type($beta) `)`)?
     `state` `(` $state_in `:` type($state_in) `)`
     `outs` `(` $state_out `,` $o `:` type($state_out) `,` type($o) `)` attr-dict
   }];

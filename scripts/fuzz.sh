@@ -34,10 +34,15 @@ for target in $TARGETS; do
   corpus="$BUILD_DIR/corpus/$target"
   rm -rf "$corpus" && mkdir -p "$corpus"
   cp test/fuzz/corpus/"$target"/* "$corpus"/
+  # A target may come with a dictionary of its input's tokens.
+  dict=()
+  if [ -f test/fuzz/"$target".dict ]; then
+    dict=(-dict="$PWD/test/fuzz/$target.dict")
+  fi
   echo "== linac-fuzz-$target: ${SECONDS_PER_TARGET}s"
   if ! (cd "$BUILD_DIR" && ./bin/linac-fuzz-"$target" corpus/"$target" \
       -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=4096 -print_final_stats=1 2>&1 | tail -12); then
+      -max_len=4096 -print_final_stats=1 "${dict[@]}" 2>&1 | tail -12); then
     echo "linac-fuzz-$target FAILED; reproducer in $BUILD_DIR" >&2
     status=1
   fi

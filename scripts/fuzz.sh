@@ -27,7 +27,7 @@ cmake -G Ninja -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug \
   -DLLVM_USE_LINKER=lld -DMLIR_LINK_MLIR_DYLIB=ON \
   -DLINAC_BUILD_COMPILER=ON -DLINAC_BUILD_TESTS=OFF \
   -DLINAC_BUILD_FUZZERS=ON >/dev/null
-ninja -C "$BUILD_DIR" $(for t in $TARGETS; do echo linac-fuzz-$t; done)
+ninja -C "$BUILD_DIR" -j"${JOBS:-$(nproc)}" $(for t in $TARGETS; do echo linac-fuzz-$t; done)
 
 status=0
 for target in $TARGETS; do

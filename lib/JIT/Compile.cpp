@@ -477,8 +477,13 @@ std::optional<Failure> Compilation::run(linac_module *&module,
   if (state == EntryState::Invalid) {
     // Under the lock no writer is replacing it; readers that opened it keep
     // their copy.
-    if (::unlink(entry.c_str()) == 0)
-      info.rebuilt = reusable;
+    if (::unlink(entry.c_str()) == 0 && reusable) {
+      info.rebuilt = 1;
+      // Not an error of the input, but worth a line in a log: a damaged
+      // cache usually means a crash or a full disk.
+      log.add(entry + ": note: rebuilding the cache entry: " + why,
+              /*isError=*/false);
+    }
   }
 
   info.compiled = 1;

@@ -400,10 +400,20 @@ protected:
     std::string path = info.path;
     damage(path);
 
-    module = compile(kGlaSpec, &info, &err);
+    std::vector<std::string> notes;
+    linac_compile_options o = options();
+    o.diagnostic = [](void *user, const char *text) {
+      static_cast<std::vector<std::string> *>(user)->push_back(text);
+    };
+    o.diagnostic_user = &notes;
+    module = linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, &info, &err);
     ASSERT_NE(module, nullptr) << err.message;
     EXPECT_EQ(info.compiled, 1);
     EXPECT_EQ(info.rebuilt, 1);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_TRUE(contains(notes[0], path + ": note: rebuilding the cache "
+                                          "entry: "))
+        << notes[0];
     EXPECT_EQ(std::string(info.path), path);
     expectGlaCorrect(module);
     linac_module_unload(module);

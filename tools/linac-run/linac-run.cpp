@@ -122,7 +122,8 @@ int fail(const llvm::Twine &message, int code = Failure) {
 //===----------------------------------------------------------------------===//
 
 /// linac_compile's diagnostics (a pass that rejects the spec, with
-/// file:line:col) go to stderr in full.
+/// file:line:col; a note when a damaged cache entry is rebuilt) go to
+/// stderr in full.
 void printDiagnostic(void *, const char *text) {
   llvm::errs() << text << "\n";
 }
@@ -314,9 +315,6 @@ int main(int argc, char **argv) {
       fail(err.message);
     return exitStatusFor(err.code);
   }
-  if (compileInfo.rebuilt)
-    llvm::errs() << "linac-run: note: rebuilt a corrupt cache entry: "
-                 << compileInfo.path << "\n";
   const bool compiled = compileInfo.compiled;
   const double compileMs = compileInfo.milliseconds;
   linac_kernel *kernel = linac_module_kernel(module, kernelName.c_str(), &err);

@@ -101,7 +101,7 @@ typedef struct linac_compile_options {
 typedef struct linac_compile_info {
   int32_t compiled; /* 1: this call ran the compiler; 0: a cache hit */
   /* 1: a cache entry existed but was truncated, corrupt or unloadable, and
-   * was replaced. */
+   * was replaced (options->diagnostic also gets a note saying why). */
   int32_t rebuilt;
   double milliseconds; /* wall time of the call */
   char path[1024];     /* the cache entry that was loaded */

@@ -25,8 +25,10 @@ def run(linac_run, spec, cache):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def result(process):
+def result(process, stderr_lines=None):
     out, err = process.communicate()
+    if stderr_lines is not None:
+        stderr_lines.extend(err.splitlines())
     if process.returncode != 0:
         print("linac-run failed (%d): %s" % (process.returncode, err.strip()))
         return None
@@ -68,10 +70,13 @@ def main():
     for name, damage in damages.items():
         with open(entry, "r+b") as f:
             damage(f)
-        record = result(run(linac_run, spec, cache))
+        notes = []
+        record = result(run(linac_run, spec, cache), notes)
         print("%s entry: %s" % (name, "rebuilt, check passed"
                                 if record and record["compiled"] and record["rebuilt"]
                                 else "NOT REBUILT"))
+        for line in notes:
+            print("  " + line.replace(entry, "ENTRY"))
         ok = ok and bool(record) and record["rebuilt"]
     record = result(run(linac_run, spec, cache))
     print("next run: %s" % ("cache hit" if record and not record["compiled"] else "MISS"))

@@ -7,8 +7,9 @@
 // linacc and linac_compile accept linac IR as text. Any bytes must either be
 // rejected with at least one error diagnostic, or parse into a module that
 // verifies and goes through the front of the pipeline (materialize-defaults,
-// canonicalize, linac-select) to IR that still verifies and still parses
-// back after printing. Crashes, hangs, sanitizer reports and silent
+// canonicalize, linac-select; and select without canonicalize, which would
+// erase unused ops) to IR that still verifies and still parses back after
+// printing. Crashes, hangs, sanitizer reports and silent
 // rejections all fail the run.
 //
 // The dialects registered are the ones linac IR uses up to the chunked
@@ -99,11 +100,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
 
+  // linac-select also runs on a copy before canonicalization: canonicalize
+  // erases recurrences whose results are unused, as mutated inputs' often
+  // are, and select would then never see them.
+  mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();
+  mlir::PassManager selectOnly(&harness.context);
+  selectOnly.addPass(linac::createLinacMaterializeDefaults());
+  selectOnly.addPass(linac::createLinacSelect());
+  int before = harness.errors;
+  if (mlir::failed(selectOnly.run(*copy)) && harness.errors == before)
+    abort();
+
   mlir::PassManager pm(&harness.context);
   pm.addPass(linac::createLinacMaterializeDefaults());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(linac::createLinacSelect());
-  int before = harness.errors;
+  before = harness.errors;
   if (mlir::failed(pm.run(*module))) {
     if (harness.errors == before)
       abort();

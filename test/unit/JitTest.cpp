@@ -557,6 +557,31 @@ TEST_F(Jit, ConcurrentThreadsShareOneCompile) {
     linac_module_unload(module);
 }
 
+/// Different keys compile at the same time, each in its own context.
+TEST_F(Jit, ConcurrentThreadsCompileDifferentSpecs) {
+  const char *names[] = {"t0", "t1", "t2"};
+  constexpr int kThreads = 3;
+  std::vector<linac_module *> modules(kThreads, nullptr);
+  std::vector<linac_compile_info> infos(kThreads);
+  std::vector<linac_error> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      modules[i] = compile(kGlaSpec, &infos[i], &errors[i], names[i]);
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (int i = 0; i < kThreads; ++i) {
+    ASSERT_NE(modules[i], nullptr) << errors[i].message;
+    EXPECT_EQ(infos[i].compiled, 1);
+    EXPECT_LE(runAgainstOracle(modules[i], std::string(names[i]) + "_prefill",
+                               glaProblem(100), false),
+              kPrefillTolerance);
+    linac_module_unload(modules[i]);
+  }
+  EXPECT_EQ(entries().size(), 3u);
+}
+
 //===----------------------------------------------------------------------===//
 // Errors
 //===----------------------------------------------------------------------===//

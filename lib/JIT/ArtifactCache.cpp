@@ -91,7 +91,8 @@ std::string linac::jit::resolveCacheDir(llvm::StringRef explicitDir) {
   } else if (llvm::sys::path::home_directory(dir)) {
     llvm::sys::path::append(dir, ".cache");
   } else {
-    return "/tmp/linac-cache";
+    // One directory per user: entries are code this process will run.
+    return "/tmp/linac-cache-" + std::to_string(::getuid());
   }
   llvm::sys::path::append(dir, "linac");
   return std::string(dir);

@@ -41,7 +41,8 @@ namespace linac::jit {
 using CacheKey = std::array<uint8_t, 16>;
 
 /// The cache directory for an explicit choice (empty: $LINAC_CACHE_DIR, else
-/// $XDG_CACHE_HOME/linac, else $HOME/.cache/linac, else /tmp/linac-cache).
+/// $XDG_CACHE_HOME/linac, else $HOME/.cache/linac, else
+/// /tmp/linac-cache-<uid>).
 std::string resolveCacheDir(llvm::StringRef explicitDir);
 
 /// What identifies the compiler that builds the entries: the linac and LLVM

@@ -23,7 +23,10 @@
  * one key are serialised with a lock file, so several threads or processes
  * may compile the same spec at once: one compiles, the others wait and load
  * its file. Stale entries are never deleted; removing the directory (or any
- * file in it) at any time is safe.
+ * file in it) at any time is safe. The checks guard against accidents, not
+ * attacks: entries are code this process runs, so the cache directory must
+ * be writable only by people trusted to run code here, like any directory
+ * of shared libraries.
  *
  * Errors are values (linac.h's conventions): on failure the call returns
  * NULL and fills `err`. An invalid spec gives LINAC_ERROR_SPEC with the
@@ -90,7 +93,8 @@ typedef struct linac_compile_options {
    * backend exists. */
   const char *target;
   /* NULL or "": $LINAC_CACHE_DIR, else $XDG_CACHE_HOME/linac, else
-   * $HOME/.cache/linac. Created when missing. */
+   * $HOME/.cache/linac (else /tmp/linac-cache-UID). Created when
+   * missing. */
   const char *cache_dir;
   linac_diagnostic_fn diagnostic; /* optional */
   void *diagnostic_user;

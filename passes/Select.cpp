@@ -56,8 +56,8 @@ int64_t chooseValueTile(RecurrenceOp op, bool decode, int64_t vectorWidth) {
     // `heads < kMinTasks` first: heads * (v / tile) overflowed for absurd
     // head counts (found while writing the .mlir fuzzer).
     while (heads < kMinTasks && heads * (v / tile) < kMinTasks &&
-           tile / 2 >= kMinSplitTile &&
-           (tile / 2) % step == 0 && v % (tile / 2) == 0)
+           tile / 2 >= kMinSplitTile && (tile / 2) % step == 0 &&
+           v % (tile / 2) == 0)
       tile /= 2;
     limit = std::min(limit, tile);
   }

@@ -69,8 +69,9 @@ int main() {
     return 1;
   }
   linac::NpyArray o = linac::makeNpyArray(linac::DType::F32, {2, 300, 16, 128});
-  linac::NpyArray ht = linac::makeNpyArray(linac::DType::F32, {2, 16, 128, 128});
-  linac_tensor tensors[] = {view(problem.q), view(problem.k), view(problem.v),
+  linac::NpyArray ht =
+      linac::makeNpyArray(linac::DType::F32, {2, 16, 128, 128});
+  linac_tensor tensors[] = {view(problem.q), view(problem.k),  view(problem.v),
                             view(problem.g), view(problem.h0), view(o),
                             view(ht)};
   const linac_tensor *list[] = {&tensors[0], &tensors[1], &tensors[2],
@@ -93,7 +94,8 @@ int main() {
     got[i] = o.dataAs<float>()[i];
   double rel = linac::oracle::relativeRmsError(got, reference.o);
   std::printf("gla_prefill vs float64 oracle: relative RMS error %.3g "
-              "(tolerance 1e-5)\n", rel);
+              "(tolerance 1e-5)\n",
+              rel);
   linac_module_unload(module);
   if (!(rel <= 1e-5))
     return 1;

@@ -44,8 +44,8 @@ bool readAll(int fd, uint64_t size, std::vector<uint8_t> &bytes) {
   bytes.resize(size);
   uint64_t done = 0;
   while (done < size) {
-    ssize_t got = ::pread(fd, bytes.data() + done, size - done,
-                          static_cast<off_t>(done));
+    ssize_t got =
+        ::pread(fd, bytes.data() + done, size - done, static_cast<off_t>(done));
     if (got < 0 && errno == EINTR)
       continue;
     if (got <= 0)
@@ -142,9 +142,8 @@ CacheKey linac::jit::hashKey(llvm::ArrayRef<llvm::StringRef> parts) {
 std::string linac::jit::entryPath(llvm::StringRef dir, llvm::StringRef prefix,
                                   const CacheKey &key) {
   llvm::SmallString<256> path(dir);
-  llvm::sys::path::append(path, prefix + "-" +
-                                    llvm::toHex(key, /*LowerCase=*/true) +
-                                    ".so");
+  llvm::sys::path::append(
+      path, prefix + "-" + llvm::toHex(key, /*LowerCase=*/true) + ".so");
   return std::string(path);
 }
 
@@ -177,9 +176,10 @@ EntryState linac::jit::inspectEntry(llvm::StringRef path, const CacheKey &key,
     if (std::memcmp(trailer + 32, kMagic, sizeof(kMagic)) != 0)
       why = "no linac trailer (truncated, or not written by linac_compile)";
     else if (llvm::support::endian::read64le(trailer) != payload)
-      why = "size mismatch (" + std::to_string(payload) + " bytes, trailer "
-            "says " + std::to_string(llvm::support::endian::read64le(trailer)) +
-            ")";
+      why = "size mismatch (" + std::to_string(payload) +
+            " bytes, trailer "
+            "says " +
+            std::to_string(llvm::support::endian::read64le(trailer)) + ")";
     else if (std::memcmp(trailer + 16, key.data(), key.size()) != 0)
       why = "built for another key";
     else if (llvm::support::endian::read64le(trailer + 8) !=

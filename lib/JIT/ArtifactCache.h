@@ -1,4 +1,4 @@
-//===- ArtifactCache.h - the on-disk cache of compiled artifacts -*- C++ -*-===//
+//===- ArtifactCache.h - on-disk cache of compiled artifacts ----*- C++ -*-===//
 //
 // Part of linac, an MLIR-based compiler for linear-attention kernels.
 //

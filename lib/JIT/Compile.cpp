@@ -145,8 +145,8 @@ std::string formatDiagnostic(mlir::Diagnostic &diagnostic,
      << severityName(diagnostic.getSeverity()) << ": " << diagnostic.str();
   for (mlir::Diagnostic &note : diagnostic.getNotes())
     os << "\n"
-       << formatLocation(note.getLocation(), sourceName) << ": note: "
-       << note.str();
+       << formatLocation(note.getLocation(), sourceName)
+       << ": note: " << note.str();
   return text;
 }
 
@@ -274,9 +274,8 @@ private:
 };
 
 std::optional<Failure> Compilation::readSource() {
-  sourceName = options.source_name && *options.source_name
-                   ? options.source_name
-                   : "<spec>";
+  sourceName = options.source_name && *options.source_name ? options.source_name
+                                                           : "<spec>";
   if (options.flags & ~uint32_t{LINAC_COMPILE_OUTLINE_OPS})
     return Failure{LINAC_ERROR_INVALID_ARGUMENT,
                    "unknown bits in options->flags: 0x" +
@@ -417,8 +416,8 @@ std::optional<Failure> Compilation::compileTo(llvm::StringRef library) {
       return Failure{LINAC_ERROR_INTERNAL, error};
     os.close();
     if (os.has_error())
-      return Failure{LINAC_ERROR_IO, "cannot write '" + object +
-                                         "': " + os.error().message()};
+      return Failure{LINAC_ERROR_IO,
+                     "cannot write '" + object + "': " + os.error().message()};
   }
   if (!linkSharedLibrary(object, library, error))
     return Failure{LINAC_ERROR_INTERNAL, error};
@@ -441,8 +440,8 @@ std::optional<Failure> Compilation::run(linac_module *&module,
                           cpuTarget.manifestList, flags, identity, text});
   std::string dir = resolveCacheDir(options.cache_dir ? options.cache_dir : "");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-    return Failure{LINAC_ERROR_IO, "cannot create the cache directory '" +
-                                       dir + "': " + ec.message()};
+    return Failure{LINAC_ERROR_IO, "cannot create the cache directory '" + dir +
+                                       "': " + ec.message()};
   std::string entry = entryPath(dir, prefix, key);
   size_t shown = std::min(entry.size(), sizeof(info.path) - 1);
   std::memcpy(info.path, entry.data(), shown);

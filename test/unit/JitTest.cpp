@@ -20,10 +20,10 @@
 #include "gtest/gtest.h"
 
 #include <atomic>
-#include <functional>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -83,7 +83,7 @@ bool contains(const std::string &text, const std::string &part) {
 linac_tensor viewOf(NpyArray &array) {
   linac_tensor t{};
   t.data = array.bytes.data();
-  t.dtype = array.dtype == DType::I32 ? LINAC_I32
+  t.dtype = array.dtype == DType::I32   ? LINAC_I32
             : array.dtype == DType::I64 ? LINAC_I64
                                         : LINAC_F32;
   t.rank = static_cast<int32_t>(array.shape.size());
@@ -123,8 +123,8 @@ double runAgainstOracle(linac_module *module, const std::string &kernelName,
     ADD_FAILURE() << error;
     return kCannotRun;
   }
-  const int64_t B = options.B, T = options.T, HV = options.HV,
-                K = options.K, V = options.V;
+  const int64_t B = options.B, T = options.T, HV = options.HV, K = options.K,
+                V = options.V;
   NpyArray o = makeNpyArray(DType::F32, {B, T, HV, V});
   NpyArray ht = makeNpyArray(DType::F32, {B, HV, K, V});
   // Decode updates the state in place (ht is h0); the oracle needs h0 as it
@@ -166,8 +166,8 @@ double runAgainstOracle(linac_module *module, const std::string &kernelName,
     return kCannotRun;
   }
   double oError = oracle::relativeRmsError(toDoubles(o), expected.o);
-  double htError = oracle::relativeRmsError(
-      toDoubles(decode ? problem.h0 : ht), expected.ht);
+  double htError = oracle::relativeRmsError(toDoubles(decode ? problem.h0 : ht),
+                                            expected.ht);
   if (!(oError == oError) || !(htError == htError))
     return kCannotRun; // NaN
   return std::max(oError, htError);
@@ -200,8 +200,8 @@ protected:
   void SetUp() override {
     const ::testing::TestInfo *test =
         ::testing::UnitTest::GetInstance()->current_test_info();
-    dir = ::testing::TempDir() + "linac-jit-" + std::to_string(getpid()) +
-          "-" + test->name();
+    dir = ::testing::TempDir() + "linac-jit-" + std::to_string(getpid()) + "-" +
+          test->name();
     std::error_code ec;
     fs::remove_all(dir, ec);
     fs::create_directories(dir, ec);
@@ -303,8 +303,8 @@ TEST_F(Jit, CompilesLinacIR) {
 
 TEST_F(Jit, NullInfoAndErrorAreAllowed) {
   linac_compile_options o = options();
-  linac_module *module = linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o,
-                                       nullptr, nullptr);
+  linac_module *module =
+      linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, nullptr, nullptr);
   ASSERT_NE(module, nullptr);
   linac_module_unload(module);
   EXPECT_EQ(linac_compile(nullptr, 0, &o, nullptr, nullptr), nullptr);
@@ -390,7 +390,8 @@ TEST_F(Jit, KeyCoversTextNameFlagsAndTarget) {
 /// notice, rebuild, and give correct kernels.
 class JitCorruption : public Jit {
 protected:
-  void expectRebuiltAfter(const std::function<void(const std::string &)> &damage) {
+  void
+  expectRebuiltAfter(const std::function<void(const std::string &)> &damage) {
     linac_compile_info info;
     linac_error err;
     linac_module *module = compile(kGlaSpec, &info, &err);
@@ -433,9 +434,8 @@ TEST_F(JitCorruption, TruncatedToHalf) {
 }
 
 TEST_F(JitCorruption, TruncatedToNothing) {
-  expectRebuiltAfter([](const std::string &path) {
-    ASSERT_EQ(truncate(path.c_str(), 0), 0);
-  });
+  expectRebuiltAfter(
+      [](const std::string &path) { ASSERT_EQ(truncate(path.c_str(), 0), 0); });
 }
 
 /// Only the trailer is gone: the ELF image alone would load and run, but an
@@ -540,9 +540,8 @@ TEST_F(Jit, ConcurrentThreadsShareOneCompile) {
   std::vector<linac_error> errors(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
-    threads.emplace_back([&, i] {
-      modules[i] = compile(kGlaSpec, &infos[i], &errors[i]);
-    });
+    threads.emplace_back(
+        [&, i] { modules[i] = compile(kGlaSpec, &infos[i], &errors[i]); });
   for (std::thread &thread : threads)
     thread.join();
   int compiled = 0;
@@ -632,9 +631,9 @@ TEST_F(Jit, IRErrorsSayWhere) {
       "g(%q : tensor<1x?x2x16xf32>) -> tensor<1x?x2x16xf32>\n"
       "  return\n"
       "}\n";
-  EXPECT_EQ(linac_compile(unusedGate.data(), unusedGate.size(), &o, nullptr,
-                          &err),
-            nullptr);
+  EXPECT_EQ(
+      linac_compile(unusedGate.data(), unusedGate.size(), &o, nullptr, &err),
+      nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_SPEC);
   EXPECT_TRUE(contains(err.message,
                        "<spec>:2:8: error: 'linac.recurrence' op 'g' is not "
@@ -655,8 +654,8 @@ TEST_F(Jit, IRErrorsSayWhere) {
   EXPECT_EQ(linac_compile(empty.data(), empty.size(), &o, nullptr, &err),
             nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_SPEC);
-  EXPECT_TRUE(contains(err.message,
-                       "<spec>:1:1: error: input has no linac.recurrence"))
+  EXPECT_TRUE(
+      contains(err.message, "<spec>:1:1: error: input has no linac.recurrence"))
       << err.message;
   EXPECT_TRUE(entries().empty());
 }
@@ -796,8 +795,8 @@ TEST_F(Jit, UnusableCacheDirectoryIsAnIOError) {
   EXPECT_EQ(linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, nullptr, &err),
             nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_IO);
-  EXPECT_TRUE(contains(err.message, "cannot create the cache directory '" +
-                                        cache + "'"))
+  EXPECT_TRUE(contains(err.message,
+                       "cannot create the cache directory '" + cache + "'"))
       << err.message;
 }
 

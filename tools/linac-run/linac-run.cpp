@@ -124,9 +124,7 @@ int fail(const llvm::Twine &message, int code = Failure) {
 /// linac_compile's diagnostics (a pass that rejects the spec, with
 /// file:line:col; a note when a damaged cache entry is rebuilt) go to
 /// stderr in full.
-void printDiagnostic(void *, const char *text) {
-  llvm::errs() << text << "\n";
-}
+void printDiagnostic(void *, const char *text) { llvm::errs() << text << "\n"; }
 
 /// The exit status for a linac_compile failure: problems with what the user
 /// gave (spec, options, target, cache directory) are input errors.
@@ -291,9 +289,9 @@ int main(int argc, char **argv) {
     return fail("cannot read '" + specPath + "'");
   // --cpu overrides the spec's cpu; linac_compile refuses cuda targets with
   // a message until the CUDA backend exists.
-  std::string compileTarget =
-      target != "cpu" ? target.getValue()
-                      : cpu.empty() ? "cpu" : "cpu:" + cpu.getValue();
+  std::string compileTarget = target != "cpu" ? target.getValue()
+                              : cpu.empty()   ? "cpu"
+                                              : "cpu:" + cpu.getValue();
   linac_compile_options compileOptions{};
   compileOptions.source_name = specPath.c_str();
   compileOptions.format = LINAC_SOURCE_TOML;
@@ -306,9 +304,8 @@ int main(int argc, char **argv) {
   linac_compile_info compileInfo;
   linac_error err{};
   linac_module *module =
-      linac_compile((*specText)->getBufferStart(),
-                    (*specText)->getBufferSize(), &compileOptions,
-                    &compileInfo, &err);
+      linac_compile((*specText)->getBufferStart(), (*specText)->getBufferSize(),
+                    &compileOptions, &compileInfo, &err);
   if (!module) {
     // Spec errors were printed in full by printDiagnostic.
     if (err.code != LINAC_ERROR_SPEC)
@@ -600,9 +597,9 @@ int main(int argc, char **argv) {
     double flops = perToken * tokens * double(HV);
     double gflops = flops / (median * 1e-3) / 1e9;
     int usedThreads = linac_pool_threads(pool);
-    double peak = peakGflops > 0 ? peakGflops.getValue()
-                                 : usedThreads * (vectorWidth == 16 ? 165.0
-                                                                    : 99.0);
+    double peak = peakGflops > 0
+                      ? peakGflops.getValue()
+                      : usedThreads * (vectorWidth == 16 ? 165.0 : 99.0);
     double stateBytes = decode ? 2.0 * S * HV * K * V * 4 : 0;
     double gbps = stateBytes / (median * 1e-3) / 1e9;
     if (!json) {
@@ -635,9 +632,9 @@ int main(int argc, char **argv) {
         "\"K\": {8}, \"V\": {9}, \"dtype\": \"{10}\", \"threads\": {11}, "
         "\"compile_ms\": {12:f1}, \"compiled\": {13}, \"rebuilt\": {14}",
         kernelName, oracle::variantName(spec->variant), mode.getValue(),
-        cpuName, B, T, problem.q.shape[2], HV, K, V,
-        npyDescr(problem.q.dtype), linac_pool_threads(pool), compileMs,
-        compiled ? "true" : "false", compileInfo.rebuilt ? "true" : "false");
+        cpuName, B, T, problem.q.shape[2], HV, K, V, npyDescr(problem.q.dtype),
+        linac_pool_threads(pool), compileMs, compiled ? "true" : "false",
+        compileInfo.rebuilt ? "true" : "false");
     if (!benchJson.empty())
       llvm::outs() << ", " << benchJson;
     if (!checkJson.empty())

@@ -13,20 +13,20 @@
  *
  * Kernels never compile twice: each result is cached on disk, keyed by a
  * hash of the source text, its format, the kernel name prefix, the target
- * (CPU name and LLVM features), the flags, the linac and LLVM versions and
- * a hash of the compiler library itself (a rebuilt compiler never reuses
- * the files of an older one). A cache entry is the shared artifact followed by a 40-byte
- * trailer holding its size, a hash of its content and the key; an entry
- * that is truncated, corrupt or written for another key is rebuilt, never
- * loaded. Entries are written to a unique temporary file in the cache
+ * (CPU name and LLVM features), the flags, the linac and LLVM versions and a
+ * hash of the compiler library itself (a rebuilt compiler never reuses the
+ * files of an older one). A cache entry is the shared artifact followed by a
+ * 40-byte trailer holding its size, a hash of its content and the key; an
+ * entry that is truncated, corrupt or written for another key is rebuilt,
+ * never loaded. Entries are written to a unique temporary file in the cache
  * directory and published with an atomic link/rename, and compilations of
  * one key are serialised with a lock file, so several threads or processes
  * may compile the same spec at once: one compiles, the others wait and load
  * its file. Stale entries are never deleted; removing the directory (or any
- * file in it) at any time is safe. The checks guard against accidents, not
- * attacks: entries are code this process runs, so the cache directory must
- * be writable only by people trusted to run code here, like any directory
- * of shared libraries.
+ * file in it) at any time is safe (at worst a key compiles twice). The
+ * checks guard against accidents, not attacks: entries are code this process
+ * runs, so the cache directory must be writable only by people trusted to
+ * run code here, like any directory of shared libraries.
  *
  * Errors are values (linac.h's conventions): on failure the call returns
  * NULL and fills `err`. An invalid spec gives LINAC_ERROR_SPEC with the

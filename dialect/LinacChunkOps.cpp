@@ -182,7 +182,26 @@ LogicalResult ChunkStateUpdateOp::verify() {
       failed(checkGates(*this, getGates(), 2, "prefix, suffix", k->rows,
                         k->cols)))
     return failure();
+  if (bool(getB()) != bool(getW()))
+    return emitOpError() << "takes 'b' and 'w' together";
+  if (getB() && (failed(checkTile(*this, getB(), "b", k->rows, k->cols)) ||
+                 failed(checkTile(*this, getW(), "w", k->rows, v->cols))))
+    return failure();
   return checkSubChunk(*this, k->rows, getSubChunk());
+}
+
+LogicalResult ChunkDplrSolveOp::verify() {
+  auto ab = checkTile(*this, getAb(), "ab");
+  if (failed(ab))
+    return failure();
+  if (ab->rows != ab->cols)
+    return emitOpError() << "'ab' must be square, got " << ab->rows << "x"
+                         << ab->cols;
+  auto rhs = checkTile(*this, getRhs(), "rhs", ab->rows);
+  if (failed(rhs) ||
+      failed(checkTile(*this, getW(), "w", ab->rows, rhs->cols)))
+    return failure();
+  return success();
 }
 
 LogicalResult RecurrentStepOp::verify() {
@@ -196,8 +215,47 @@ LogicalResult RecurrentStepOp::verify() {
       failed(checkGates(*this, getGates(), 1, "decay", 1, q->cols)))
     return failure();
   if (Value beta = getBeta())
-    return checkTile(*this, beta, "beta", 1, 1);
+    if (failed(checkTile(*this, beta, "beta", 1, 1)))
+      return failure();
+  if (bool(getA()) != bool(getB()))
+    return emitOpError() << "takes 'a' and 'b' together";
+  if (getA()) {
+    if (getBeta() || getBonus())
+      return emitOpError() << "takes a dplr transition ('a', 'b') without "
+                              "'beta' or 'bonus'";
+    if (failed(checkTile(*this, getA(), "a", 1, q->cols)) ||
+        failed(checkTile(*this, getB(), "b", 1, q->cols)))
+      return failure();
+  }
+  if (Value bonus = getBonus()) {
+    if (getBeta())
+      return emitOpError() << "takes either 'beta' (a delta write) or "
+                              "'bonus' (rwkv6's output), not both";
+    return checkTile(*this, bonus, "bonus", 1, q->cols);
+  }
   return success();
+}
+
+LogicalResult TileShiftRowsOp::verify() {
+  auto src = checkTile(*this, getSrc(), "src");
+  if (failed(src) ||
+      failed(checkTile(*this, getDst(), "dst", src->rows, src->cols)) ||
+      failed(checkTile(*this, getCarry(), "carry", 1, src->cols)))
+    return failure();
+  if (getSrc() == getDst())
+    return emitOpError() << "'src' and 'dst' must be distinct tiles";
+  return success();
+}
+
+LogicalResult ChunkBonusOp::verify() {
+  auto q = checkTile(*this, getQ(), "q");
+  if (failed(q) || failed(checkTile(*this, getK(), "k", q->rows, q->cols)) ||
+      failed(checkTile(*this, getU(), "u", 1, q->cols)))
+    return failure();
+  auto v = checkTile(*this, getV(), "v", q->rows);
+  if (failed(v))
+    return failure();
+  return checkTile(*this, getO(), "o", q->rows, v->cols);
 }
 
 LogicalResult ChunkDeltaSolveOp::verify() {

@@ -58,7 +58,8 @@ bool linac::resolveCpuTarget(StringRef name, CpuTarget &target,
   return true;
 }
 
-FailureOr<KernelInterface> linac::getKernelInterface(func::FuncOp task) {
+FailureOr<KernelInterface>
+linac::getKernelInterface(FunctionOpInterface task) {
   auto name = task->getAttrOfType<StringAttr>("linac.kernel");
   auto names = task->getAttrOfType<ArrayAttr>("linac.tensors");
   auto mode = task->getAttrOfType<StringAttr>("linac.mode");
@@ -90,6 +91,8 @@ FailureOr<KernelInterface> linac::getKernelInterface(func::FuncOp task) {
       symbols = {"S", "HV", "K", "V"};
     else if (tensor.name == "cu_seqlens")
       symbols = {"N1"};
+    else if (tensor.name == "u")
+      symbols = {"HV", "K"};
     else
       symbols = {"B", "T", "HV", "D"};
     for (int64_t d = 0; d < type.getRank(); ++d)

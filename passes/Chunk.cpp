@@ -50,7 +50,7 @@ MemRefType bufferTypeOf(RankedTensorType type) {
 
 /// The arguments of a task function, by role.
 struct TaskArgs {
-  Value q, k, v, g, beta, h0, cuSeqlens, o, ht;
+  Value q, k, v, g, beta, a, b, u, h0, cuSeqlens, o, ht;
   Value hasH0, hasHt; // i1, present when h0 / ht are optional
   Value task;         // index
 };
@@ -85,6 +85,9 @@ private:
                     Value len, Value tile);
   Value stateWindow(OpBuilder &b, Location loc, Value state, Value seq,
                     Value valueHead, Value col);
+  /// RWKV-6's bonus row u[valueHead] as a 1 x K' tile.
+  Value loadBonus(OpBuilder &b, Location loc, const TaskArgs &args,
+                  Value valueHead);
 
   func::FuncOp func;
   RecurrenceOp op;
@@ -96,21 +99,23 @@ LogicalResult ChunkLowering::checkSupported() {
   auto unsupported = [&](const Twine &what) {
     return op.emitOpError() << "is not supported by linac-chunk yet: " << what;
   };
-  if (op.getRankOne() == RankOneKind::Dplr)
-    return unsupported("the dplr transition (its rank-one part reads a "
-                       "and b, not the delta write)");
-  if (op.getOutputForm() != OutputForm::CurrentState)
-    return unsupported("output(previous_state_plus_bonus) (rwkv6)");
+  if (op.getOutputForm() != OutputForm::CurrentState &&
+      (op.getRankOne() != RankOneKind::None || !op.getU()))
+    return unsupported("output(previous_state_plus_bonus) with a rank-one "
+                       "transition or without u");
   if (op.getNormalizer() != Normalizer::None)
     return unsupported("normalizer(sum)");
   if (op.getFeatureMap() == FeatureMap::Taylor2)
     return unsupported("feature_map(taylor2) (its K' = 1 + K + K^2 state)");
-  const bool delta = op.getRankOne() == RankOneKind::Delta;
-  if (schedule.getAlgorithm() == Algorithm::ChunkedWY && !delta)
-    return unsupported("algorithm chunked_wy without a delta write");
-  if (schedule.getAlgorithm() == Algorithm::Chunked && delta)
-    return op.emitOpError() << "has a delta write, which algorithm chunked "
-                               "cannot express; use chunked_wy";
+  const bool rankOne = op.getRankOne() != RankOneKind::None;
+  if (schedule.getAlgorithm() == Algorithm::ChunkedWY && !rankOne)
+    return unsupported("algorithm chunked_wy without a rank-one transition");
+  if (schedule.getAlgorithm() == Algorithm::Chunked && rankOne)
+    return op.emitOpError() << "has a rank-one transition, which algorithm "
+                               "chunked cannot express; use chunked_wy";
+  if (op.getRankOne() == RankOneKind::Dplr &&
+      op.getDecay() != DecayKind::Diagonal)
+    return unsupported("a dplr transition without a diagonal decay");
   auto layout = op->getParentOfType<ModuleOp>()
                     ? op->getParentOfType<ModuleOp>()->getAttrOfType<StringAttr>(
                           "linac.layout")
@@ -167,6 +172,23 @@ Value ChunkLowering::stateWindow(OpBuilder &b, Location loc, Value state,
       {keyDim, valueTile}, type, offsets, sizes, strides);
   return memref::SubViewOp::create(b, loc, cast<MemRefType>(resultType), state,
                                    offsets, sizes, strides);
+}
+
+Value ChunkLowering::loadBonus(OpBuilder &b, Location loc,
+                               const TaskArgs &args, Value valueHead) {
+  Value tile = memref::AllocaOp::create(
+      b, loc, MemRefType::get({1, keyDim}, b.getF32Type()));
+  auto type = cast<MemRefType>(args.u.getType());
+  SmallVector<OpFoldResult> offsets = {valueHead, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
+                                     b.getIndexAttr(keyDim)};
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  auto rowType = memref::SubViewOp::inferResultType(type, offsets, sizes,
+                                                    strides);
+  Value row = memref::SubViewOp::create(b, loc, cast<MemRefType>(rowType),
+                                        args.u, offsets, sizes, strides);
+  TileCopyOp::create(b, loc, row, tile);
+  return tile;
 }
 
 void ChunkLowering::emitConstantGates(OpBuilder &b, Location loc, Value tile,
@@ -243,6 +265,56 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     prefix = tile(chunk, gateCols);
     suffix = tile(chunk, gateCols);
   }
+  // RWKV-6 reads the state before each token's update: the current state
+  // of the same recurrence over k, v and g delayed by one token
+  // (linac.tile_shift_rows, with the previous chunk's last row carried in
+  // and zeros before the first token), plus the bonus of the token itself.
+  // The delayed sequence is one token longer, so the chunk loop runs to
+  // end + 1: its last row is the real last token, which completes ht.
+  // The dplr transition: the reads w_t = a_tᵀ S_{t-1} are solved per chunk
+  // (chunk_dplr_solve). Their coefficients skip row t's decay, which the
+  // inclusive chunk ops express with k, v, b and g delayed by one row
+  // (zeros, not the previous chunk's rows, in row 0: those are already in
+  // the state) and a second set of gates from the delayed g.
+  const bool dplr = op.getRankOne() == RankOneKind::Dplr;
+  Value aTile, bTile, wTile, rhsTile, abScores, akScores, qbScores;
+  Value kDelayed, vDelayed, bDelayed, gDelayed, keyCarry, valueCarry,
+      gateCarry, decay2, prefix2, suffix2;
+  if (dplr) {
+    aTile = tile(chunk, keyDim);
+    bTile = tile(chunk, keyDim);
+    wTile = tile(chunk, valueTile);
+    rhsTile = tile(chunk, valueTile);
+    abScores = tile(chunk, chunk);
+    akScores = tile(chunk, chunk);
+    qbScores = tile(chunk, chunk);
+    kDelayed = tile(chunk, keyDim);
+    vDelayed = tile(chunk, valueTile);
+    bDelayed = tile(chunk, keyDim);
+    gDelayed = tile(chunk, gateCols);
+    keyCarry = tile(1, keyDim);
+    valueCarry = tile(1, valueTile);
+    gateCarry = tile(1, gateCols);
+    decay2 = tile(chunk, gateCols);
+    prefix2 = tile(chunk, gateCols);
+    suffix2 = tile(chunk, gateCols);
+  }
+  const bool shifted = op.getOutputForm() == OutputForm::PreviousStatePlusBonus;
+  Value kShift, vShift, gShift, kCarry, vCarry, gCarry, bonus;
+  if (shifted) {
+    kShift = tile(chunk, keyDim);
+    vShift = tile(chunk, valueTile);
+    kCarry = tile(1, keyDim);
+    vCarry = tile(1, valueTile);
+    TileZeroOp::create(b, loc, kCarry);
+    TileZeroOp::create(b, loc, vCarry);
+    if (gated) {
+      gShift = tile(chunk, gateCols);
+      gCarry = tile(1, gateCols);
+      TileZeroOp::create(b, loc, gCarry);
+    }
+    bonus = loadBonus(b, loc, args, valueHead);
+  }
 
   // S_0 = h0 (or zeros).
   if (args.h0) {
@@ -259,7 +331,11 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
   }
 
   Value step = arith::ConstantIndexOp::create(b, loc, chunk);
-  auto loop = scf::ForOp::create(b, loc, begin, end, step);
+  Value last = shifted ? arith::AddIOp::create(
+                             b, loc, end,
+                             arith::ConstantIndexOp::create(b, loc, 1))
+                       : end;
+  auto loop = scf::ForOp::create(b, loc, begin, last, step);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -275,14 +351,55 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     ChunkLoadOp::create(b, loc, args.v, batch, start, valueHead, col, len,
                         FeatureMap::Identity, FloatAttr(), FloatAttr(), vTile);
     SmallVector<Value> scoreGates, interGates, updateGates;
+    Value keys = kTile, values = vTile;
     if (gated) {
       emitGateLoad(b, loc, args, batch, start, valueHead, c0, len, gTile);
-      ChunkGatesOp::create(b, loc, gTile, decay, prefix, suffix, subChunk);
+      Value gates = gTile;
+      if (shifted) {
+        TileShiftRowsOp::create(b, loc, gTile, gCarry, len, gShift);
+        gates = gShift;
+      }
+      ChunkGatesOp::create(b, loc, gates, decay, prefix, suffix, subChunk);
       scoreGates = {decay, prefix, suffix};
       interGates = {prefix};
       updateGates = {prefix, suffix};
     }
-    Value written = vTile;
+    if (dplr) {
+      for (auto [input, dst] :
+           {std::pair{args.a, aTile}, std::pair{args.b, bTile}})
+        ChunkLoadOp::create(b, loc, input, batch, start, valueHead, c0, len,
+                            FeatureMap::Identity, FloatAttr(), FloatAttr(),
+                            dst);
+      // Delay by one row with zeros in row 0.
+      auto delay = [&](Value src, Value carry, Value dst) {
+        TileZeroOp::create(b, loc, carry);
+        TileShiftRowsOp::create(b, loc, src, carry, len, dst);
+      };
+      delay(gTile, gateCarry, gDelayed);
+      ChunkGatesOp::create(b, loc, gDelayed, decay2, prefix2, suffix2,
+                           subChunk);
+      delay(kTile, keyCarry, kDelayed);
+      delay(vTile, valueCarry, vDelayed);
+      delay(bTile, keyCarry, bDelayed);
+      SmallVector<Value> delayedGates = {decay2, prefix2, suffix2};
+      // rhs_t = (a_t ⊙ prod(decay[0 .. t-1])) S_0
+      //       + sum_{j<t} ((a_t ⊙ prod(decay[j+1 .. t-1])) · k_j) v_j.
+      ChunkInterOp::create(b, loc, aTile, state, ValueRange{prefix2}, rhsTile,
+                           subChunk);
+      ChunkScoresOp::create(b, loc, aTile, kDelayed, delayedGates, akScores,
+                            subChunk);
+      ChunkAttendOp::create(b, loc, akScores, vDelayed, rhsTile);
+      ChunkScoresOp::create(b, loc, aTile, bDelayed, delayedGates, abScores,
+                            subChunk);
+      ChunkDplrSolveOp::create(b, loc, abScores, rhsTile, wTile);
+    }
+    if (shifted) {
+      TileShiftRowsOp::create(b, loc, kTile, kCarry, len, kShift);
+      TileShiftRowsOp::create(b, loc, vTile, vCarry, len, vShift);
+      keys = kShift;
+      values = vShift;
+    }
+    Value written = values;
     if (delta) {
       // Past the end of the sequence beta is 0, so those rows write nothing.
       ChunkLoadOp::create(b, loc, args.beta, batch, start, valueHead, c0, len,
@@ -297,12 +414,20 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
       written = uTile;
     }
     ChunkInterOp::create(b, loc, qTile, state, interGates, oTile, subChunk);
-    ChunkScoresOp::create(b, loc, qTile, kTile, scoreGates, scores, subChunk);
+    ChunkScoresOp::create(b, loc, qTile, keys, scoreGates, scores, subChunk);
     ChunkAttendOp::create(b, loc, scores, written, oTile);
+    if (dplr) {
+      ChunkScoresOp::create(b, loc, qTile, bTile, scoreGates, qbScores,
+                            subChunk);
+      ChunkAttendOp::create(b, loc, qbScores, wTile, oTile);
+    }
+    if (shifted)
+      ChunkBonusOp::create(b, loc, qTile, kTile, bonus, vTile, oTile);
     ChunkStoreOp::create(b, loc, oTile, args.o, batch, start, valueHead, col,
                          len);
-    ChunkStateUpdateOp::create(b, loc, kTile, written, updateGates, state,
-                               subChunk);
+    ChunkStateUpdateOp::create(b, loc, keys, written,
+                               dplr ? bTile : Value(), dplr ? wTile : Value(),
+                               updateGates, state, subChunk);
   }
 
   if (args.ht) {
@@ -327,9 +452,16 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
   const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
   Value qRow = tile(1, keyDim), kRow = tile(1, keyDim);
   Value vRow = tile(1, valueTile), oRow = tile(1, valueTile);
-  Value betaRow;
+  Value betaRow, bonus;
   if (op.getRankOne() == RankOneKind::Delta)
     betaRow = tile(1, 1);
+  if (op.getOutputForm() == OutputForm::PreviousStatePlusBonus)
+    bonus = loadBonus(b, loc, args, valueHead);
+  Value aRow, bRow;
+  if (op.getRankOne() == RankOneKind::Dplr) {
+    aRow = tile(1, keyDim);
+    bRow = tile(1, keyDim);
+  }
   Value gRow, decay, prefix, suffix;
   if (gated) {
     gRow = tile(1, gateCols);
@@ -361,12 +493,16 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
     ChunkLoadOp::create(b, loc, args.beta, batch, t, valueHead, c0, one,
                         FeatureMap::Identity, FloatAttr(), FloatAttr(),
                         betaRow);
+  if (aRow)
+    for (auto [input, dst] : {std::pair{args.a, aRow}, std::pair{args.b, bRow}})
+      ChunkLoadOp::create(b, loc, input, batch, t, valueHead, c0, one,
+                          FeatureMap::Identity, FloatAttr(), FloatAttr(), dst);
   // The first step reads h0; the later ones read the state they wrote.
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
                                       begin);
   Value source = arith::SelectOp::create(b, loc, first, stateIn, stateOut);
-  RecurrentStepOp::create(b, loc, qRow, kRow, vRow, gates, betaRow, source,
-                          stateOut, oRow);
+  RecurrentStepOp::create(b, loc, qRow, kRow, vRow, gates, betaRow, bonus,
+                          aRow, bRow, source, stateOut, oRow);
   ChunkStoreOp::create(b, loc, oRow, args.o, batch, t, valueHead, col, one);
 }
 
@@ -450,7 +586,7 @@ LogicalResult ChunkLowering::run() {
     if (name.empty())
       return func.emitOpError()
              << "argument or result " << index
-             << " has no linac.arg name (q, k, v, g, beta, h0, cu_seqlens, o, ht)";
+             << " has no linac.arg name (q, k, v, g, beta, a, b, u, h0, cu_seqlens, o, ht)";
 
   auto find = [&](StringRef name) -> int {
     for (auto [role, index] : roles)
@@ -464,6 +600,7 @@ LogicalResult ChunkLowering::run() {
   for (auto [role, operand] :
        {std::pair<StringRef, Value>{"q", op.getQ()}, {"k", op.getK()},
         {"v", op.getV()}, {"g", op.getG()}, {"beta", op.getBeta()},
+        {"a", op.getA()}, {"b", op.getB()}, {"u", op.getU()},
         {"h0", op.getH0()},
         {"cu_seqlens", op.getCuSeqlens()}}) {
     int index = find(role);
@@ -519,6 +656,9 @@ LogicalResult ChunkLowering::run() {
     args.v = get("v");
     args.g = get("g");
     args.beta = get("beta");
+    args.u = get("u");
+    args.a = get("a");
+    args.b = get("b");
     args.h0 = get("h0");
     args.cuSeqlens = get("cu_seqlens");
     args.o = get("o");

@@ -54,7 +54,64 @@ void linac::buildCpuPipeline(OpPassManager &pm,
     llvm::report_fatal_error("linac: malformed built-in CPU pipeline");
 }
 
+llvm::StringRef linac::cudaToolkitPath() { return LINAC_CUDA_TOOLKIT_PATH; }
+
+std::vector<std::pair<std::string, std::string>>
+linac::cudaPipelineStages(const CudaPipelineOptions &options) {
+  std::string target =
+      options.target.empty() ? std::string("cuda:sm_90a") : options.target;
+  auto withOptions = [](const std::string &pass, const std::string &opts) {
+    return opts.empty() ? pass : pass + "{" + opts + "}";
+  };
+  std::string chip = target.substr(target.find(':') + 1);
+  std::string toolkit =
+      options.toolkit.empty() ? cudaToolkitPath().str() : options.toolkit;
+  // PTX 8.0 is the oldest ISA that knows sm_90a, and CUDA 12 and 13 both
+  // assemble it; LLVM's default (+ptx60) cannot describe either chip.
+  return {
+      {"linac-materialize-defaults", "linac-materialize-defaults"},
+      {"canonicalize", "canonicalize"},
+      {"linac-select", withOptions("linac-select", "target=" + target)},
+      {"linac-chunk", "linac-chunk"},
+      {"linac-gpu-map", withOptions("linac-gpu-map", "target=" + target)},
+      {"linac-lower-chunk-gpu", "linac-lower-chunk-gpu"},
+      {"nvvm",
+       "canonicalize,cse,expand-strided-metadata,lower-affine,"
+       "convert-scf-to-cf,nvvm-attach-target{chip=" +
+           chip +
+           " features=+ptx80 O=3},"
+           "gpu.module(convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
+           "canonicalize,cse,reconcile-unrealized-casts)"},
+      {"binary", "gpu-module-to-binary{format=" + options.format +
+                     " toolkit=" + toolkit + "}"},
+  };
+}
+
+void linac::buildCudaPipeline(OpPassManager &pm,
+                              const CudaPipelineOptions &options) {
+  std::string pipeline;
+  for (auto &[name, passes] : cudaPipelineStages(options))
+    pipeline += (pipeline.empty() ? "" : ",") + passes;
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error("linac: malformed built-in CUDA pipeline");
+}
+
 namespace {
+struct CudaPipelineCLOptions
+    : public PassPipelineOptions<CudaPipelineCLOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("cuda:sm_90a or cuda:sm_80"),
+                             llvm::cl::init("cuda:sm_90a")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("isa (PTX), bin (cubin) or fatbin"),
+      llvm::cl::init("bin")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit directory (default: the configured one)"),
+      llvm::cl::init("")};
+};
+
 struct CpuPipelineCLOptions
     : public PassPipelineOptions<CpuPipelineCLOptions> {
   Option<std::string> cpu{*this, "cpu",
@@ -70,5 +127,16 @@ void linac::registerLinacPipelines() {
         CpuPipelineOptions cpuOptions;
         cpuOptions.cpu = options.cpu;
         buildCpuPipeline(pm, cpuOptions);
+      });
+  PassPipelineRegistration<CudaPipelineCLOptions>(
+      "linac-cuda-pipeline",
+      "Lower linac.recurrence on tensors to gpu.binary ops (PTX or cubin) "
+      "for NVIDIA GPUs",
+      [](OpPassManager &pm, const CudaPipelineCLOptions &options) {
+        CudaPipelineOptions cudaOptions;
+        cudaOptions.target = options.target;
+        cudaOptions.format = options.format;
+        cudaOptions.toolkit = options.toolkit;
+        buildCudaPipeline(pm, cudaOptions);
       });
 }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/GpuSchedule.h"
 #include "linac/Passes/Passes.h"
 #include "linac/Target/Artifact.h"
 
@@ -69,6 +70,62 @@ int64_t chooseValueTile(RecurrenceOp op, bool decode, int64_t vectorWidth) {
   return v;
 }
 
+/// Value-tile candidates on a GPU: `v` itself when it is small, else the
+/// divisors of `v` that are multiples of 8 (one n8 MMA fragment) up to 64,
+/// widest first. Tasks are thread blocks, so narrower tiles also buy
+/// parallelism for small batches.
+SmallVector<int64_t> gpuValueTiles(int64_t v) {
+  SmallVector<int64_t> tiles;
+  if (v <= 64)
+    tiles.push_back(v);
+  for (int64_t tile = std::min<int64_t>(64, v - 1); tile >= 8; --tile)
+    if (tile % 8 == 0 && v % tile == 0)
+      tiles.push_back(tile);
+  if (tiles.empty())
+    tiles.push_back(v);
+  return tiles;
+}
+
+/// The CUDA schedule of one recurrence: the widest value tile, then the
+/// longest chunk, whose tiles fit the target's shared memory (a spec's
+/// `linac.chunk_size` / `linac.value_tile` fixes that choice). Fails with a
+/// diagnostic when nothing fits.
+FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
+                                  const GpuTarget &target) {
+  const bool decode = algorithm == Algorithm::Recurrent;
+  const int64_t keys = op.getStateKeyDim();
+  const int64_t v = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+  const int64_t gateCols = op.getDecay() == DecayKind::None       ? 0
+                           : op.getDecay() == DecayKind::Diagonal ? keys
+                                                                  : 1;
+  const int64_t threads = kGpuWarps * 32;
+  SmallVector<int64_t> tiles = gpuValueTiles(v);
+  if (op.getRankOne() != RankOneKind::None)
+    tiles = {v}; // The delta and dplr updates mix the columns of the state.
+  if (auto requested = op->getAttrOfType<IntegerAttr>("linac.value_tile"))
+    tiles = {requested.getInt()};
+  SmallVector<int64_t> chunks = {64, 32, 16};
+  if (decode)
+    chunks = {0};
+  else if (auto requested = op->getAttrOfType<IntegerAttr>("linac.chunk_size"))
+    chunks = {requested.getInt()};
+  for (int64_t tile : tiles)
+    for (int64_t chunk : chunks) {
+      int64_t bytes =
+          decode ? gpuDecodeSharedBytes(keys, tile, gateCols, threads)
+                 : gpuChunkedSharedBytes(chunk, keys, tile, gateCols, threads);
+      if (bytes <= target.sharedLimit)
+        return ScheduleAttr::get(op.getContext(), algorithm, chunk,
+                                 /*vector_width=*/0, tile, kGpuWarps,
+                                 /*stages=*/1);
+    }
+  return op.emitOpError()
+         << "has no schedule for " << target.name
+         << " whose tiles fit in its " << target.sharedLimit
+         << " bytes of shared memory (K' = " << keys << ", V = " << v
+         << "); choose a smaller chunk_size or value_tile";
+}
+
 struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
   using LinacSelectBase::LinacSelectBase;
 
@@ -87,7 +144,17 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
       chosenCpu = "native";
 
     int64_t vectorWidth;
-    if (chosenTarget == "cpu") {
+    GpuTarget gpu;
+    const bool cuda = StringRef(chosenTarget).starts_with("cuda:");
+    if (cuda) {
+      std::string error;
+      if (!resolveGpuTarget(chosenTarget, gpu, error)) {
+        module.emitError() << "linac-select: unknown target '" << chosenTarget
+                           << "' (expected cpu, cuda:sm_90a or cuda:sm_80)";
+        return signalPassFailure();
+      }
+      vectorWidth = 0;
+    } else if (chosenTarget == "cpu") {
       // The same resolution as code generation, so that `native` on an AVX2
       // host tiles for 8 lanes and 16 registers.
       CpuTarget cpuTarget;
@@ -97,8 +164,6 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
         return signalPassFailure();
       }
       vectorWidth = cpuTarget.vectorWidth;
-    } else if (chosenTarget == "cuda:sm_90a" || chosenTarget == "cuda:sm_80") {
-      vectorWidth = 0;
     } else {
       module.emitError() << "linac-select: unknown target '" << chosenTarget
                          << "' (expected cpu, cuda:sm_90a or cuda:sm_80)";
@@ -123,6 +188,14 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
         algorithm = Algorithm::Recurrent;
       else if (op.getRankOne() != RankOneKind::None)
         algorithm = Algorithm::ChunkedWY;
+
+      if (cuda) {
+        FailureOr<ScheduleAttr> schedule = selectGpu(op, algorithm, gpu);
+        if (failed(schedule))
+          return WalkResult::interrupt();
+        op->setAttr("linac.schedule", *schedule);
+        return WalkResult::advance();
+      }
 
       int64_t chunk = 0;
       if (!decode) {

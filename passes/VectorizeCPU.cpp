@@ -574,6 +574,19 @@ void lower(ChunkStateUpdateOp op, Emitter &e) {
       state, c0, c0, keys, values, [&](Value) { return e.idx(rows); },
       [&](Value m, Value kk) { return e.scalar(k, kk, m); }, op.getV(), c0, c0,
       /*accumulate=*/true);
+  if (Value pairKeys = op.getB()) {
+    // The second rank-one sum, decayed to the chunk end like k.
+    if (!op.getGates().empty()) {
+      Value scaled = e.scratch(rows, keys);
+      scaleBySubChunks(e, pairKeys, op.getGates()[1], op.getGates()[0],
+                       scaled, op.getSubChunk(), /*backward=*/true);
+      pairKeys = scaled;
+    }
+    e.matmul(
+        state, c0, c0, keys, values, [&](Value) { return e.idx(rows); },
+        [&](Value m, Value kk) { return e.scalar(pairKeys, kk, m); },
+        op.getW(), c0, c0, /*accumulate=*/true);
+  }
 }
 
 /// u[t] = beta[t] (v[t] - ks[t] - sum_{j<t} kk[t, j] u[j]), row after row:
@@ -617,6 +630,98 @@ void lower(ChunkDeltaSolveOp op, Emitter &e) {
         e.store(e.mulf(acc[v], beta), op.getU(), t, e.add(n0, v * lanes));
     });
     return SmallVector<Value>();
+  });
+}
+
+/// w[t] = rhs[t] + sum_{j<t} ab[t, j + 1] w[j], row after row, with a row
+/// of up to eight vectors in registers across the j loop.
+void lower(ChunkDplrSolveOp op, Emitter &e) {
+  const int64_t rows = rowsOf(op.getAb()), cols = colsOf(op.getRhs());
+  const int64_t lanes = e.lanesFor(cols);
+  const int64_t vectors = cols / lanes;
+  int64_t block = 1;
+  for (int64_t candidate : {8, 6, 4, 3, 2, 1})
+    if (vectors % candidate == 0) {
+      block = candidate;
+      break;
+    }
+  e.forLoop(e.idx(0), e.idx(rows), e.idx(1), {}, [&](Value t, ValueRange) {
+    e.forLoop(0, cols, block * lanes, [&](Value n0) {
+      SmallVector<Value> init;
+      for (int64_t v = 0; v < block; ++v)
+        init.push_back(e.load(op.getRhs(), t, e.add(n0, v * lanes), lanes));
+      SmallVector<Value> acc = e.forLoop(
+          e.idx(0), t, e.idx(1), init,
+          [&](Value j, ValueRange it) -> SmallVector<Value> {
+            Value weight =
+                e.broadcast(e.scalar(op.getAb(), t, e.add(j, 1)), lanes);
+            SmallVector<Value> next;
+            for (int64_t v = 0; v < block; ++v)
+              next.push_back(e.fma(
+                  weight, e.load(op.getW(), j, e.add(n0, v * lanes), lanes),
+                  it[v]));
+            return next;
+          });
+      for (int64_t v = 0; v < block; ++v)
+        e.store(acc[v], op.getW(), t, e.add(n0, v * lanes));
+    });
+    return SmallVector<Value>();
+  });
+}
+
+/// dst[0] = carry; dst[r] = src[r - 1]; then carry = src[len - 1] when
+/// len > 0.
+void lower(TileShiftRowsOp op, Emitter &e) {
+  auto &b = e.b;
+  const int64_t rows = rowsOf(op.getSrc()), cols = colsOf(op.getSrc());
+  const int64_t lanes = e.lanesFor(cols);
+  Value c0 = e.idx(0);
+  e.forLoop(0, cols, lanes, [&](Value c) {
+    e.store(e.load(op.getCarry(), c0, c, lanes), op.getDst(), c0, c);
+  });
+  e.forEachVector(e.idx(rows - 1), cols, lanes, [&](Value r, Value c) {
+    e.store(e.load(op.getSrc(), r, c, lanes), op.getDst(), e.add(r, 1), c);
+  });
+  Value any = arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, op.getLen(),
+                                    c0);
+  auto ifOp = scf::IfOp::create(b, any, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  Value lastRow = arith::SubIOp::create(b, op.getLen(), e.idx(1));
+  e.forLoop(0, cols, lanes, [&](Value c) {
+    e.store(e.load(op.getSrc(), lastRow, c, lanes), op.getCarry(), c0, c);
+  });
+}
+
+/// The lanes of sum_c x[c] y[c] z[c] over a 1 x K row, as a scalar.
+Value tripleDot(Emitter &e, Value x, Value xRow, Value y, Value yRow, Value z,
+                int64_t keys) {
+  const int64_t lanes = e.lanesFor(keys);
+  Value c0 = e.idx(0);
+  SmallVector<Value> acc = e.forLoop(
+      e.idx(0), e.idx(keys), e.idx(lanes), {e.splat(0.0f, lanes)},
+      [&](Value c, ValueRange it) -> SmallVector<Value> {
+        Value xy = e.mulf(e.load(x, xRow, c, lanes), e.load(y, yRow, c, lanes));
+        return {e.fma(xy, e.load(z, c0, c, lanes), it[0])};
+      });
+  if (lanes == 1)
+    return vector::ExtractOp::create(e.b, acc[0], ArrayRef<int64_t>{0});
+  return e.sum(acc[0]);
+}
+
+/// o[r] += ((q[r] ⊙ u) · k[r]) v[r].
+void lower(ChunkBonusOp op, Emitter &e) {
+  const int64_t rows = rowsOf(op.getQ()), keys = colsOf(op.getQ());
+  const int64_t cols = colsOf(op.getV());
+  const int64_t lanes = e.lanesFor(cols);
+  e.forLoop(0, rows, 1, [&](Value r) {
+    Value weight = e.broadcast(
+        tripleDot(e, op.getQ(), r, op.getK(), r, op.getU(), keys), lanes);
+    e.forLoop(0, cols, lanes, [&](Value c) {
+      e.store(e.fma(weight, e.load(op.getV(), r, c, lanes),
+                    e.load(op.getO(), r, c, lanes)),
+              op.getO(), r, c);
+    });
   });
 }
 
@@ -697,6 +802,68 @@ void lower(RecurrentStepOp op, Emitter &e) {
     return;
   }
 
+  if (Value aRow = op.getA()) {
+    // dplr: w = S_inᵀ a (a first pass), then S_out = D S_in + b wᵀ + k vᵀ
+    // and o = S_outᵀ q (a second).
+    SmallVector<Value> w = e.forLoop(
+        e.idx(0), e.idx(keys), e.idx(1), init,
+        [&](Value kk, ValueRange it) -> SmallVector<Value> {
+          Value as = e.broadcast(e.scalar(aRow, c0, kk), lanes);
+          SmallVector<Value> next;
+          for (int64_t v = 0; v < vectors; ++v)
+            next.push_back(e.fma(
+                as, e.load(op.getStateIn(), kk, e.idx(v * lanes), lanes),
+                it[v]));
+          return next;
+        });
+    SmallVector<Value> acc = e.forLoop(
+        e.idx(0), e.idx(keys), e.idx(1), init,
+        [&](Value kk, ValueRange it) -> SmallVector<Value> {
+          Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
+          Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
+          Value bs = e.broadcast(e.scalar(op.getB(), c0, kk), lanes);
+          Value ds = rowDecay(kk);
+          SmallVector<Value> next;
+          for (int64_t v = 0; v < vectors; ++v) {
+            Value col = e.idx(v * lanes);
+            Value s = e.fma(bs, w[v], decayed(kk, v, ds));
+            s = e.fma(ks, vv[v], s);
+            e.store(s, op.getStateOut(), kk, col);
+            next.push_back(e.fma(qs, s, it[v]));
+          }
+          return next;
+        });
+    for (int64_t v = 0; v < vectors; ++v)
+      e.store(acc[v], op.getO(), c0, e.idx(v * lanes));
+    return;
+  }
+
+  if (Value bonus = op.getBonus()) {
+    // RWKV-6: o = S_inᵀ q + ((q ⊙ u) · k) v, and S_out = D S_in + k vᵀ, in
+    // one pass over the state.
+    SmallVector<Value> acc = e.forLoop(
+        e.idx(0), e.idx(keys), e.idx(1), init,
+        [&](Value kk, ValueRange it) -> SmallVector<Value> {
+          Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
+          Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
+          Value ds = rowDecay(kk);
+          SmallVector<Value> next;
+          for (int64_t v = 0; v < vectors; ++v) {
+            Value col = e.idx(v * lanes);
+            Value s = e.load(op.getStateIn(), kk, col, lanes);
+            next.push_back(e.fma(qs, s, it[v]));
+            Value decayedS = ds ? e.mulf(s, ds) : s;
+            e.store(e.fma(ks, vv[v], decayedS), op.getStateOut(), kk, col);
+          }
+          return next;
+        });
+    Value weight = e.broadcast(
+        tripleDot(e, op.getQ(), c0, op.getK(), c0, bonus, keys), lanes);
+    for (int64_t v = 0; v < vectors; ++v)
+      e.store(e.fma(weight, vv[v], acc[v]), op.getO(), c0, e.idx(v * lanes));
+    return;
+  }
+
   SmallVector<Value> acc = e.forLoop(
       e.idx(0), e.idx(keys), e.idx(1), init,
       [&](Value kk, ValueRange it) -> SmallVector<Value> {
@@ -760,7 +927,8 @@ struct VectorizeCPUPass
     module.walk([&](Operation *op) {
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
-              ChunkDeltaSolveOp, RecurrentStepOp>(op))
+              ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
+              ChunkBonusOp, RecurrentStepOp>(op))
         ops.push_back(op);
     });
     if (outlineOps)
@@ -779,7 +947,8 @@ struct VectorizeCPUPass
       TypeSwitch<Operation *>(op)
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
                 ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
-                ChunkStateUpdateOp, ChunkDeltaSolveOp, RecurrentStepOp>(
+                ChunkStateUpdateOp, ChunkDeltaSolveOp, ChunkDplrSolveOp,
+                TileShiftRowsOp, ChunkBonusOp, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       op->erase();
     }

@@ -174,6 +174,8 @@ private:
   int32_t parseTarget();
   int32_t parseTensor();
   int32_t parseAlias();
+  int32_t parseLaunch();
+  int32_t finishLaunch();
   int findTensor(std::string_view name) const {
     for (int i = 0; i < m.numTensors; ++i)
       if (m.tensors[i].name == name)
@@ -187,6 +189,9 @@ private:
   std::string_view fields[kMaxFields];
   int numFields = 0;
   bool seen[kNumHeaders] = {};
+  /// The launch record's flag list, resolved once every tensor is known.
+  std::string_view launchFlags;
+  int64_t launchLine = 0;
 };
 
 int32_t Parser::error(const char *format, ...) {
@@ -217,7 +222,64 @@ int32_t Parser::run(std::string_view text) {
     if (!seen[h])
       return fail(err, LINAC_ERROR_LOAD, "corrupt manifest: no '%s' record",
                   kHeaderNames[h]);
+  return finishLaunch();
+}
+
+int32_t Parser::parseLaunch() {
+  if (m.hasLaunch)
+    return error("second 'launch' record");
+  if (numFields != 5)
+    return error("'launch' takes threads, shared bytes, value tiles and a "
+                 "flag list ('-' for none), found %d fields",
+                 numFields - 1);
+  m.hasLaunch = true;
+  launchLine = lineNumber;
+  // A block has at most 1024 threads, in whole warps; no chip has more than
+  // 1 GiB of shared memory per block.
+  if (!parseSize(fields[1], m.launchThreads) || m.launchThreads < 32 ||
+      m.launchThreads > 1024 || m.launchThreads % 32 != 0)
+    return error("launch threads '%.*s' is not a multiple of 32 in [32, 1024]",
+                 LINAC_QUOTE(fields[1]));
+  if (!parseSize(fields[2], m.launchShared) || m.launchShared > (1 << 30))
+    return error("launch shared bytes '%.*s' is not a size up to 2^30",
+                 LINAC_QUOTE(fields[2]));
+  if (!parseSize(fields[3], m.launchTiles) || m.launchTiles < 1 ||
+      m.launchTiles > (1 << 20))
+    return error("launch value tiles '%.*s' is not in [1, 2^20]",
+                 LINAC_QUOTE(fields[3]));
+  launchFlags = fields[4];
   return LINAC_OK;
+}
+
+int32_t Parser::finishLaunch() {
+  bool cuda = m.targetKind == "cuda";
+  lineNumber = launchLine;
+  if (cuda && !m.hasLaunch)
+    return fail(err, LINAC_ERROR_LOAD,
+                "corrupt manifest: a cuda kernel needs a 'launch' record");
+  if (!cuda && m.hasLaunch)
+    return error("'launch' is for cuda kernels, this one targets '%.*s'",
+                 LINAC_QUOTE(m.targetKind));
+  if (!m.hasLaunch || launchFlags == "-")
+    return LINAC_OK;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = launchFlags.find(',', start);
+    size_t end = comma == std::string_view::npos ? launchFlags.size() : comma;
+    std::string_view name = launchFlags.substr(start, end - start);
+    int index = findTensor(name);
+    if (index < 0 || m.tensors[index].required)
+      return error("launch flag '%.*s' is not an optional tensor of the "
+                   "manifest",
+                   LINAC_QUOTE(name));
+    for (int f = 0; f < m.numFlags; ++f)
+      if (m.flags[f] == index)
+        return error("launch flag '%.*s' appears twice", LINAC_QUOTE(name));
+    m.flags[m.numFlags++] = index;
+    if (comma == std::string_view::npos)
+      return LINAC_OK;
+    start = comma + 1;
+  }
 }
 
 int32_t Parser::parseLine(std::string_view line) {
@@ -266,6 +328,8 @@ int32_t Parser::parseLine(std::string_view line) {
     return parseTensor();
   if (kind == "alias")
     return parseAlias();
+  if (kind == "launch")
+    return parseLaunch();
 
   for (int h = 0; h < kNumHeaders; ++h) {
     if (kind != kHeaderNames[h])

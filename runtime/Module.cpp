@@ -6,7 +6,8 @@
 //
 // A linac_module is a dlopen'ed shared artifact; a linac_kernel is one
 // NAME_kernel/NAME_manifest pair in it (or, through linac_kernel_create, a
-// kernel linked into the program). The manifest is parsed and checked against
+// kernel linked into the program), or for a CUDA kernel the
+// NAME_manifest/NAME_cubin pair, loaded onto the GPU by Cuda.cpp. The manifest is parsed and checked against
 // this runtime and this CPU once, when the kernel is looked up; each launch
 // then only validates the tensors against the parsed form, which allocates
 // nothing.
@@ -20,6 +21,7 @@
 #include "linac/runtime/Manifest.h"
 #include "linac/runtime/linac.h"
 
+#include "Cuda.h"
 #include "Error.h"
 
 #include <cinttypes>
@@ -64,7 +66,11 @@ struct linac_kernel {
   char *ownedText = nullptr;
   const char *text = nullptr;
   linac_kernel_fn fn = nullptr;
+  /// A CUDA kernel's loaded function (fn is then null).
+  linac::cuda::Function *cuda = nullptr;
   Manifest manifest;
+
+  ~linac_kernel() { linac::cuda::unload(cuda); }
 };
 
 struct linac_module {
@@ -144,10 +150,13 @@ int32_t checkHost(const Manifest &m, linac_error *err) {
                 "%.*s: manifest from compiler %.*s, this runtime is %s; "
                 "recompile",
                 LINAC_SV(m.kernel), LINAC_SV(m.compiler), LINAC_VERSION);
+  // A CUDA kernel's device is checked when its cubin is loaded.
+  if (m.targetKind == "cuda")
+    return LINAC_OK;
   if (m.targetKind != "cpu")
     return fail(err, LINAC_ERROR_TARGET,
                 "%.*s: kernel compiled for target %.*s %.*s; this runtime "
-                "runs cpu kernels only",
+                "runs cpu and cuda kernels only",
                 LINAC_SV(m.kernel), LINAC_SV(m.targetKind),
                 LINAC_SV(m.targetArch));
   for (int32_t i = 0; i < m.numFeatures; ++i) {
@@ -172,11 +181,21 @@ int32_t checkHost(const Manifest &m, linac_error *err) {
   return LINAC_OK;
 }
 
-/// Parses and checks the manifest of a kernel being created.
-int32_t prepare(linac_kernel *kernel, linac_error *err) {
+/// Parses and checks the manifest of a kernel being created; `cuda` says
+/// which kind of kernel the caller is creating.
+int32_t prepare(linac_kernel *kernel, bool cuda, linac_error *err) {
   if (int32_t status = parse(kernel->text, kernel->manifest, err))
     return status;
-  return checkHost(kernel->manifest, err);
+  const Manifest &m = kernel->manifest;
+  if (cuda != (m.targetKind == "cuda"))
+    return fail(err, LINAC_ERROR_TARGET,
+                cuda ? "%.*s: kernel compiled for target %.*s %.*s; "
+                       "linac_cuda_kernel_create takes cuda kernels"
+                     : "%.*s: kernel compiled for target %.*s %.*s; create "
+                       "it with linac_cuda_kernel_create",
+                LINAC_SV(m.kernel), LINAC_SV(m.targetKind),
+                LINAC_SV(m.targetArch));
+  return checkHost(m, err);
 }
 
 /// The manifest symbol is data from the artifact; a broken artifact could
@@ -331,12 +350,13 @@ linac_module_kernel(linac_module *module, const char *name, linac_error *err) {
   std::memcpy(kernelSymbol + length, "_kernel", sizeof("_kernel"));
   std::memcpy(manifestSymbol, name, length);
   std::memcpy(manifestSymbol + length, "_manifest", sizeof("_manifest"));
-  void *fn = dlsym(module->handle, kernelSymbol);
+  // A CUDA kernel has a cubin instead of a function: its manifest decides
+  // which symbols must exist.
   void *text = dlsym(module->handle, manifestSymbol);
-  if (!fn || !text) {
+  if (!text) {
     fail(err, LINAC_ERROR_NOT_FOUND,
          "no kernel '%s' in '%s': symbol %s not found", name, module->path,
-         fn ? manifestSymbol : kernelSymbol);
+         manifestSymbol);
     return nullptr;
   }
   if (!terminatedWithinSymbol(text)) {
@@ -345,7 +365,25 @@ linac_module_kernel(linac_module *module, const char *name, linac_error *err) {
          module->path);
     return nullptr;
   }
-
+  Manifest peek;
+  bool cuda = parse(static_cast<const char *>(text), peek, nullptr) ==
+                  LINAC_OK &&
+              peek.targetKind == "cuda";
+  char cubinSymbol[kMaxNameLength + sizeof("_cubin_size")];
+  char sizeSymbol[kMaxNameLength + sizeof("_cubin_size")];
+  std::memcpy(cubinSymbol, name, length);
+  std::memcpy(cubinSymbol + length, "_cubin", sizeof("_cubin"));
+  std::memcpy(sizeSymbol, name, length);
+  std::memcpy(sizeSymbol + length, "_cubin_size", sizeof("_cubin_size"));
+  void *fn = cuda ? nullptr : dlsym(module->handle, kernelSymbol);
+  void *cubin = cuda ? dlsym(module->handle, cubinSymbol) : nullptr;
+  void *cubinSize = cuda ? dlsym(module->handle, sizeSymbol) : nullptr;
+  if (cuda ? !cubin || !cubinSize : !fn) {
+    fail(err, LINAC_ERROR_NOT_FOUND,
+         "no kernel '%s' in '%s': symbol %s not found", name, module->path,
+         !cuda ? kernelSymbol : !cubin ? cubinSymbol : sizeSymbol);
+    return nullptr;
+  }
   linac_kernel *kernel = new (std::nothrow) linac_kernel;
   if (!kernel) {
     fail(err, LINAC_ERROR_OUT_OF_MEMORY, "out of memory loading kernel '%s'",
@@ -363,6 +401,12 @@ linac_module_kernel(linac_module *module, const char *name, linac_error *err) {
              manifestSymbol, LINAC_SV(kernel->manifest.kernel));
   if (status == LINAC_OK)
     status = checkHost(kernel->manifest, err);
+  if (status == LINAC_OK && cuda) {
+    uint64_t size;
+    std::memcpy(&size, cubinSize, sizeof(size));
+    status = linac::cuda::load(kernel->manifest, cubin, size, &kernel->cuda,
+                               err);
+  }
   if (status != LINAC_OK) {
     prependError(err, "%s: ", module->path);
     delete kernel;
@@ -394,7 +438,7 @@ extern "C" linac_kernel *linac_kernel_create(const char *manifest,
   kernel->ownedText = copy;
   kernel->text = copy;
   kernel->fn = fn;
-  if (prepare(kernel, err) != LINAC_OK) {
+  if (prepare(kernel, /*cuda=*/false, err) != LINAC_OK) {
     std::free(copy);
     delete kernel;
     return nullptr;
@@ -434,8 +478,62 @@ extern "C" int32_t linac_kernel_launch(const linac_kernel *kernel,
                                        linac_error *err) {
   if (!kernel)
     return fail(err, LINAC_ERROR_INVALID_ARGUMENT, "the kernel is NULL");
+  if (kernel->cuda)
+    return fail(err, LINAC_ERROR_INVALID_ARGUMENT,
+                "%.*s is a CUDA kernel; launch it with "
+                "linac_kernel_launch_cuda on a stream",
+                LINAC_SV(kernel->manifest.kernel));
   if (int32_t status = validate(kernel->manifest, tensors, count, err))
     return status;
   kernel->fn(tensors, linac_pool_parallel_for, pool);
   return LINAC_OK;
+}
+
+extern "C" int32_t linac_cuda_device_count(int32_t *count, linac_error *err) {
+  return linac::cuda::deviceCount(count, err);
+}
+
+extern "C" linac_kernel *linac_cuda_kernel_create(const char *manifest,
+                                                  const void *cubin,
+                                                  uint64_t size,
+                                                  linac_error *err) {
+  if (!manifest || !cubin) {
+    fail(err, LINAC_ERROR_INVALID_ARGUMENT, "%s is NULL",
+         manifest ? "the cubin" : "the manifest");
+    return nullptr;
+  }
+  linac_kernel *kernel = new (std::nothrow) linac_kernel;
+  size_t textSize = std::strlen(manifest) + 1;
+  char *copy = kernel ? static_cast<char *>(std::malloc(textSize)) : nullptr;
+  if (!copy) {
+    delete kernel;
+    fail(err, LINAC_ERROR_OUT_OF_MEMORY, "out of memory creating a kernel");
+    return nullptr;
+  }
+  std::memcpy(copy, manifest, textSize);
+  kernel->ownedText = copy;
+  kernel->text = copy;
+  if (prepare(kernel, /*cuda=*/true, err) != LINAC_OK ||
+      linac::cuda::load(kernel->manifest, cubin, size, &kernel->cuda, err) !=
+          LINAC_OK) {
+    std::free(copy);
+    delete kernel;
+    return nullptr;
+  }
+  succeed(err);
+  return kernel;
+}
+
+extern "C" int32_t linac_kernel_launch_cuda(const linac_kernel *kernel,
+                                            const linac_tensor *const *tensors,
+                                            int32_t count, void *stream,
+                                            linac_error *err) {
+  if (!kernel)
+    return fail(err, LINAC_ERROR_INVALID_ARGUMENT, "the kernel is NULL");
+  if (!kernel->cuda)
+    return fail(err, LINAC_ERROR_INVALID_ARGUMENT,
+                "%.*s is a CPU kernel; launch it with linac_kernel_launch",
+                LINAC_SV(kernel->manifest.kernel));
+  return linac::cuda::launch(kernel->cuda, kernel->manifest, tensors, count,
+                             stream, err);
 }

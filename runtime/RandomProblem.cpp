@@ -206,7 +206,7 @@ bool oracle::makeRandomProblem(const RandomProblemOptions &options,
     }
   }
   if (traits.bonus) {
-    result.u = makeNpyArray(dtype, {HV, featureK});
+    result.u = makeNpyArray(gateType, {HV, featureK});
     fillRows(result.u, featureK, rng, false, standard);
   }
   if (options.initialState) {

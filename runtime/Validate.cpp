@@ -48,10 +48,17 @@ struct Extent {
 class Validator {
 public:
   Validator(const Manifest &manifest, const linac_tensor *const *tensors,
-            linac_error *err)
-      : m(manifest), tensors(tensors), err(err) {}
+            linac_error *err, const ValidateOptions &options)
+      : m(manifest), tensors(tensors), err(err), options(options) {}
 
   int32_t run(int32_t count);
+  /// The symbols' values after a successful run.
+  void getBindings(Bindings &out) const {
+    for (int s = 0; s < kNumSymbols; ++s) {
+      out.bound[s] = bindings[s].bound;
+      out.value[s] = bindings[s].value;
+    }
+  }
 
 private:
   /// Starts a message with the kernel name.
@@ -81,6 +88,7 @@ private:
   const Manifest &m;
   const linac_tensor *const *tensors;
   linac_error *err;
+  const ValidateOptions &options;
   Message message;
   Binding bindings[kNumSymbols];
   Extent extents[kMaxTensors];
@@ -399,6 +407,9 @@ int32_t Validator::checkCuSeqlens() {
   if (count == 0)
     return fail("tensor 'cu_seqlens' dim 0 (N1) is 0, expected at least 2: "
                 "N + 1 offsets from 0 to T");
+  // Device memory is not read here; the kernels clamp the offsets.
+  if (!options.readContents)
+    return LINAC_OK;
   // checkLayout has proven that data, stride and all `count` offsets lie in
   // one addressable, aligned extent.
   const char *base = static_cast<const char *>(t->data);
@@ -441,8 +452,14 @@ int32_t Validator::checkCuSeqlens() {
 
 int32_t linac::manifest::validate(const Manifest &manifest,
                                   const linac_tensor *const *tensors,
-                                  int32_t count, linac_error *err) {
-  return Validator(manifest, tensors, err).run(count);
+                                  int32_t count, linac_error *err,
+                                  const ValidateOptions &options,
+                                  Bindings *bindings) {
+  Validator validator(manifest, tensors, err, options);
+  int32_t status = validator.run(count);
+  if (status == LINAC_OK && bindings)
+    validator.getBindings(*bindings);
+  return status;
 }
 
 extern "C" int32_t linac_validate(const char *manifest,

@@ -26,6 +26,42 @@ config.substitutions.append(
     ("%linac_run", os.path.join(config.linac_tools_dir, "linac-run")))
 config.substitutions.append(
     ("%linac_oracle", os.path.join(config.linac_tools_dir, "linac-oracle")))
+config.substitutions.append(
+    ("%linacc_path", os.path.join(config.linac_tools_dir, "linacc")))
+config.substitutions.append(
+    ("%linac_cuda_check",
+     os.path.join(config.linac_tools_dir, "linac-cuda-check")))
 # Compiled artifacts of the tests live in the build tree, not in ~/.cache.
 config.environment["LINAC_CACHE_DIR"] = os.path.join(
     config.linac_obj_root, "test", "linac-cache")
+
+# CUDA: `cuda-toolkit` when linac was configured with one (ptxas and
+# libdevice: every kernel compiles to a cubin), `cuda-runtime` when this
+# machine also has a driver and a device to run them. Tests that need a GPU
+# say `REQUIRES: cuda-runtime` and are reported UNSUPPORTED without one; the
+# note below says so once per run, so the skip is never silent.
+if config.linac_ptxas and os.path.exists(config.linac_ptxas):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", config.linac_ptxas))
+
+
+def _cuda_device_count():
+    try:
+        import ctypes
+
+        driver = ctypes.CDLL("libcuda.so.1")
+        if driver.cuInit(0) != 0:
+            return 0
+        count = ctypes.c_int(0)
+        if driver.cuDeviceGetCount(ctypes.byref(count)) != 0:
+            return 0
+        return count.value
+    except (OSError, AttributeError):
+        return 0
+
+
+if _cuda_device_count() > 0:
+    config.available_features.add("cuda-runtime")
+else:
+    lit_config.note("no CUDA driver or device: tests that REQUIRE cuda-runtime "
+                    "are skipped (UNSUPPORTED)")

@@ -359,9 +359,10 @@ std::optional<Failure> Compilation::chooseTarget() {
   } else if (target == "cuda" || target.starts_with("cuda:")) {
     return Failure{LINAC_ERROR_TARGET,
                    "target '" + target.str() +
-                       "': the CUDA backend is not built yet; linac_compile "
-                       "compiles for cpu targets only (cpu, cpu:native, "
-                       "cpu:x86-64-v3, cpu:x86-64-v4)"};
+                       "': CUDA kernels through linac_compile are not built "
+                       "yet; it compiles for cpu, cpu:native, cpu:x86-64-v3 "
+                       "and cpu:x86-64-v4 (compile CUDA kernels ahead of time "
+                       "with linacc --target=cuda:*)"};
   } else {
     return Failure{LINAC_ERROR_INVALID_ARGUMENT,
                    "unknown target '" + target.str() +

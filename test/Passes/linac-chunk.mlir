@@ -449,11 +449,12 @@ func.func @dn_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
 
 // -----
 
-// A delta write needs the WY form: algorithm chunked cannot express it.
+// A rank-one transition needs the WY form: algorithm chunked cannot
+// express it.
 func.func @delta_chunked(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                          %beta: tensor<1x32x1xf32> {linac.arg = "beta"})
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op has a delta write, which algorithm chunked cannot express; use chunked_wy}}
+  // expected-error @+1 {{'linac.recurrence' op has a rank-one transition, which algorithm chunked cannot express; use chunked_wy}}
   %o = linac.recurrence decay(none) rank_one(delta) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
       beta(%beta : tensor<1x32x1xf32>)
@@ -464,10 +465,10 @@ func.func @delta_chunked(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
 
 // -----
 
-// The chunked WY form is for delta writes only.
+// The chunked WY form is for rank-one transitions only.
 func.func @wy_without_delta(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: algorithm chunked_wy without a delta write}}
+  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: algorithm chunked_wy without a rank-one transition}}
   %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 16>}
@@ -477,36 +478,148 @@ func.func @wy_without_delta(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 
 // -----
 
-// The dplr transition (RWKV-7) is not chunked yet.
-func.func @dplr(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
-                %g: tensor<1x32x1x16xf32> {linac.arg = "g"},
-                %a: tensor<1x32x1x16xf32> {linac.arg = "a"},
-                %b: tensor<1x32x1x16xf32> {linac.arg = "b"})
-    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: the dplr transition (its rank-one part reads a and b, not the delta write)}}
-  %o = linac.recurrence decay(diagonal) rank_one(dplr) q(%q : tensor<1x32x1x16xf32>)
-      k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
-      g(%g : tensor<1x32x1x16xf32>) a(%a : tensor<1x32x1x16xf32>)
-      b(%b : tensor<1x32x1x16xf32>)
+// The dplr transition (RWKV-7): a and b are loaded per value head; k, v, b
+// and g are delayed by one row with zeros in row 0 (the carry is zeroed
+// before each shift), the delayed gates get their own chunk_gates, the
+// reads W are solved from rhs = (a ⊙ exclusive decay) S_0 + (a k'ᵀ) v', and
+// W then enters the output through (q bᵀ) W and the state through the
+// update's pair.
+// CHECK-LABEL: func.func private @dplr_task(
+// CHECK: scf.for
+// CHECK: linac.chunk_load %arg0{{.*}} into %[[Q:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg1{{.*}} into %[[K:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg2{{.*}} into %[[V:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg3{{.*}} into %[[G:[a-z0-9_]+]]
+// CHECK-NEXT: linac.chunk_gates ins(%[[G]] : {{.*}}) outs(%[[D:.+]], %[[P:.+]], %[[X:.+]] : {{.*}})
+// CHECK-NEXT: linac.chunk_load %arg4{{.*}} into %[[A:[a-z0-9_]+]]
+// CHECK-NEXT: linac.chunk_load %arg5{{.*}} into %[[B:[a-z0-9_]+]]
+// CHECK-NEXT: linac.tile_zero outs(%[[GC:.+]] : memref<1x16xf32>)
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[G]] : {{.*}}) carry(%[[GC]] : {{.*}}) len(%{{.+}}) outs(%[[GD:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_gates ins(%[[GD]] : {{.*}}) outs(%[[D2:.+]], %[[P2:.+]], %[[X2:.+]] : {{.*}})
+// CHECK-NEXT: linac.tile_zero outs(%[[KC:.+]] : memref<1x16xf32>)
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[K]] : {{.*}}) carry(%[[KC]] : {{.*}}) len(%{{.+}}) outs(%[[KD:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.tile_zero
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[V]] : {{.*}}) outs(%[[VD:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.tile_zero outs(%[[KC]] : memref<1x16xf32>)
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[B]] : {{.*}}) carry(%[[KC]] : {{.*}}) len(%{{.+}}) outs(%[[BD:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_inter ins(%[[A]], %[[S:.+]] : {{.*}}) gates(%[[P2]] : {{.*}}) outs(%[[RHS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[A]], %[[KD]] : {{.*}}) gates(%[[D2]], %[[P2]], %[[X2]] : {{.*}}) outs(%[[AK:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_attend ins(%[[AK]], %[[VD]] : {{.*}}) outs(%[[RHS]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[A]], %[[BD]] : {{.*}}) gates(%[[D2]], %[[P2]], %[[X2]] : {{.*}}) outs(%[[AB:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_dplr_solve ins(%[[AB]], %[[RHS]] : {{.*}}) outs(%[[W:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_inter ins(%[[Q]], %[[S]] : {{.*}}) gates(%[[P]] : {{.*}}) outs(%[[O:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[K]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[QK:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_attend ins(%[[QK]], %[[V]] : {{.*}}) outs(%[[O]] : {{.*}})
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[B]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[QB:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_attend ins(%[[QB]], %[[W]] : {{.*}}) outs(%[[O]] : {{.*}})
+// CHECK-NEXT: linac.chunk_store %[[O]]
+// CHECK-NEXT: linac.chunk_state_update ins(%[[K]], %[[V]] : {{.*}}) pair(%[[B]], %[[W]] : {{.*}}) gates(%[[P]], %[[X]] : {{.*}}) outs(%[[S]] : memref<16x16xf32>)
+func.func @dplr(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                %g: tensor<1x?x1x16xf32> {linac.arg = "g"},
+                %a: tensor<1x?x1x16xf32> {linac.arg = "a"},
+                %b: tensor<1x?x1x16xf32> {linac.arg = "b"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}) {
+  %o = linac.recurrence decay(diagonal) rank_one(dplr) q(%q : tensor<1x?x1x16xf32>)
+      k(%k : tensor<1x?x1x16xf32>) v(%v : tensor<1x?x1x16xf32>)
+      g(%g : tensor<1x?x1x16xf32>) a(%a : tensor<1x?x1x16xf32>)
+      b(%b : tensor<1x?x1x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 16>}
-      -> tensor<1x32x1x16xf32>
-  return %o : tensor<1x32x1x16xf32>
+      -> tensor<1x?x1x16xf32>
+  return %o : tensor<1x?x1x16xf32>
 }
 
 // -----
 
-// RWKV-6 reads the state before the update plus a bonus term.
-func.func @rwkv6(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
+// Its decode step gets the low-rank pair of the token.
+// CHECK-LABEL: func.func private @dplr_decode_task(
+// CHECK: scf.for %[[T:.+]] =
+// CHECK: linac.chunk_load %arg4[%{{.+}}, %[[T]], %{{.+}}, %{{.+}}] {{.*}} into %[[A:.+]] : memref<1x16xf32>
+// CHECK-NEXT: linac.chunk_load %arg5[%{{.+}}, %[[T]], %{{.+}}, %{{.+}}] {{.*}} into %[[B:.+]] : memref<1x16xf32>
+// CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.+}}) lowrank(%[[A]], %[[B]] : memref<1x16xf32>, memref<1x16xf32>) state(
+func.func @dplr_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                       %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                       %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                       %g: tensor<1x?x1x16xf32> {linac.arg = "g"},
+                       %a: tensor<1x?x1x16xf32> {linac.arg = "a"},
+                       %b: tensor<1x?x1x16xf32> {linac.arg = "b"},
+                       %h0: tensor<1x1x16x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"},
+        tensor<1x1x16x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(diagonal) rank_one(dplr) q(%q : tensor<1x?x1x16xf32>)
+      k(%k : tensor<1x?x1x16xf32>) v(%v : tensor<1x?x1x16xf32>)
+      g(%g : tensor<1x?x1x16xf32>) a(%a : tensor<1x?x1x16xf32>)
+      b(%b : tensor<1x?x1x16xf32>) h0(%h0 : tensor<1x1x16x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16>}
+      -> tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
+  return %o, %ht : tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
+}
+
+// -----
+
+// RWKV-6 reads the state before the update plus a bonus term: k, v and g
+// are delayed by one token (tile_shift_rows with a carry that starts at
+// zero), the chunk loop runs to T + 1 so that the last delayed row (the
+// real last token) completes the state, the attention reads the delayed
+// tiles and chunk_bonus adds the token's own term from the undelayed ones.
+// CHECK-LABEL: func.func private @rwkv6_task(
+// CHECK: %[[U:.+]] = memref.subview %arg4[%{{.+}}, 0] [1, 16] [1, 1]
+// CHECK: linac.tile_copy ins(%[[U]] : {{.*}}) outs(%[[UT:.+]] : memref<1x16xf32>)
+// CHECK: %[[LAST:.+]] = arith.addi %{{.+}}, %c1{{.*}} : index
+// CHECK-NEXT: scf.for %[[T:.+]] = %{{.+}} to %[[LAST]] step
+// CHECK: %[[LEN:.+]] = arith.minsi
+// CHECK: linac.chunk_load %arg0{{.*}} into %[[Q:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg1{{.*}} into %[[K:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg2{{.*}} into %[[V:[a-z0-9_]+]]
+// CHECK: linac.chunk_load %arg3{{.*}} into %[[G:[a-z0-9_]+]]
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[G]] : memref<32x16xf32>) carry(%{{.+}} : memref<1x16xf32>) len(%[[LEN]]) outs(%[[GS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_gates ins(%[[GS]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[K]] : {{.*}}) len(%[[LEN]]) outs(%[[KS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[V]] : {{.*}}) len(%[[LEN]]) outs(%[[VS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_inter ins(%[[Q]], %{{.+}} : {{.*}}) outs(%[[O:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[KS]] : {{.*}}) outs(%[[A:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_attend ins(%[[A]], %[[VS]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_bonus ins(%[[Q]], %[[K]], %[[UT]], %[[V]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_store %[[O]]{{.*}} len(%[[LEN]])
+// CHECK-NEXT: linac.chunk_state_update ins(%[[KS]], %[[VS]] : {{.*}})
+func.func @rwkv6(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                 %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                 %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                 %g: tensor<1x?x1x16xf32> {linac.arg = "g"},
                  %u: tensor<1x16xf32> {linac.arg = "u"})
-    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: output(previous_state_plus_bonus) (rwkv6)}}
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}) {
   %o = linac.recurrence decay(diagonal) output(previous_state_plus_bonus)
-      q(%q : tensor<1x32x1x16xf32>) k(%q : tensor<1x32x1x16xf32>)
-      v(%q : tensor<1x32x1x16xf32>) g(%q : tensor<1x32x1x16xf32>)
+      q(%q : tensor<1x?x1x16xf32>) k(%k : tensor<1x?x1x16xf32>)
+      v(%v : tensor<1x?x1x16xf32>) g(%g : tensor<1x?x1x16xf32>)
       u(%u : tensor<1x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
-      -> tensor<1x32x1x16xf32>
-  return %o : tensor<1x32x1x16xf32>
+      -> tensor<1x?x1x16xf32>
+  return %o : tensor<1x?x1x16xf32>
+}
+
+// -----
+
+// Its decode step gets the bonus row.
+// CHECK-LABEL: func.func private @rwkv6_decode_task(
+// CHECK: linac.tile_copy ins(%{{.+}}) outs(%[[UT:.+]] : memref<1x16xf32>)
+// CHECK: scf.for
+// CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.+}} : memref<1x16xf32>) bonus(%[[UT]] : memref<1x16xf32>) state(
+func.func @rwkv6_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                        %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                        %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                        %g: tensor<1x?x1x16xf32> {linac.arg = "g"},
+                        %u: tensor<1x16xf32> {linac.arg = "u"},
+                        %h0: tensor<1x1x16x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"},
+        tensor<1x1x16x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(diagonal) output(previous_state_plus_bonus)
+      q(%q : tensor<1x?x1x16xf32>) k(%k : tensor<1x?x1x16xf32>)
+      v(%v : tensor<1x?x1x16xf32>) g(%g : tensor<1x?x1x16xf32>)
+      u(%u : tensor<1x16xf32>) h0(%h0 : tensor<1x1x16x16xf32>)
+      {linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16>}
+      -> tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
+  return %o, %ht : tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
 }
 
 // -----
@@ -681,7 +794,7 @@ func.func @decode_varlen(%q: tensor<1x4x1x16xf32> {linac.arg = "q"},
 
 // Every tensor needs its role name (the ABI and the manifest are built from
 // them).
-// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, beta, h0, cu_seqlens, o, ht)}}
+// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, beta, a, b, u, h0, cu_seqlens, o, ht)}}
 func.func @unnamed(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                    %v: tensor<1x32x1x16xf32>)
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {

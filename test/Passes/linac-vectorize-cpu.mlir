@@ -384,6 +384,114 @@ func.func @delta_step(%q: memref<1x16xf32>, %k: memref<1x16xf32>,
   return
 }
 
+// RWKV-6's delay by one token: row 0 from the carry, rows 1 .. C-1 from
+// rows 0 .. C-2, then (only when the chunk has rows) the carry takes row
+// len - 1.
+// CHECK-LABEL: func.func @shift(
+// CHECK-SAME: %[[K:[a-z0-9]+]]: memref<32x16xf32>, %[[KS:[a-z0-9]+]]: memref<32x16xf32>, %[[C:[a-z0-9]+]]: memref<1x16xf32>, %[[N:[a-z0-9]+]]: index)
+// CHECK: %[[C0:.+]] = vector.load %[[C]][%{{.+}}, %{{.+}}] : memref<1x16xf32>
+// CHECK-NEXT: vector.store %[[C0]], %[[KS]][%{{.+}}, %{{.+}}]
+// CHECK: scf.for %[[R:[a-z0-9_]+]] = %{{.+}} to %c31 step
+// CHECK: %[[ROW:.+]] = vector.load %[[K]][%[[R]], %{{.+}}]
+// CHECK-NEXT: %[[R1:.+]] = arith.addi %[[R]], %c1
+// CHECK-NEXT: vector.store %[[ROW]], %[[KS]][%[[R1]], %{{.+}}]
+// CHECK: %[[ANY:.+]] = arith.cmpi sgt, %[[N]], %{{.+}} : index
+// CHECK-NEXT: scf.if %[[ANY]] {
+// CHECK-NEXT: %[[LAST:.+]] = arith.subi %[[N]], %c1
+// CHECK: %[[L:.+]] = vector.load %[[K]][%[[LAST]], %{{.+}}]
+// CHECK-NEXT: vector.store %[[L]], %[[C]]
+func.func @shift(%k: memref<32x16xf32>, %ks: memref<32x16xf32>,
+                 %carry: memref<1x16xf32>, %n: index) {
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%carry : memref<1x16xf32>)
+      len(%n) outs(%ks : memref<32x16xf32>)
+  return
+}
+
+// RWKV-6's bonus: per row, (q ⊙ k) · u as one reassociating lane sum, then
+// o += that weight times v.
+// CHECK-LABEL: func.func @bonus(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<32x16xf32>, %[[K:[a-z0-9]+]]: memref<32x16xf32>, %[[U:[a-z0-9]+]]: memref<1x16xf32>, %[[V:[a-z0-9]+]]: memref<32x32xf32>, %[[O:[a-z0-9]+]]: memref<32x32xf32>)
+// CHECK: scf.for %[[R:[a-z0-9_]+]] =
+// CHECK: %[[QV:.+]] = vector.load %[[Q]][%[[R]],
+// CHECK-NEXT: %[[KV:.+]] = vector.load %[[K]][%[[R]],
+// CHECK-NEXT: %[[QK:.+]] = arith.mulf %[[QV]], %[[KV]]
+// CHECK-NEXT: %[[UV:.+]] = vector.load %[[U]]
+// CHECK-NEXT: vector.fma %[[QK]], %[[UV]]
+// CHECK: %[[W:.+]] = vector.reduction <add>, %{{.+}} fastmath<reassoc>
+// CHECK: %[[WB:.+]] = vector.broadcast %[[W]]
+// CHECK: %[[VV:.+]] = vector.load %[[V]][%[[R]],
+// CHECK-NEXT: %[[OV:.+]] = vector.load %[[O]][%[[R]],
+// CHECK-NEXT: %[[NEW:.+]] = vector.fma %[[WB]], %[[VV]], %[[OV]]
+// CHECK-NEXT: vector.store %[[NEW]], %[[O]][%[[R]],
+func.func @bonus(%q: memref<32x16xf32>, %k: memref<32x16xf32>, %u: memref<1x16xf32>,
+                 %v: memref<32x32xf32>, %o: memref<32x32xf32>) {
+  linac.chunk_bonus ins(%q, %k, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<32x32xf32>)
+      outs(%o : memref<32x32xf32>)
+  return
+}
+
+// dplr's forward substitution: row t starts from rhs[t] and adds
+// ab[t, j + 1] w[j] for j < t (the coefficient column is one to the right).
+// CHECK-LABEL: func.func @dplr_solve(
+// CHECK-SAME: %[[AB:[a-z0-9]+]]: memref<32x32xf32>, %[[RHS:[a-z0-9]+]]: memref<32x32xf32>, %[[W:[a-z0-9]+]]: memref<32x32xf32>)
+// CHECK: scf.for %[[T:[a-z0-9_]+]] =
+// CHECK: %[[R0:.+]] = vector.load %[[RHS]][%[[T]],
+// CHECK: scf.for %[[J:[a-z0-9_]+]] = %{{.+}} to %[[T]] step %{{.+}} iter_args(%[[A0:.+]] = %[[R0]],
+// CHECK-NEXT: %[[J1:.+]] = arith.addi %[[J]], %c1
+// CHECK-NEXT: %[[C:.+]] = memref.load %[[AB]][%[[T]], %[[J1]]]
+// CHECK-NEXT: %[[CB:.+]] = vector.broadcast %[[C]]
+// CHECK-NEXT: %[[WJ:.+]] = vector.load %[[W]][%[[J]],
+// CHECK-NEXT: vector.fma %[[CB]], %[[WJ]], %[[A0]]
+// CHECK: vector.store %{{.+}}, %[[W]][%[[T]],
+func.func @dplr_solve(%ab: memref<32x32xf32>, %rhs: memref<32x32xf32>,
+                      %w: memref<32x32xf32>) {
+  linac.chunk_dplr_solve ins(%ab, %rhs : memref<32x32xf32>, memref<32x32xf32>)
+      outs(%w : memref<32x32xf32>)
+  return
+}
+
+// A state update with a pair: the state is decayed once, then two
+// accumulating matmuls add (k ⊙ decay to the end)ᵀ v and (b ⊙ ...)ᵀ w.
+// CHECK-LABEL: func.func @update_pair(
+// CHECK-SAME: %[[K:[a-z0-9]+]]: memref<32x16xf32>, %[[V:[a-z0-9]+]]: memref<32x16xf32>, %[[B:[a-z0-9]+]]: memref<32x16xf32>, %[[W:[a-z0-9]+]]: memref<32x16xf32>, %[[P:[a-z0-9]+]]: memref<32x16xf32>, %[[X:[a-z0-9]+]]: memref<32x16xf32>, %[[S:[a-z0-9]+]]: memref<16x16xf32>)
+// CHECK-COUNT-1: arith.mulf %{{.+}}, %{{.+}} : vector<{{8|16}}xf32>
+// CHECK: vector.load %[[V]]
+// CHECK: vector.load %[[W]]
+// CHECK-NOT: vector.load %[[V]]
+func.func @update_pair(%k: memref<32x16xf32>, %v: memref<32x16xf32>,
+                       %b: memref<32x16xf32>, %w: memref<32x16xf32>,
+                       %p: memref<32x16xf32>, %x: memref<32x16xf32>,
+                       %s: memref<16x16xf32>) {
+  linac.chunk_state_update ins(%k, %v : memref<32x16xf32>, memref<32x16xf32>)
+      pair(%b, %w : memref<32x16xf32>, memref<32x16xf32>)
+      gates(%p, %x : memref<32x16xf32>, memref<32x16xf32>)
+      outs(%s : memref<16x16xf32>) sub_chunk(16)
+  return
+}
+
+// A dplr decode step: a first pass accumulates w = S_inᵀ a without storing;
+// the second writes S_in * decay + b w + k v and accumulates o.
+// CHECK-LABEL: func.func @lowrank_step(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<1x16xf32>, %[[A:[a-z0-9]+]]: memref<1x16xf32>, %[[B:[a-z0-9]+]]: memref<1x16xf32>, %[[V:[a-z0-9]+]]: memref<1x32xf32>, %[[D:[a-z0-9]+]]: memref<1x16xf32>, %[[S:[a-z0-9]+]]: memref<16x32xf32>, %[[O:[a-z0-9]+]]: memref<1x32xf32>)
+// CHECK: %[[WS:.+]]:{{2|4}} = scf.for
+// CHECK: memref.load %[[A]]
+// CHECK-NOT: vector.store
+// CHECK: scf.yield
+// CHECK: scf.for
+// CHECK: memref.load %[[B]]
+// CHECK: vector.fma %{{.+}}, %[[WS]]#0,
+// CHECK: vector.store %{{.+}}, %[[S]]
+func.func @lowrank_step(%q: memref<1x16xf32>, %a: memref<1x16xf32>,
+                        %b: memref<1x16xf32>, %v: memref<1x32xf32>,
+                        %d: memref<1x16xf32>, %s: memref<16x32xf32>,
+                        %o: memref<1x32xf32>) {
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x32xf32>)
+      gates(%d : memref<1x16xf32>) lowrank(%a, %b : memref<1x16xf32>, memref<1x16xf32>)
+      state(%s : memref<16x32xf32>)
+      outs(%s, %o : memref<16x32xf32>, memref<1x32xf32>)
+  return
+}
+
 // Tile copies out of a strided state window, and zeroing.
 // CHECK-LABEL: func.func @tiles(
 // CHECK-SAME: %[[W:[a-z0-9]+]]: memref<16x16xf32, strided<[?, 1], offset: ?>>, %[[S:[a-z0-9]+]]: memref<16x16xf32>)

@@ -663,13 +663,14 @@ TEST_F(Jit, IRErrorsSayWhere) {
 /// What the backend does not support yet is an input error too, located at
 /// the spec's [attention] table.
 TEST_F(Jit, UnsupportedStructureIsASpecError) {
-  // dplr (RWKV-7's transition) has no chunked form yet.
-  const std::string dplr = "[attention]\n"
-                           "variant = \"dplr\"\n"
-                           "head_dim_k = 16\n"
-                           "head_dim_v = 16\n";
+  // The sum normalizer has no chunked form yet.
+  const std::string normalized = "[attention]\n"
+                                 "variant = \"gla\"\n"
+                                 "head_dim_k = 16\n"
+                                 "head_dim_v = 16\n"
+                                 "normalize = \"sum\"\n";
   linac_error err;
-  EXPECT_EQ(compile(dplr, nullptr, &err), nullptr);
+  EXPECT_EQ(compile(normalized, nullptr, &err), nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_SPEC);
   EXPECT_TRUE(contains(err.message, "<spec>:1:1: error:")) << err.message;
   EXPECT_TRUE(contains(err.message, "not supported by linac-chunk yet"))
@@ -684,8 +685,8 @@ TEST_F(Jit, CudaTargetsAreRefused) {
   EXPECT_EQ(linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, nullptr, &err),
             nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
-  EXPECT_TRUE(contains(err.message, "target 'cuda:sm_90a': the CUDA backend "
-                                    "is not built yet"))
+  EXPECT_TRUE(contains(err.message, "target 'cuda:sm_90a': CUDA kernels "
+                                    "through linac_compile are not built yet"))
       << err.message;
 
   // The spec's own [target] default counts when the options say nothing.

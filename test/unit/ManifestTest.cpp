@@ -93,10 +93,66 @@ TEST(Manifest, AcceptsOtherTargetsForTheLoaderToRefuse) {
   Manifest m;
   linac_error err;
   std::string text = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
-                     "target cuda sm_90a\nmode prefill\nvariant gla\n";
+                     "target tpu v5\nmode prefill\nvariant gla\n";
+  ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(m.targetKind, "tpu");
+  EXPECT_EQ(m.targetArch, "v5");
+  EXPECT_FALSE(m.hasLaunch);
+}
+
+TEST(Manifest, CudaLaunchRecord) {
+  Manifest m;
+  linac_error err;
+  std::string text = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                     "target cuda sm_90a -\nmode prefill\nvariant gla\n"
+                     "launch 128 153088 2 h0,ht\n"
+                     "tensor q in required bf16 B T 16 128\n"
+                     "tensor h0 in optional f32 S 16 128 128\n"
+                     "tensor ht out optional f32 S 16 128 128\n";
   ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
   EXPECT_EQ(m.targetKind, "cuda");
   EXPECT_EQ(m.targetArch, "sm_90a");
+  EXPECT_TRUE(m.hasLaunch);
+  EXPECT_EQ(m.launchThreads, 128);
+  EXPECT_EQ(m.launchShared, 153088);
+  EXPECT_EQ(m.launchTiles, 2);
+  ASSERT_EQ(m.numFlags, 2);
+  EXPECT_EQ(m.flags[0], 1);
+  EXPECT_EQ(m.flags[1], 2);
+}
+
+TEST(Manifest, BadLaunchRecords) {
+  const std::string head = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                           "mode prefill\nvariant gla\n";
+  const std::string cuda = head + "target cuda sm_80 -\n";
+  const std::string tensors = "tensor q in required f32 B T 1 4\n"
+                              "tensor h0 in optional f32 S 1 4 4\n";
+  const std::pair<std::string, const char *> cases[] = {
+      {cuda + tensors, "a cuda kernel needs a 'launch' record"},
+      {head + "target cpu x86-64 -\nlaunch 128 0 1 -\n" + tensors,
+       "'launch' is for cuda kernels"},
+      {cuda + "launch 100 0 1 -\n" + tensors,
+       "launch threads '100' is not a multiple of 32"},
+      {cuda + "launch 2048 0 1 -\n" + tensors, "launch threads '2048'"},
+      {cuda + "launch 128 -1 1 -\n" + tensors, "launch shared bytes '-1'"},
+      {cuda + "launch 128 0 0 -\n" + tensors, "launch value tiles '0'"},
+      {cuda + "launch 128 0 1\n" + tensors, "'launch' takes threads"},
+      {cuda + "launch 128 0 1 -\nlaunch 128 0 1 -\n" + tensors,
+       "second 'launch' record"},
+      {cuda + "launch 128 0 1 q\n" + tensors,
+       "launch flag 'q' is not an optional tensor"},
+      {cuda + "launch 128 0 1 h1\n" + tensors,
+       "launch flag 'h1' is not an optional tensor"},
+      {cuda + "launch 128 0 1 h0,h0\n" + tensors,
+       "launch flag 'h0' appears twice"},
+  };
+  for (const auto &[text, message] : cases) {
+    Manifest m;
+    linac_error err;
+    EXPECT_EQ(parse(text, m, &err), LINAC_ERROR_LOAD) << text;
+    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
+        << err.message;
+  }
 }
 
 struct BadCase {

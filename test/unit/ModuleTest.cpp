@@ -249,7 +249,7 @@ TEST_F(Module, MissingKernel) {
   EXPECT_EQ(linac_module_kernel(module, "nosuch", &err), nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_NOT_FOUND);
   EXPECT_TRUE(contains(err, "no kernel 'nosuch' in '")) << err.message;
-  EXPECT_TRUE(contains(err, "symbol nosuch_kernel not found")) << err.message;
+  EXPECT_TRUE(contains(err, "symbol nosuch_manifest not found")) << err.message;
 }
 
 TEST_F(Module, KernelWithoutManifest) {
@@ -280,8 +280,8 @@ TEST_F(Module, OtherCompilerVersion) {
 TEST_F(Module, OtherTarget) {
   EXPECT_EQ(linac_module_kernel(module, "gpu", &err), nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
-  EXPECT_TRUE(contains(err, "gpu: kernel compiled for target cuda sm_90a; "
-                            "this runtime runs cpu kernels only"))
+  EXPECT_TRUE(contains(err, "gpu: kernel compiled for target tpu v5; "
+                            "this runtime runs cpu and cuda kernels only"))
       << err.message;
 }
 
@@ -401,10 +401,20 @@ TEST(KernelCreate, SameChecksAsTheLoader) {
       << err.message;
 
   EXPECT_EQ(linac_kernel_create(
-                doublingManifest(LINAC_VERSION, "cuda sm_90a").c_str(),
+                doublingManifest(LINAC_VERSION, "tpu v5").c_str(),
                 doublingKernel, &err),
             nullptr);
   EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
+  // A CUDA manifest has its own constructor.
+  EXPECT_EQ(linac_kernel_create(
+                (doublingManifest(LINAC_VERSION, "cuda sm_90a -") +
+                 "launch 128 0 1 -\n")
+                    .c_str(),
+                doublingKernel, &err),
+            nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
+  EXPECT_TRUE(contains(err, "create it with linac_cuda_kernel_create"))
+      << err.message;
 
   EXPECT_EQ(
       linac_kernel_create("linac-manifest 1\nnonsense\n", doublingKernel, &err),

@@ -8,7 +8,10 @@
  *
  *   good         doubles q into o (o = 2 q) through parallel_for; o may alias q
  *   old          manifest from compiler 0.0.9
- *   gpu          manifest for target cuda sm_90a
+ *   gpu          manifest for target tpu v5 (no such runtime)
+ *   cudak        a CUDA kernel: manifest for cuda sm_90a, NAME_cubin (bytes
+ *                the fake driver of CudaTest accepts) and NAME_cubin_size
+ *   nocubin      a CUDA manifest without its cubin
  *   corrupt      manifest with an unknown record
  *   renamed      manifest that names another kernel
  *   unterminated manifest array without a terminating NUL
@@ -38,7 +41,15 @@ const char good_manifest[] =
 const char old_manifest[] =
     HEADER("old", "0.0.9", "cpu x86-64 -") DOUBLING_TENSORS;
 const char gpu_manifest[] =
-    HEADER("gpu", LINAC_VERSION, "cuda sm_90a") DOUBLING_TENSORS;
+    HEADER("gpu", LINAC_VERSION, "tpu v5") DOUBLING_TENSORS;
+const char cudak_manifest[] =
+    HEADER("cudak", LINAC_VERSION, "cuda sm_90a -")
+    "launch 128 65536 2 -\n" DOUBLING_TENSORS;
+const unsigned char cudak_cubin[16] = {0x7f, 'E', 'L', 'F'};
+const uint64_t cudak_cubin_size = sizeof(cudak_cubin);
+const char nocubin_manifest[] =
+    HEADER("nocubin", LINAC_VERSION, "cuda sm_80 -")
+    "launch 128 0 1 -\n" DOUBLING_TENSORS;
 const char corrupt_manifest[] =
     HEADER("corrupt", LINAC_VERSION, "cpu x86-64 -") "tensr q in\n";
 const char renamed_manifest[] =

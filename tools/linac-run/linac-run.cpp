@@ -263,6 +263,19 @@ int main(int argc, char **argv) {
       "oracle and time it\n\n  --threads=N   threads of the runtime's pool "
       "(default: all cores)\n");
 
+  if (target != "cpu") {
+    // CUDA kernels compile (linacc --target=cuda:*) but linac-run does not
+    // drive them; say what is missing here, a GPU or that driver.
+    linac_error cudaErr;
+    int32_t devices = 0;
+    if (llvm::StringRef(target).starts_with("cuda:") &&
+        linac_cuda_device_count(&devices, &cudaErr) != LINAC_OK)
+      return fail("--target=" + target + " needs a GPU: " + cudaErr.message);
+    return fail("--target=" + target +
+                ": linac-run runs cpu kernels only; compile CUDA kernels with "
+                "linacc --target=cuda:*, check them with linacc --cuda-emulate "
+                "(no GPU) or test/Integration/CUDA/gpu.test");
+  }
   if (mode != "prefill" && mode != "decode")
     return fail("--mode must be prefill or decode, not '" + mode + "'");
   const bool decode = mode == "decode";
@@ -287,11 +300,8 @@ int main(int argc, char **argv) {
   auto specText = llvm::MemoryBuffer::getFile(specPath);
   if (!specText)
     return fail("cannot read '" + specPath + "'");
-  // --cpu overrides the spec's cpu; linac_compile refuses cuda targets with
-  // a message until the CUDA backend exists.
-  std::string compileTarget = target != "cpu" ? target.getValue()
-                              : cpu.empty()   ? "cpu"
-                                              : "cpu:" + cpu.getValue();
+  // --cpu overrides the spec's cpu (cuda targets were refused above).
+  std::string compileTarget = cpu.empty() ? "cpu" : "cpu:" + cpu.getValue();
   linac_compile_options compileOptions{};
   compileOptions.source_name = specPath.c_str();
   compileOptions.format = LINAC_SOURCE_TOML;

@@ -10,10 +10,10 @@
 // writes the requested stage. Exit status: 0 success, 1 an error in the input
 // (reported with file:line:col), 2 an internal compiler error.
 //
-// The CPU pipeline runs to the end (LLVM IR, assembly, objects, shared
-// libraries, headers and manifests). The CUDA backend is still to come: its
-// outputs (and native code for cuda targets) are refused with a message,
-// never emitted half-done.
+// The CPU pipeline runs to LLVM IR, assembly, objects, shared libraries,
+// headers and manifests; the CUDA pipeline (--target=cuda:sm_90a|sm_80) to
+// PTX, cubins, and objects or shared libraries that carry the cubins with
+// their manifests.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +23,7 @@
 #include "linac/Spec/Spec.h"
 #include "linac/Target/Artifact.h"
 #include "linac/Target/EmitCPU.h"
+#include "linac/Target/EmitCUDA.h"
 #include "linac/Spec/SpecToMLIR.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -84,8 +85,12 @@ cl::opt<Emit> emit(
         clEnumValN(Emit::Shared, "shared",
                    "shared library for liblinac_runtime (CPU; the default "
                    "when -o ends in .so)"),
-        clEnumValN(Emit::Ptx, "ptx", "PTX (CUDA backend, not yet)"),
-        clEnumValN(Emit::Cubin, "cubin", "cubin (CUDA backend, not yet)"),
+        clEnumValN(Emit::Ptx, "ptx",
+                   "PTX of every kernel (CUDA; the default when -o ends in "
+                   ".ptx)"),
+        clEnumValN(Emit::Cubin, "cubin",
+                   "the cubin of one kernel (CUDA; the default when -o ends "
+                   "in .cubin)"),
         clEnumValN(Emit::Header, "header",
                    "C header declaring the kernels with checked wrappers"),
         clEnumValN(Emit::Manifest, "manifest",
@@ -101,12 +106,25 @@ cl::opt<std::string> emitAfter(
     "emit-after",
     cl::desc("Stop after this stage and write its IR: frontend, "
              "linac-materialize-defaults, canonicalize, linac-select, "
-             "linac-chunk, linac-vectorize-cpu, linac-cpu-abi, llvm"),
+             "linac-chunk, then linac-vectorize-cpu, linac-cpu-abi, llvm "
+             "(cpu) or linac-gpu-map, linac-lower-chunk-gpu, nvvm, binary "
+             "(cuda)"),
     cl::init(""), cl::cat(category));
 cl::opt<std::string> cpu("cpu",
                          cl::desc("native | x86-64-v3 | x86-64-v4 (default: "
                                   "the spec's, else native)"),
                          cl::init(""), cl::cat(category));
+cl::opt<std::string> onlyKernel(
+    "kernel",
+    cl::desc("With --emit=ptx|cubin: only this kernel (e.g. gla_prefill)"),
+    cl::init(""), cl::cat(category));
+cl::opt<bool> cudaEmulate(
+    "cuda-emulate",
+    cl::desc("With a cuda target: build the CUDA kernels' code for this CPU "
+             "instead (threads serialized between barriers, tensor-core "
+             "operands rounded as on the GPU), as a CPU artifact for testing "
+             "the GPU lowering without a GPU"),
+    cl::init(false), cl::cat(category));
 cl::opt<std::string> headerPath(
     "header", cl::desc("Also write the C header of the kernels to this file"),
     cl::value_desc("path"), cl::init(""), cl::cat(category));
@@ -187,8 +205,9 @@ int64_t elementBytes(Value value) {
 /// algorithm chosen (chunk C, state K' x V):
 ///   chunked:    2C(K'+V) for the masked intra-chunk products, 4K'V for the
 ///               state contribution to the output and the state update;
-///   chunked_wy: chunked plus 2CK' (beta K K^T), C(K'+V) (the triangular
-///               solve for W and U) and 2K'V (W applied to the state);
+///   chunked_wy: chunked plus 2CK' (the gated K K^T), CV (the forward
+///               substitution for the written values U) and 2K'V (the
+///               state read through the keys), as linac-chunk builds it;
 ///   recurrent:  4K'V (update and output), plus 2K'V for a rank-one term.
 /// Bytes count the inputs and the output once; decode also reads and writes
 /// the f32 state for every step.
@@ -210,7 +229,7 @@ void explainRecurrence(linac::RecurrenceOp op) {
     break;
   case linac::Algorithm::ChunkedWY:
     flops = 2 * chunk * (stateRows + valueDim) + 4 * stateRows * valueDim +
-            2 * chunk * stateRows + chunk * (stateRows + valueDim) +
+            2 * chunk * stateRows + chunk * valueDim +
             2 * stateRows * valueDim;
     break;
   case linac::Algorithm::Recurrent:
@@ -248,12 +267,331 @@ void explainRecurrence(linac::RecurrenceOp op) {
   llvm::outs() << "  chunk size:   " << chunk << "\n";
   llvm::outs() << "  vector width: "
                << (schedule ? schedule.getVectorWidth() : 0) << " f32 lanes\n";
+  if (schedule && schedule.getWarps() > 0)
+    llvm::outs() << "  gpu:          value tile " << schedule.getValueTile()
+                 << ", " << schedule.getWarps() << " warps per block, "
+                 << schedule.getStages() << " pipeline stage(s)\n";
   llvm::outs() << "  scale:        " << op.getEffectiveScale() << "\n";
   llvm::outs() << "  per token and value head: ~" << flops << " FLOP, ~"
                << bytes << " bytes"
                << (decode ? " (including the state read and write)" : "")
                << ", " << llvm::format("%.1f", double(flops) / double(bytes))
                << " FLOP/byte\n";
+}
+
+/// Writes `path` through `write`; an error opening it is an input error.
+int writeOutput(llvm::StringRef path,
+                llvm::function_ref<bool(llvm::raw_pwrite_stream &)> write) {
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> file = openOutputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "linacc: error: " << error << "\n";
+    return InputError;
+  }
+  if (!write(file->os()))
+    return InternalError;
+  file->keep();
+  return Success;
+}
+
+/// The include guard of a generated header.
+std::string headerGuard() {
+  std::string guard = "LINAC_GENERATED_";
+  for (char c : llvm::sys::path::stem(
+           headerPath.empty() ? llvm::StringRef(outputPath)
+                              : llvm::StringRef(headerPath)))
+    guard.push_back(isalnum(static_cast<unsigned char>(c)) ? toupper(c) : '_');
+  return guard + "_H";
+}
+
+/// --target=cuda:* --cuda-emulate: the CUDA pipeline through
+/// linac-lower-chunk-gpu (tensor cores emulated), linac-emulate-gpu, then
+/// the CPU back end from linac-cpu-abi, to a CPU object or shared library.
+int emulateCuda(MLIRContext &context, ModuleOp module,
+                std::vector<std::pair<std::string, std::string>> stages) {
+  if (emit != Emit::Obj && emit != Emit::Shared && emit != Emit::Mlir) {
+    llvm::errs() << "linacc: error: --cuda-emulate writes --emit=obj, shared "
+                    "or mlir\n";
+    return InputError;
+  }
+  linac::CpuTarget host;
+  std::string error;
+  std::string hostCpu = cpu.empty() ? std::string("native") : cpu.getValue();
+  if (!linac::resolveCpuTarget(hostCpu, host, error)) {
+    llvm::errs() << "linacc: error: " << error << "\n";
+    return InputError;
+  }
+  std::string pipeline;
+  for (auto &[name, passes] : stages) {
+    if (name == "nvvm")
+      break;
+    pipeline += (pipeline.empty() ? "" : ",") +
+                (name == "linac-lower-chunk-gpu"
+                     ? std::string("linac-lower-chunk-gpu{mma-emulation}")
+                     : passes);
+  }
+  pipeline += ",linac-emulate-gpu";
+  linac::CpuPipelineOptions cpuOptions;
+  cpuOptions.cpu = hostCpu;
+  for (auto &[name, passes] : linac::cpuPipelineStages(cpuOptions))
+    if (name == "linac-cpu-abi" || name == "llvm")
+      pipeline += "," + passes;
+  PassManager pm(&context);
+  if (failed(parsePassPipeline(pipeline, pm))) {
+    llvm::errs() << "linacc: internal error: bad pipeline '" << pipeline
+                 << "'\n";
+    return InternalError;
+  }
+  if (failed(pm.run(module)))
+    return InputError;
+  if (emit == Emit::Mlir)
+    return writeOutput(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      module->print(os);
+      os << "\n";
+      return true;
+    });
+  if (outputPath == "-") {
+    llvm::errs() << "linacc: error: --emit=" << emitName(emit)
+                 << " needs -o FILE\n";
+    return InputError;
+  }
+  auto writeObject = [&](llvm::StringRef path) {
+    return writeOutput(path, [&](llvm::raw_pwrite_stream &os) {
+      if (!linac::emitCpuCode(module, host, linac::CpuEmitKind::Object, os,
+                              error)) {
+        llvm::errs() << "linacc: internal error: " << error << "\n";
+        return false;
+      }
+      return true;
+    });
+  };
+  if (emit == Emit::Obj)
+    return writeObject(outputPath);
+  llvm::SmallString<128> object;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("linacc", "o", object)) {
+    llvm::errs() << "linacc: error: cannot create a temporary file: "
+                 << ec.message() << "\n";
+    return InternalError;
+  }
+  llvm::FileRemover remover(object);
+  if (int status = writeObject(object))
+    return status;
+  if (!linac::linkSharedLibrary(object, outputPath, error)) {
+    llvm::errs() << "linacc: internal error: " << error << "\n";
+    return InternalError;
+  }
+  return Success;
+}
+
+/// --target=cuda:*: the CUDA pipeline, to IR, PTX, cubin, an object or
+/// shared library carrying the cubins and manifests, a header or the
+/// manifests.
+int compileCuda(MLIRContext &context, ModuleOp module,
+                const std::string &targetName) {
+  linac::GpuTarget gpu;
+  std::string error;
+  if (!linac::resolveGpuTarget(targetName, gpu, error)) {
+    llvm::errs() << "linacc: error: " << error << "\n";
+    return InputError;
+  }
+  if (!cpu.empty() && !cudaEmulate) {
+    llvm::errs() << "linacc: error: --cpu applies to --target=cpu only\n";
+    return InputError;
+  }
+  if (emit == Emit::Llvm || emit == Emit::Asm) {
+    llvm::errs() << "linacc: error: --emit=" << emitName(emit)
+                 << " is a CPU output; for " << targetName
+                 << " use --emit=ptx or --emit=cubin\n";
+    return InputError;
+  }
+  if (!onlyKernel.empty() && emit != Emit::Ptx && emit != Emit::Cubin) {
+    llvm::errs() << "linacc: error: --kernel selects a kernel for "
+                    "--emit=ptx|cubin only\n";
+    return InputError;
+  }
+  const bool binary = emit == Emit::Ptx || emit == Emit::Cubin ||
+                      emit == Emit::Obj || emit == Emit::Shared;
+  const bool interfaceOnly = emit == Emit::Header || emit == Emit::Manifest;
+
+  linac::CudaPipelineOptions options;
+  options.target = gpu.name;
+  options.format = emit == Emit::Ptx ? "isa" : "bin";
+  auto stages = linac::cudaPipelineStages(options);
+  if (cudaEmulate)
+    return emulateCuda(context, module, stages);
+  std::string lastStage = !emitAfter.empty() ? emitAfter.getValue()
+                          : binary           ? "binary"
+                          : interfaceOnly    ? "linac-lower-chunk-gpu"
+                                             : "linac-select";
+  if (!headerPath.empty() && !binary && !interfaceOnly)
+    lastStage = "binary"; // --header comes with an object.
+  size_t stageCount = 0;
+  if (lastStage != "frontend") {
+    while (stageCount < stages.size() && stages[stageCount].first != lastStage)
+      ++stageCount;
+    if (stageCount == stages.size()) {
+      llvm::errs() << "linacc: error: unknown stage '" << lastStage
+                   << "' for --emit-after with " << targetName
+                   << " (stages: frontend";
+      for (auto &stage : stages)
+        llvm::errs() << ", " << stage.first;
+      llvm::errs() << ")\n";
+      return InputError;
+    }
+    ++stageCount;
+  }
+  if (stageCount == stages.size() && linac::cudaToolkitPath().empty()) {
+    llvm::errs() << "linacc: error: this linacc was built without a CUDA "
+                    "toolkit (ptxas and libdevice), so it cannot assemble "
+                    "kernels for "
+                 << targetName
+                 << "; reconfigure with -DCUDAToolkit_ROOT=DIR, or stop "
+                    "earlier with --emit-after\n";
+    return InputError;
+  }
+
+  // The interfaces are read after linac-lower-chunk-gpu, when each kernel's
+  // shared memory is final and before the NVVM lowering drops the metadata.
+  constexpr size_t kInterfaceStages = 6;
+  std::vector<linac::CudaKernel> kernels;
+  for (auto [begin, end] :
+       {std::pair<size_t, size_t>{0, std::min(stageCount, kInterfaceStages)},
+        std::pair<size_t, size_t>{kInterfaceStages, stageCount}}) {
+    if (begin >= end)
+      continue;
+    PassManager pm(&context);
+    for (size_t i = begin; i < end; ++i)
+      if (failed(parsePassPipeline(stages[i].second, pm))) {
+        llvm::errs() << "linacc: internal error: bad pipeline '"
+                     << stages[i].second << "'\n";
+        return InternalError;
+      }
+    // A linac pass that fails has said why on the input; a failure in the
+    // upstream lowering or in ptxas is the compiler's fault.
+    if (failed(pm.run(module)))
+      return end <= kInterfaceStages ? InputError : InternalError;
+    if (failed(verify(module))) {
+      llvm::errs() << "linacc: internal error: the pipeline produced invalid "
+                      "IR\n";
+      return InternalError;
+    }
+    if (end == kInterfaceStages) {
+      auto found = linac::getCudaKernels(module);
+      if (failed(found))
+        return InternalError;
+      kernels = std::move(*found);
+    }
+  }
+
+  if (explain) {
+    module->walk([](linac::RecurrenceOp op) { explainRecurrence(op); });
+    return Success;
+  }
+
+  std::string guard = headerGuard();
+  auto writeHeader = [&](llvm::raw_pwrite_stream &os) {
+    if (kernels.empty()) {
+      llvm::errs() << "linacc: error: no kernels to declare (the header "
+                      "needs the pipeline up to linac-lower-chunk-gpu)\n";
+      return false;
+    }
+    os << linac::buildCudaHeader(kernels, gpu, guard);
+    return true;
+  };
+  if (!headerPath.empty())
+    if (int status = writeOutput(headerPath, writeHeader))
+      return status;
+
+  if (emit == Emit::Mlir)
+    return writeOutput(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      module->print(os);
+      os << "\n";
+      return true;
+    });
+  if (emit == Emit::Header)
+    return writeOutput(outputPath, writeHeader);
+  if (emit == Emit::Manifest)
+    return writeOutput(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      for (const linac::CudaKernel &kernel : kernels)
+        os << linac::buildCudaManifest(kernel, gpu) << "\n";
+      return true;
+    });
+
+  auto objects = linac::getGpuObjects(module);
+  if (failed(objects))
+    return InternalError;
+  if (!onlyKernel.empty()) {
+    llvm::erase_if(*objects,
+                   [&](auto &entry) { return entry.first != onlyKernel; });
+    if (objects->empty()) {
+      llvm::errs() << "linacc: error: no kernel '" << onlyKernel << "'\n";
+      return InputError;
+    }
+  }
+  if (emit == Emit::Ptx)
+    return writeOutput(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      // One kernel is a PTX module ptxas accepts as is; several are
+      // separated by comment lines (use --kernel for one file per kernel).
+      for (auto &[name, ptx] : *objects) {
+        if (objects->size() > 1)
+          os << "// ===== linac kernel " << name << " =====\n";
+        os << ptx;
+      }
+      return true;
+    });
+  if (emit == Emit::Cubin) {
+    if (objects->size() != 1) {
+      llvm::errs() << "linacc: error: --emit=cubin writes one kernel, and "
+                      "this input has "
+                   << objects->size() << " (";
+      llvm::interleaveComma(*objects, llvm::errs(),
+                            [](auto &entry) { llvm::errs() << entry.first; });
+      llvm::errs() << "); choose one with --kernel=NAME\n";
+      return InputError;
+    }
+    if (outputPath == "-") {
+      llvm::errs() << "linacc: error: --emit=cubin needs -o FILE\n";
+      return InputError;
+    }
+    return writeOutput(outputPath, [&](llvm::raw_pwrite_stream &os) {
+      os << objects->front().second;
+      return true;
+    });
+  }
+
+  // Obj / Shared: a host object of data symbols.
+  if (outputPath == "-") {
+    llvm::errs() << "linacc: error: --emit=" << emitName(emit)
+                 << " needs -o FILE\n";
+    return InputError;
+  }
+  auto writeObject = [&](llvm::StringRef path) {
+    return writeOutput(path, [&](llvm::raw_pwrite_stream &os) {
+      if (!linac::emitCudaObject(context, kernels, *objects, gpu, os, error)) {
+        llvm::errs() << "linacc: internal error: " << error << "\n";
+        return false;
+      }
+      return true;
+    });
+  };
+  if (emit == Emit::Obj)
+    return writeObject(outputPath);
+  llvm::SmallString<128> object;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("linacc", "o", object)) {
+    llvm::errs() << "linacc: error: cannot create a temporary file: "
+                 << ec.message() << "\n";
+    return InternalError;
+  }
+  llvm::FileRemover remover(object);
+  if (int status = writeObject(object))
+    return status;
+  if (!linac::linkSharedLibrary(object, outputPath, error)) {
+    llvm::errs() << "linacc: internal error: " << error << "\n";
+    return InternalError;
+  }
+  return Success;
 }
 
 } // namespace
@@ -273,6 +611,10 @@ int main(int argc, char **argv) {
       emit = Emit::Obj;
     else if (llvm::StringRef(outputPath).ends_with(".so"))
       emit = Emit::Shared;
+    else if (llvm::StringRef(outputPath).ends_with(".ptx"))
+      emit = Emit::Ptx;
+    else if (llvm::StringRef(outputPath).ends_with(".cubin"))
+      emit = Emit::Cubin;
   }
   const bool nativeCode = emit == Emit::Llvm || emit == Emit::Asm ||
                           emit == Emit::Obj || emit == Emit::Shared;
@@ -286,6 +628,7 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   linac::registerCpuCompilerDialects(registry);
+  linac::registerCudaCompilerDialects(registry);
   registerAllPasses();
   linac::registerLinacPasses();
   MLIRContext context(registry);
@@ -307,6 +650,8 @@ int main(int argc, char **argv) {
                  << "' (expected cpu, cuda:sm_90a or cuda:sm_80)\n";
     return InputError;
   }
+  if (llvm::StringRef(chosenTarget).starts_with("cuda:"))
+    return compileCuda(context, *module, chosenTarget);
   std::string chosenCpu = cpu;
   if (chosenCpu.empty())
     if (auto attr = (*module)->getAttrOfType<StringAttr>("linac.cpu"))
@@ -345,19 +690,18 @@ int main(int argc, char **argv) {
     }
     ++stageCount;
   }
-  const bool pastSelect = stageCount > 3;
-  if (chosenTarget != "cpu" &&
-      (pastSelect || emit == Emit::Ptx || emit == Emit::Cubin)) {
-    llvm::errs() << "linacc: error: code generation for " << chosenTarget
-                 << " is not available yet (the CUDA backend is still to "
-                    "come); use --target=cpu, or --emit=mlir to stop after "
-                    "linac-select\n";
-    return InputError;
-  }
   if (emit == Emit::Ptx || emit == Emit::Cubin) {
     llvm::errs() << "linacc: error: --emit=" << emitName(emit)
-                 << " needs a cuda target (and the CUDA backend, still to "
-                    "come)\n";
+                 << " needs a cuda target (--target=cuda:sm_90a or "
+                    "cuda:sm_80)\n";
+    return InputError;
+  }
+  if (!onlyKernel.empty() || cudaEmulate) {
+    llvm::errs() << "linacc: error: "
+                 << (cudaEmulate ? "--cuda-emulate needs a cuda target"
+                                 : "--kernel selects a kernel for "
+                                   "--emit=ptx|cubin only")
+                 << "\n";
     return InputError;
   }
 

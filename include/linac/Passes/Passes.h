@@ -40,7 +40,33 @@ cpuPipelineStages(const CpuPipelineOptions &options);
 void buildCpuPipeline(mlir::OpPassManager &pm,
                       const CpuPipelineOptions &options);
 
-/// Registers `linac-cpu-pipeline` for linac-opt.
+/// Options of the CUDA pipeline.
+struct CudaPipelineOptions {
+  std::string target = "cuda:sm_90a"; ///< or cuda:sm_80
+  /// gpu-module-to-binary's format: `isa` (PTX), `bin` (cubin) or
+  /// `fatbin`.
+  std::string format = "bin";
+  /// The CUDA toolkit (ptxas, libdevice); empty: the one found when linac
+  /// was configured (cudaToolkitPath()).
+  std::string toolkit;
+};
+
+/// The CUDA toolkit linac was configured with ("" when there was none).
+llvm::StringRef cudaToolkitPath();
+
+/// The CUDA pipeline as named stages, like cpuPipelineStages: the front
+/// (through linac-chunk), linac-gpu-map, linac-lower-chunk-gpu, `nvvm` (the
+/// upstream lowering of the kernels to the NVVM dialect) and `binary`
+/// (gpu-module-to-binary: PTX through ptxas to cubin).
+std::vector<std::pair<std::string, std::string>>
+cudaPipelineStages(const CudaPipelineOptions &options);
+
+/// The passes from linac.recurrence on tensors to gpu.binary ops holding one
+/// PTX or cubin object per kernel.
+void buildCudaPipeline(mlir::OpPassManager &pm,
+                       const CudaPipelineOptions &options);
+
+/// Registers `linac-cpu-pipeline` and `linac-cuda-pipeline` for linac-opt.
 void registerLinacPipelines();
 
 } // namespace linac

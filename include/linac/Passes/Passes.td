@@ -51,6 +51,14 @@ def LinacSelect : Pass<"linac-select", "::mlir::ModuleOp"> {
     for AVX2 (`x86-64-v3`) and 0 on CUDA targets. An existing
     `linac.schedule` is kept, so a schedule written by hand wins.
 
+    On CUDA targets (`cuda:sm_90a`, `cuda:sm_80`) a task is a thread block of
+    4 warps whose tiles live in shared memory, so the schedule is the widest
+    value tile (V itself up to 64 columns, else the widest divisor of V that
+    is a multiple of 8 and at most 64), then the longest chunk (64, 32, 16),
+    whose tiles fit the chip's shared memory (227 KiB on sm_90a, 163 KiB on
+    sm_80; the spec's `chunk_size` / `value_tile` fix either), with
+    `warps = 4, stages = 1`. When nothing fits, the op is reported.
+
     The target and CPU come from the options, or else from the module's
     `linac.target` / `linac.cpu` attributes (written by the spec front
     end), or else `cpu` / `native`.
@@ -93,7 +101,15 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
       for the written values with `linac.chunk_delta_solve`; those values
       then take v's place in `linac.chunk_attend` and
       `linac.chunk_state_update`. Decode passes `beta` to
-      `linac.recurrent_step`.
+      `linac.recurrent_step`. For the dplr transition the reads
+      `a_tᵀ S_{t-1}` are solved instead (`linac.chunk_dplr_solve`, with k,
+      v, b and g delayed by one row for the coefficients that stop before
+      row t) and enter the state through the update's `pair`; decode
+      passes `lowrank(a, b)`. For rwkv6's output form
+      (`previous_state_plus_bonus`), k, v and g are delayed by one token
+      (`linac.tile_shift_rows`), the loop runs one token further, and
+      `linac.chunk_bonus` adds the bonus; decode passes `u` as the step's
+      bonus.
     - `<name>_tasks(buffers...) -> index`: the number of tasks,
       sequences x value heads x value tiles.
 
@@ -103,7 +119,7 @@ def LinacChunk : Pass<"linac-chunk", "::mlir::ModuleOp"> {
     on the task function for the ABI pass and the manifest. Retention and
     Lightning decays become constant log gates selected by head.
 
-    The dplr transition, `rwkv6`'s output form, `normalizer(sum)`,
+    `normalizer(sum)`,
     `taylor2` and the `bhtd` layout are reported as not supported yet.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
@@ -183,6 +199,147 @@ def LinacCpuAbi : Pass<"linac-cpu-abi", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def LinacGpuMap : Pass<"linac-gpu-map", "::mlir::ModuleOp"> {
+  let summary = "Map each task function onto a CUDA kernel: one block per task";
+  let description = [{
+    For every task function of `linac-chunk` (`NAME_task`), builds a
+    `gpu.module @NAME_module` holding one kernel `gpu.func @NAME` and erases
+    the task function and its task counter:
+
+    - the kernel takes the task's buffers (memrefs, in the same order) and,
+      for prefill, one `i32` presence flag per optional state (`h0`, then
+      `ht`), nonzero when the tensor was passed;
+    - block `blockIdx.x` runs task `blockIdx.x` = (sequence, value head,
+      value tile), with `32 * warps` threads (`known_block_size`); the host
+      launches `S * HV * (V / value_tile)` blocks;
+    - every scratch tile (`memref.alloca`) becomes a view of the block's
+      dynamic shared memory at a 16-byte aligned offset; the total is
+      recorded as `linac.shared_bytes` and must fit the chip (227 KiB on
+      sm_90a, 163 KiB on sm_80);
+    - offsets read from `cu_seqlens` are clamped into `[0, T]`, so no
+      content of that tensor can make the kernel address memory outside `q`,
+      `k`, `v`, `g` and `o` (the runtime cannot read device memory to check
+      it before the launch);
+    - the task's `linac.*` metadata moves to the kernel, plus `linac.target`
+      and `linac.mma` (the tensor-core operand type: `bf16` or `f16` for
+      16-bit inputs, `none` for f32, which runs on CUDA cores).
+
+    The chunked-scan ops are left for `linac-lower-chunk-gpu`.
+
+    ```mlir
+    gpu.module @gla_prefill_module {
+      gpu.func @gla_prefill(%q: memref<?x?x16x128xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                            ..., %has_h0: i32, %has_ht: i32) kernel
+          attributes {known_block_size = array<i32: 128, 1, 1>,
+                      linac.shared_bytes = 154112 : i64, ...} {
+        %task = gpu.block_id x
+        %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+        %state = memref.view %smem[%c0][] : ... to memref<128x64xf32, #gpu.address_space<workgroup>>
+        ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "cuda:sm_90a or cuda:sm_80 (default: the module's linac.target)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower chunked-scan ops in CUDA kernels to block-cooperative code";
+  let description = [{
+    Replaces every chunked-scan op inside a kernel of `linac-gpu-map` with
+    code that all threads of the block run together, fenced by
+    `gpu.barrier`s (a barrier before and after each op, so every op sees the
+    tiles its predecessors wrote):
+
+    - elementwise work (loads with the feature map and scale, stores, tile
+      copies, masks) is a thread-strided loop over the tile's elements, so
+      consecutive threads touch consecutive columns of a row;
+    - `chunk_gates` scans each (gate column, sub-chunk) pair in one thread;
+    - the matmul-shaped ops (`chunk_scores` Q Kᵀ, `chunk_attend` P V,
+      `chunk_inter` Q S, `chunk_state_update` Kᵀ V) run on tensor cores when
+      the kernel's `linac.mma` is `bf16` (`nvvm.mma.sync` m16n8k16,
+      bf16 x bf16 + f32) or `f16` (`nvgpu.mma.sync` m16n8k16): each warp
+      owns 16 x 8 output fragments, builds its operand registers from the
+      f32 tiles (applying the decay factors on the way) and accumulates in
+      f32. The diagonal sub-chunk blocks of gated scores take the running
+      product of decays per element, as on the CPU. With `linac.mma = none`
+      (f32 inputs) or dimensions that are not multiples of the fragment,
+      every op is a thread-strided loop of f32 FMAs on CUDA cores;
+    - `recurrent_step` splits the keys of each value column over threads
+      and sums the partial outputs in shared memory.
+
+    Op-internal scratch (l2norm row scales, per-sub-chunk decay carries,
+    partial sums) shares one region of dynamic shared memory after the
+    tiles; `linac.shared_bytes` grows to include it and is checked against
+    the chip again.
+
+    ```mlir
+    // Before
+    linac.chunk_attend ins(%a, %v : memref<64x64xf32, #gpu.address_space<workgroup>>, ...)
+        outs(%o : memref<64x64xf32, #gpu.address_space<workgroup>>)
+    // After (linac.mma = "bf16")
+    gpu.barrier
+    scf.for %f = %warp to %c32 step %c4 {
+      ... nvvm.mma.sync A[...] B[...] C[...] {... multiplicandAPtxType = #nvvm.mma_type<bf16> ...}
+    }
+    gpu.barrier
+    ```
+
+    With `mma-emulation`, each lane computes the four accumulators it owns
+    with scalar FMAs over operands rounded to the MMA type, instead of
+    `mma.sync` (which needs the whole warp): the fragment walk, operand
+    functions, masks and rounding stay those of the tensor-core path, so
+    `linac-emulate-gpu` can run the kernel on a CPU.
+  }];
+  let options = [
+    Option<"mmaEmulation", "mma-emulation", "bool", /*default=*/"false",
+           "Replace mma.sync by per-lane scalar sums (for linac-emulate-gpu)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def LinacEmulateGpu : Pass<"linac-emulate-gpu", "::mlir::ModuleOp"> {
+  let summary = "Turn CUDA kernels back into CPU task functions, threads serialized";
+  let description = [{
+    A testing aid for machines without a GPU: runs the block-cooperative
+    code of `linac-lower-chunk-gpu` (built with `mma-emulation`) on the CPU
+    by turning every kernel `gpu.func @NAME` into the task function
+    `NAME_task(buffers..., [has_h0: i1], [has_ht: i1], task: index)` and its
+    counter `NAME_tasks` that `linac-cpu-abi` expects:
+
+    - the block id becomes the task index; dynamic shared memory becomes a
+      stack buffer of `linac.shared_bytes` bytes;
+    - the code between two barriers that depends on the thread id is
+      wrapped in a loop over the block's threads (`known_block_size`), in
+      place, and the barriers disappear. This is exact for code where every
+      thread-dependent value dies before the next barrier and no uniform op
+      with side effects shares a barrier interval with per-thread code,
+      which the pass checks (it fails otherwise); uniform ops run once
+      instead of once per thread.
+
+    What it cannot check is the tensor-core register layout itself (the
+    A and B fragments of `mma.sync`), which `mma-emulation` bypasses.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
 }
 

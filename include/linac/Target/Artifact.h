@@ -52,7 +52,8 @@ struct KernelInterface {
 };
 
 /// Reads the interface of a task function written by linac-chunk.
-mlir::FailureOr<KernelInterface> getKernelInterface(mlir::func::FuncOp task);
+mlir::FailureOr<KernelInterface>
+getKernelInterface(mlir::FunctionOpInterface task);
 
 /// All kernels of a module after linac-chunk, in module order.
 std::vector<KernelInterface> getKernelInterfaces(mlir::ModuleOp module);

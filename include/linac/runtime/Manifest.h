@@ -86,6 +86,35 @@ struct Manifest {
   int32_t numAliases = 0;
   /// Index of the tensor named `cu_seqlens`, or -1.
   int32_t cuSeqlens = -1;
+  /// `launch <threads> <shared bytes> <value tiles> <flags>`: how to launch
+  /// a CUDA kernel (required with `target cuda`, refused otherwise). The
+  /// grid has S * HV * launchTiles blocks of launchThreads threads and
+  /// launchShared bytes of dynamic shared memory; after the tensors the
+  /// kernel takes one int32 presence flag per tensor of `flags` (a comma
+  /// list of optional tensors, or "-").
+  bool hasLaunch = false;
+  int64_t launchThreads = 0;
+  int64_t launchShared = 0;
+  int64_t launchTiles = 0;
+  int32_t flags[kMaxTensors] = {};
+  int32_t numFlags = 0;
+};
+
+/// The values the symbols of a manifest took in one validated call.
+struct Bindings {
+  bool bound[kNumSymbols] = {};
+  int64_t value[kNumSymbols] = {};
+
+  bool has(Symbol symbol) const { return bound[static_cast<int>(symbol)]; }
+  int64_t get(Symbol symbol) const { return value[static_cast<int>(symbol)]; }
+};
+
+/// How validate treats tensor memory.
+struct ValidateOptions {
+  /// Whether tensor memory may be read (the offsets of cu_seqlens). False
+  /// for device memory, which the host cannot read without synchronizing;
+  /// the CUDA kernels clamp those offsets themselves.
+  bool readContents = true;
 };
 
 /// Parses manifest text strictly. Returns LINAC_OK, or LINAC_ERROR_LOAD with
@@ -100,7 +129,9 @@ int32_t parse(std::string_view text, Manifest &out, linac_error *err);
 /// LINAC_OK or LINAC_ERROR_INVALID_ARGUMENT with a message that starts with
 /// the kernel name.
 int32_t validate(const Manifest &manifest, const linac_tensor *const *tensors,
-                 int32_t count, linac_error *err);
+                 int32_t count, linac_error *err,
+                 const ValidateOptions &options = ValidateOptions(),
+                 Bindings *bindings = nullptr);
 
 /// "f32", "f16", "bf16", "i32", "i64", or nullptr for a value outside
 /// linac_dtype.

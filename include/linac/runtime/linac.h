@@ -35,6 +35,9 @@
  *   tensor <name> <in|out> <required|optional> <dtype> <dim>...
  *   alias <out-name> <in-name>    the output may be the very same tensor as
  *                                 the input (same data, shape, strides)
+ *   launch <threads> <shared> <tiles> <flags>
+ *                                 CUDA kernels only (required there): see
+ *                                 "CUDA kernels" below
  *
  * Dtypes: f32 f16 bf16 i32 i64. A dim is a decimal integer (a static size) or
  * one of the symbols B T H HV S N1: B batch, T time, H query/key heads,
@@ -185,10 +188,35 @@ int32_t linac_check_host(const char *manifest, linac_error *err);
 /* Frees a kernel from linac_kernel_create. NULL, and kernels owned by a
  * module (freed by linac_module_unload), are ignored. */
 void linac_kernel_destroy(linac_kernel *kernel);
-/* Validates, then runs the kernel on `pool` (NULL: the calling thread). */
+/* Validates, then runs the kernel on `pool` (NULL: the calling thread). A
+ * CUDA kernel is refused: launch it with linac_kernel_launch_cuda. */
 int32_t linac_kernel_launch(const linac_kernel *kernel,
                             const linac_tensor *const *tensors, int32_t count,
                             linac_pool *pool, linac_error *err);
+
+/*---- CUDA kernels ------------------------------------------------------*/
+
+/* Number of CUDA devices; LINAC_ERROR_CUDA, with the reason, when there is
+ * no usable driver (no libcuda.so.1, a stub library, no device). */
+int32_t linac_cuda_device_count(int32_t *count, linac_error *err);
+/* A CUDA kernel from a manifest and its cubin (`size` bytes), e.g. the
+ * NAME_manifest, NAME_cubin and NAME_cubin_size of an object linked into
+ * the program. Loads it into the calling thread's current CUDA context, or
+ * else the primary context of device 0, after checking the compiler
+ * version, that the device has the manifest's architecture (sm_90a: compute
+ * capability 9.0; sm_80: 8.x) and enough shared memory. linac_module_kernel
+ * does the same for the kernels of a CUDA artifact. Free it with
+ * linac_kernel_destroy. */
+linac_kernel *linac_cuda_kernel_create(const char *manifest, const void *cubin,
+                                       uint64_t size, linac_error *err);
+/* Validates the device tensors, then queues the kernel on `stream` (a
+ * CUstream of the kernel's context; NULL is the default stream) and returns
+ * without waiting for it. Every CUDA error comes back as LINAC_ERROR_CUDA
+ * with the call, the error's name and description in the message. */
+int32_t linac_kernel_launch_cuda(const linac_kernel *kernel,
+                                 const linac_tensor *const *tensors,
+                                 int32_t count, void *stream,
+                                 linac_error *err);
 
 #ifdef __cplusplus
 } /* extern "C" */

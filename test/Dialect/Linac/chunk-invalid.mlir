@@ -491,3 +491,219 @@ func.func @solve_u(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
       outs(%u : memref<32x16xf32>)
   return
 }
+
+// -----
+
+// The bonus is one row of K.
+func.func @step_bonus_shape(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                            %u: memref<1x32xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op 'bonus' must be 1x16, got 1x32}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      bonus(%u : memref<1x32xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// -----
+
+// A step has a delta write or rwkv6's output, not both.
+func.func @step_beta_and_bonus(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                               %b: memref<1x1xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op takes either 'beta' (a delta write) or 'bonus' (rwkv6's output), not both}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      beta(%b : memref<1x1xf32>) bonus(%q : memref<1x16xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// -----
+
+// The shifted tile is shaped like the source.
+func.func @shift_dst(%k: memref<32x16xf32>, %c: memref<1x16xf32>,
+                     %d: memref<16x16xf32>, %n: index) {
+  // expected-error @+1 {{'linac.tile_shift_rows' op 'dst' must be 32x16, got 16x16}}
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%c : memref<1x16xf32>)
+      len(%n) outs(%d : memref<16x16xf32>)
+  return
+}
+
+// -----
+
+// The carry is one row.
+func.func @shift_carry(%k: memref<32x16xf32>, %c: memref<2x16xf32>,
+                       %d: memref<32x16xf32>, %n: index) {
+  // expected-error @+1 {{'linac.tile_shift_rows' op 'carry' must be 1x16, got 2x16}}
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%c : memref<2x16xf32>)
+      len(%n) outs(%d : memref<32x16xf32>)
+  return
+}
+
+// -----
+
+// Shifting in place would read rows it already overwrote.
+func.func @shift_in_place(%k: memref<32x16xf32>, %c: memref<1x16xf32>,
+                          %n: index) {
+  // expected-error @+1 {{'linac.tile_shift_rows' op 'src' and 'dst' must be distinct tiles}}
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%c : memref<1x16xf32>)
+      len(%n) outs(%k : memref<32x16xf32>)
+  return
+}
+
+// -----
+
+// The bonus u is one row of K.
+func.func @bonus_u(%q: memref<32x16xf32>, %u: memref<1x32xf32>,
+                   %v: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'u' must be 1x16, got 1x32}}
+  linac.chunk_bonus ins(%q, %q, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x32xf32>, memref<32x48xf32>)
+      outs(%v : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// k matches q.
+func.func @bonus_k(%q: memref<32x16xf32>, %k: memref<16x16xf32>,
+                   %u: memref<1x16xf32>, %v: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'k' must be 32x16, got 16x16}}
+  linac.chunk_bonus ins(%q, %k, %u, %v : memref<32x16xf32>, memref<16x16xf32>, memref<1x16xf32>, memref<32x48xf32>)
+      outs(%v : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// v has the chunk's rows.
+func.func @bonus_v(%q: memref<32x16xf32>, %u: memref<1x16xf32>,
+                   %v: memref<16x48xf32>, %o: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'v' must be 32x?, got 16x48}}
+  linac.chunk_bonus ins(%q, %q, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<16x48xf32>)
+      outs(%o : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// o is shaped like v.
+func.func @bonus_o(%q: memref<32x16xf32>, %u: memref<1x16xf32>,
+                   %v: memref<32x48xf32>, %o: memref<32x16xf32>) {
+  // expected-error @+1 {{'linac.chunk_bonus' op 'o' must be 32x48, got 32x16}}
+  linac.chunk_bonus ins(%q, %q, %u, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<32x48xf32>)
+      outs(%o : memref<32x16xf32>)
+  return
+}
+
+// -----
+
+// The coefficients of a chunk's reads are C x C.
+func.func @dplr_solve_square(%ab: memref<32x16xf32>, %rhs: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_dplr_solve' op 'ab' must be square, got 32x16}}
+  linac.chunk_dplr_solve ins(%ab, %rhs : memref<32x16xf32>, memref<32x48xf32>)
+      outs(%rhs : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// rhs has the chunk's rows.
+func.func @dplr_solve_rhs(%ab: memref<32x32xf32>, %rhs: memref<16x48xf32>,
+                          %w: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_dplr_solve' op 'rhs' must be 32x?, got 16x48}}
+  linac.chunk_dplr_solve ins(%ab, %rhs : memref<32x32xf32>, memref<16x48xf32>)
+      outs(%w : memref<32x48xf32>)
+  return
+}
+
+// -----
+
+// w is shaped like rhs.
+func.func @dplr_solve_w(%ab: memref<32x32xf32>, %rhs: memref<32x48xf32>,
+                        %w: memref<32x16xf32>) {
+  // expected-error @+1 {{'linac.chunk_dplr_solve' op 'w' must be 32x48, got 32x16}}
+  linac.chunk_dplr_solve ins(%ab, %rhs : memref<32x32xf32>, memref<32x48xf32>)
+      outs(%w : memref<32x16xf32>)
+  return
+}
+
+// -----
+
+// The pair's keys are shaped like k.
+func.func @update_pair_b(%k: memref<32x16xf32>, %v: memref<32x48xf32>,
+                         %b: memref<32x32xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_state_update' op 'b' must be 32x16, got 32x32}}
+  linac.chunk_state_update ins(%k, %v : memref<32x16xf32>, memref<32x48xf32>)
+      pair(%b, %v : memref<32x32xf32>, memref<32x48xf32>)
+      outs(%s : memref<16x48xf32>) sub_chunk(16)
+  return
+}
+
+// -----
+
+// The pair's values are shaped like v.
+func.func @update_pair_w(%k: memref<32x16xf32>, %v: memref<32x48xf32>,
+                         %w: memref<32x16xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_state_update' op 'w' must be 32x48, got 32x16}}
+  linac.chunk_state_update ins(%k, %v : memref<32x16xf32>, memref<32x48xf32>)
+      pair(%k, %w : memref<32x16xf32>, memref<32x16xf32>)
+      outs(%s : memref<16x48xf32>) sub_chunk(16)
+  return
+}
+
+// -----
+
+// b and w come together (only the generic form can separate them).
+func.func @update_pair_half(%k: memref<32x16xf32>, %v: memref<32x48xf32>,
+                            %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_state_update' op takes 'b' and 'w' together}}
+  "linac.chunk_state_update"(%k, %v, %k, %s) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1>, sub_chunk = 16 : i64}>
+      : (memref<32x16xf32>, memref<32x48xf32>, memref<32x16xf32>, memref<16x48xf32>) -> ()
+  return
+}
+
+// -----
+
+// a and b come together.
+func.func @step_a_alone(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                        %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op takes 'a' and 'b' together}}
+  "linac.recurrent_step"(%q, %q, %v, %q, %s, %s, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1>}>
+      : (memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>, memref<1x16xf32>, memref<16x48xf32>, memref<16x48xf32>, memref<1x48xf32>) -> ()
+  return
+}
+
+// -----
+
+// A low-rank step takes neither beta nor a bonus.
+func.func @step_lowrank_beta(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                             %b1: memref<1x1xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op takes a dplr transition ('a', 'b') without 'beta' or 'bonus'}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      beta(%b1 : memref<1x1xf32>) lowrank(%q, %q : memref<1x16xf32>, memref<1x16xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// -----
+
+// a is one row of K.
+func.func @step_lowrank_a(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                          %a: memref<1x32xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op 'a' must be 1x16, got 1x32}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      lowrank(%a, %q : memref<1x32xf32>, memref<1x16xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// -----
+
+// b is one row of K.
+func.func @step_lowrank_b(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
+                          %b: memref<1x32xf32>, %s: memref<16x48xf32>) {
+  // expected-error @+1 {{'linac.recurrent_step' op 'b' must be 1x16, got 1x32}}
+  linac.recurrent_step ins(%q, %q, %v : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      lowrank(%q, %b : memref<1x16xf32>, memref<1x32xf32>)
+      state(%s : memref<16x48xf32>) outs(%s, %v : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+

@@ -195,3 +195,49 @@ func.func @delta_solve(%kk: memref<32x32xf32>, %beta: memref<32x1xf32>,
       outs(%u : memref<32x48xf32>)
   return
 }
+
+// tile_shift_rows and chunk_bonus: RWKV-6's delayed inputs and bonus; a
+// decode step with a bonus.
+// CHECK-LABEL: func.func @rwkv6_ops
+// CHECK: linac.tile_shift_rows ins(%{{.*}} : memref<32x16xf32>) carry(%{{.*}} : memref<1x16xf32>) len(%{{.*}}) outs(%{{.*}} : memref<32x16xf32>)
+// CHECK: linac.chunk_bonus ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<32x48xf32>) outs(%{{.*}} : memref<32x48xf32>)
+// CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.*}} : memref<1x16xf32>) bonus(%{{.*}} : memref<1x16xf32>) state(
+func.func @rwkv6_ops(%k: memref<32x16xf32>, %ks: memref<32x16xf32>,
+                     %carry: memref<1x16xf32>, %n: index,
+                     %v: memref<32x48xf32>, %o: memref<32x48xf32>,
+                     %row: memref<1x16xf32>, %vrow: memref<1x48xf32>,
+                     %s: memref<16x48xf32>) {
+  linac.tile_shift_rows ins(%k : memref<32x16xf32>) carry(%carry : memref<1x16xf32>)
+      len(%n) outs(%ks : memref<32x16xf32>)
+  linac.chunk_bonus ins(%k, %ks, %carry, %v : memref<32x16xf32>, memref<32x16xf32>, memref<1x16xf32>, memref<32x48xf32>)
+      outs(%o : memref<32x48xf32>)
+  linac.recurrent_step ins(%row, %row, %vrow : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      gates(%row : memref<1x16xf32>) bonus(%carry : memref<1x16xf32>)
+      state(%s : memref<16x48xf32>)
+      outs(%s, %vrow : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+
+// The dplr pieces: the solve for the reads, a state update with a second
+// rank-one sum, and a decode step with a low-rank transition.
+// CHECK-LABEL: func.func @dplr_ops
+// CHECK: linac.chunk_dplr_solve ins(%{{.*}}, %{{.*}} : memref<32x32xf32>, memref<32x48xf32>) outs(%{{.*}} : memref<32x48xf32>)
+// CHECK: linac.chunk_state_update ins(%{{.*}}, %{{.*}} : memref<32x16xf32>, memref<32x48xf32>) pair(%{{.*}}, %{{.*}} : memref<32x16xf32>, memref<32x48xf32>) gates(%{{.*}}, %{{.*}} : memref<32x16xf32>, memref<32x16xf32>) outs(%{{.*}} : memref<16x48xf32>) sub_chunk(16)
+// CHECK: linac.recurrent_step ins({{.*}}) gates(%{{.*}} : memref<1x16xf32>) lowrank(%{{.*}}, %{{.*}} : memref<1x16xf32>, memref<1x16xf32>) state(
+func.func @dplr_ops(%ab: memref<32x32xf32>, %rhs: memref<32x48xf32>,
+                    %w: memref<32x48xf32>, %k: memref<32x16xf32>,
+                    %s: memref<16x48xf32>, %row: memref<1x16xf32>,
+                    %vrow: memref<1x48xf32>) {
+  linac.chunk_dplr_solve ins(%ab, %rhs : memref<32x32xf32>, memref<32x48xf32>)
+      outs(%w : memref<32x48xf32>)
+  linac.chunk_state_update ins(%k, %rhs : memref<32x16xf32>, memref<32x48xf32>)
+      pair(%k, %w : memref<32x16xf32>, memref<32x48xf32>)
+      gates(%k, %k : memref<32x16xf32>, memref<32x16xf32>)
+      outs(%s : memref<16x48xf32>) sub_chunk(16)
+  linac.recurrent_step ins(%row, %row, %vrow : memref<1x16xf32>, memref<1x16xf32>, memref<1x48xf32>)
+      gates(%row : memref<1x16xf32>) lowrank(%row, %row : memref<1x16xf32>, memref<1x16xf32>)
+      state(%s : memref<16x48xf32>)
+      outs(%s, %vrow : memref<16x48xf32>, memref<1x48xf32>)
+  return
+}
+

@@ -25,7 +25,10 @@ import sys
 
 DIAGONAL = ["linear_attn", "retention", "lightning", "simple_gla", "gla"]
 DELTA = ["delta_rule", "gated_delta_rule", "kda"]
-VARIANTS = DIAGONAL + DELTA
+# RWKV-6: diagonal decay, output from the state before the update plus a
+# bonus u.
+# dplr (RWKV-7): diagonal decay plus b_t (a_tᵀ S_{t-1}).
+VARIANTS = DIAGONAL + DELTA + ["rwkv6", "dplr"]
 
 
 def write_spec(work, name, variant, K, V, H, HV=None, dtype="f32", extra=""):
@@ -150,7 +153,7 @@ def gate_extremes(grid, work, variant):
 def split_tokens(src, dst, first, count):
     """Copies tokens [first, first + count) of every [1, T, ...] input."""
     os.makedirs(dst, exist_ok=True)
-    for name in ("q", "k", "v", "g", "beta"):
+    for name in ("q", "k", "v", "g", "beta", "a", "b"):
         path = os.path.join(src, name + ".npy")
         if not os.path.exists(path):
             continue
@@ -158,6 +161,11 @@ def split_tokens(src, dst, first, count):
         row = len(body) // shape[1]
         npy_save(os.path.join(dst, name + ".npy"), descr,
                  [1, count] + shape[2:], body[first * row : (first + count) * row])
+    # Per-head inputs (rwkv6's bonus u) are not split.
+    path = os.path.join(src, "u.npy")
+    if os.path.exists(path):
+        with open(path, "rb") as f, open(os.path.join(dst, "u.npy"), "wb") as g:
+            g.write(f.read())
 
 
 def decode_continuation(grid, work, variant, T=97, n=3):
@@ -308,7 +316,7 @@ def main():
 
     dims = [(16, 16), (64, 64), (96, 96), (128, 128), (256, 256), (128, 64),
             (64, 256)]
-    for variant in ("gla", "simple_gla", "retention") + tuple(DELTA):
+    for variant in ("gla", "simple_gla", "retention", "rwkv6", "dplr") + tuple(DELTA):
         for K, V in dims[:3] if args.quick else dims:
             spec = write_spec(work, f"dims_{variant}_{K}_{V}", variant, K, V, 2)
             grid.run(f"{variant} K={K} V={V}", spec, "--shape=B=1,T=130")
@@ -366,7 +374,8 @@ def main():
             grid.run(f"{variant} AVX2 K={K} V={V} decode", spec,
                      "--cpu=x86-64-v3", "--mode=decode", "--shape=B=2,T=3")
 
-    for variant in ("gla", "simple_gla", "gated_delta_rule", "kda"):
+    for variant in ("gla", "simple_gla", "gated_delta_rule", "kda", "rwkv6",
+                    "dplr"):
         gate_extremes(grid, work, variant)
     for variant in VARIANTS:
         decode_continuation(grid, work, variant)

@@ -31,17 +31,34 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
       absent means all of V). Columns of the state evolve independently for
       the diagonal family, so splitting V gives parallel tasks at the price
       of recomputing the intra-chunk scores once per tile.
+    - `warps`: warps per thread block on CUDA targets (optional; 0 on CPUs).
+      One block runs one task; every chunked-scan op is block-cooperative.
+    - `stages`: depth of the pipeline that overlaps loading chunk `t + 1`
+      with computing chunk `t` on CUDA targets (optional; 0 on CPUs, 1 means
+      no overlap).
 
     ```mlir
     #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16>
+    #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0,
+                    value_tile = 64, warps = 4, stages = 1>
     ```
   }];
   let parameters = (ins
     EnumParameter<Linac_Algorithm>:$algorithm,
     "int64_t":$chunk_size,
     "int64_t":$vector_width,
-    DefaultValuedParameter<"int64_t", "0">:$value_tile
+    DefaultValuedParameter<"int64_t", "0">:$value_tile,
+    DefaultValuedParameter<"int64_t", "0">:$warps,
+    DefaultValuedParameter<"int64_t", "0">:$stages
   );
+  // The CPU schedule, which has no warps or stages.
+  let builders = [
+    AttrBuilder<(ins "::linac::Algorithm":$algorithm, "int64_t":$chunk_size,
+                     "int64_t":$vector_width, "int64_t":$value_tile), [{
+      return $_get($_ctxt, algorithm, chunk_size, vector_width, value_tile,
+                   /*warps=*/0, /*stages=*/0);
+    }]>
+  ];
   let assemblyFormat = "`<` struct(params) `>`";
 }
 

@@ -250,12 +250,18 @@ def Linac_ChunkInterOp : Linac_ChunkOp<"chunk_inter"> {
   }];
 }
 
-def Linac_ChunkStateUpdateOp : Linac_ChunkOp<"chunk_state_update"> {
+def Linac_ChunkStateUpdateOp : Linac_ChunkOp<"chunk_state_update",
+                                              [AttrSizedOperandSegments]> {
   let summary = "Inter-chunk state pass: S = D S + (k * decay to the end)ᵀ v";
   let description = [{
     Moves the state across one chunk:
     `S ← Diag(prod(decay[0 .. C-1])) S + sum_j (k[j] ⊙ prod(decay[j+1 .. C-1])) v[j]ᵀ`.
     `gates` is empty or `(prefix, suffix)` of `linac.chunk_gates`.
+
+    With `pair(%b, %w)`, a second rank-one sum over the same chunk and
+    gates is added (the state is still decayed once):
+    `+ sum_j (b[j] ⊙ prod(decay[j+1 .. C-1])) w[j]ᵀ` — the dplr transition's
+    `b_t (a_tᵀ S_{t-1})` terms, with `w` the solved reads `a_tᵀ S_{t-1}`.
 
     ```mlir
     linac.chunk_state_update ins(%k, %v : memref<64x128xf32>, memref<64x64xf32>)
@@ -266,16 +272,27 @@ def Linac_ChunkStateUpdateOp : Linac_ChunkOp<"chunk_state_update"> {
   let arguments = (ins
     Arg<Linac_Tile, "", [MemRead]>:$k,
     Arg<Linac_Tile, "", [MemRead]>:$v,
+    Arg<Optional<Linac_Tile>, "", [MemRead]>:$b,
+    Arg<Optional<Linac_Tile>, "", [MemRead]>:$w,
     Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
     Arg<Linac_Tile, "", [MemRead, MemWrite]>:$state,
     ConfinedAttr<I64Attr, [IntPositive]>:$sub_chunk
   );
   let assemblyFormat = [{
     `ins` `(` $k `,` $v `:` type($k) `,` type($v) `)`
+    (`pair` `(` $b^ `,` $w `:` type($b) `,` type($w) `)`)?
     (`gates` `(` $gates^ `:` type($gates) `)`)?
     `outs` `(` $state `:` type($state) `)`
     `sub_chunk` `(` $sub_chunk `)` attr-dict
   }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$k, "::mlir::Value":$v,
+                   "::mlir::ValueRange":$gates, "::mlir::Value":$state,
+                   "int64_t":$subChunk), [{
+      build($_builder, $_state, k, v, ::mlir::Value(), ::mlir::Value(), gates,
+            state, subChunk);
+    }]>
+  ];
 }
 
 def Linac_ChunkDeltaSolveOp : Linac_ChunkOp<"chunk_delta_solve"> {
@@ -326,6 +343,99 @@ def Linac_ChunkDeltaSolveOp : Linac_ChunkOp<"chunk_delta_solve"> {
   }];
 }
 
+def Linac_TileShiftRowsOp : Linac_ChunkOp<"tile_shift_rows"> {
+  let summary = "Shift a chunk down by one row, carrying the previous chunk's "
+                "last row in";
+  let description = [{
+    `dst[0] = carry[0]`, `dst[r] = src[r - 1]` for `1 <= r < C`; then, if
+    `len > 0`, `carry[0] = src[len - 1]` (the last real row of this chunk,
+    for the next one). `carry` is `1 x N`, `src` and `dst` are `C x N` and
+    distinct.
+
+    RWKV-6 reads the state *before* each token's update. That state is the
+    current state of the same recurrence run over inputs delayed by one
+    token (`k'_t = k_{t-1}`, `v'_t = v_{t-1}`, `g'_t = g_{t-1}`, zero
+    before the first token), so shifting `k`, `v` and `g` turns the rwkv6
+    output form into the ordinary chunked form; the carry bridges chunks.
+
+    ```mlir
+    linac.tile_shift_rows ins(%k : memref<64x128xf32>) carry(%c : memref<1x128xf32>)
+        len(%n) outs(%ks : memref<64x128xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$src,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$carry,
+    Index:$len,
+    Arg<Linac_Tile, "", [MemWrite]>:$dst
+  );
+  let assemblyFormat = [{
+    `ins` `(` $src `:` type($src) `)` `carry` `(` $carry `:` type($carry) `)`
+    `len` `(` $len `)` `outs` `(` $dst `:` type($dst) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkBonusOp : Linac_ChunkOp<"chunk_bonus"> {
+  let summary = "RWKV-6's bonus: o[r] += ((q[r] ⊙ u) · k[r]) v[r]";
+  let description = [{
+    The current token's own contribution to RWKV-6's output, `Diag(u) k_t
+    v_tᵀ` read by `q_t`, added row by row. `u` is `1 x K`.
+
+    ```mlir
+    linac.chunk_bonus ins(%q, %k, %u, %v : memref<64x128xf32>, memref<64x128xf32>, memref<1x128xf32>, memref<64x64xf32>)
+        outs(%o : memref<64x64xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$q,
+    Arg<Linac_Tile, "", [MemRead]>:$k,
+    Arg<Linac_Tile, "", [MemRead]>:$u,
+    Arg<Linac_Tile, "", [MemRead]>:$v,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$o
+  );
+  let assemblyFormat = [{
+    `ins` `(` $q `,` $k `,` $u `,` $v `:` type($q) `,` type($k) `,` type($u)
+        `,` type($v) `)`
+    `outs` `(` $o `:` type($o) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkDplrSolveOp : Linac_ChunkOp<"chunk_dplr_solve"> {
+  let summary = "The dplr transition's reads a_tᵀ S_{t-1} of a chunk, by "
+                "forward substitution";
+  let description = [{
+    For `S_t = D_t S_{t-1} + b_t (a_tᵀ S_{t-1}) + k_t v_tᵀ`, the reads
+    `w_t = S_{t-1}ᵀ a_t` over a chunk satisfy
+
+    `w_t = rhs_t + sum_{j < t} ((a_t ⊙ prod(decay[j+1 .. t-1])) · b_j) w_j`
+
+    with `rhs_t` the part that does not depend on `w` (the state at the
+    chunk start and the `k v` writes, read by `a_t`). The coefficients are
+    exclusive of row t's decay, because the rank-one term reads the
+    undecayed state; `linac-chunk` gets them from `linac.chunk_scores` of
+    `a` against `b` delayed by one row (with the gates delayed too), so
+    `ab[t, j + 1]` holds the coefficient of `w_j`. This op solves
+
+    `w[t] = rhs[t] + sum_{j < t} ab[t, j + 1] w[j]`
+
+    row by row in f32.
+
+    ```mlir
+    linac.chunk_dplr_solve ins(%ab, %rhs : memref<64x64xf32>, memref<64x128xf32>)
+        outs(%w : memref<64x128xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$ab,
+    Arg<Linac_Tile, "", [MemRead]>:$rhs,
+    Arg<Linac_Tile, "", [MemWrite]>:$w
+  );
+  let assemblyFormat = [{
+    `ins` `(` $ab `,` $rhs `:` type($ab) `,` type($rhs) `)`
+    `outs` `(` $w `:` type($w) `)` attr-dict
+  }];
+}
+
 def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
                                           [AttrSizedOperandSegments]> {
   let summary = "One step of the recurrence, streaming the state once";
@@ -342,6 +452,13 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
     is read twice: once for `S'ᵀ k` and `S'ᵀ q`, once to write
     (`o = S'ᵀ q + (k · q) β (v - S'ᵀ k)` needs no third pass).
 
+    With `bonus` (RWKV-6's `u`, `1 x K`), the output reads the state before
+    the update plus the bonus: `o = S_inᵀ q + ((q ⊙ u) · k) v`.
+
+    With `lowrank(%a, %b)` (both `1 x K`), the transition is dplr's:
+    `S_out = Diag(decay) S_in + b (aᵀ S_in) + k vᵀ`; `aᵀ S_in` needs the
+    whole state first, so the state is read twice.
+
     ```mlir
     linac.recurrent_step ins(%q, %k, %v : memref<1x128xf32>, memref<1x128xf32>, memref<1x64xf32>)
         gates(%d : memref<1x128xf32>)
@@ -355,6 +472,9 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
     Arg<Linac_Tile, "", [MemRead]>:$v,
     Arg<Variadic<Linac_Tile>, "", [MemRead]>:$gates,
     Arg<Optional<Linac_Tile>, "", [MemRead]>:$beta,
+    Arg<Optional<Linac_Tile>, "", [MemRead]>:$bonus,
+    Arg<Optional<Linac_Tile>, "", [MemRead]>:$a,
+    Arg<Optional<Linac_Tile>, "", [MemRead]>:$b,
     Arg<Linac_Tile, "", [MemRead]>:$state_in,
     Arg<Linac_Tile, "", [MemWrite]>:$state_out,
     Arg<Linac_Tile, "", [MemWrite]>:$o
@@ -363,6 +483,8 @@ def Linac_RecurrentStepOp : Linac_ChunkOp<"recurrent_step",
     `ins` `(` $q `,` $k `,` $v `:` type($q) `,` type($k) `,` type($v) `)`
     (`gates` `(` $gates^ `:` type($gates) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`bonus` `(` $bonus^ `:` type($bonus) `)`)?
+    (`lowrank` `(` $a^ `,` $b `:` type($a) `,` type($b) `)`)?
     `state` `(` $state_in `:` type($state_in) `)`
     `outs` `(` $state_out `,` $o `:` type($state_out) `,` type($o) `)` attr-dict
   }];

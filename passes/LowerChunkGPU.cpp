@@ -1,0 +1,976 @@
+//===- LowerChunkGPU.cpp - chunked-scan ops to block-cooperative code -----===//
+//
+// Part of linac, an MLIR-based compiler for linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// Inside a kernel of linac-gpu-map, one thread block runs one task and every
+// chunked-scan op becomes code that all of the block's threads execute
+// together on tiles in shared memory:
+//
+// - elementwise work is a thread-strided loop over the elements of a tile
+//   (element e = row * cols + col, so consecutive threads read consecutive
+//   columns: coalesced in global memory, conflict-free in shared memory);
+// - the matmul-shaped ops become a reduction per output element, either on
+//   CUDA cores (f32 FMAs, one thread per element) or on tensor cores
+//   (mma.sync m16n8k16, one warp per 16 x 8 fragment, f32 accumulators).
+//   Both take the operands element by element through the same functions,
+//   which apply the decay factors as they read, so the two paths compute
+//   the same sums and differ only in operand rounding;
+// - a gpu.barrier fences every op on both sides, so an op never reads a
+//   tile that another thread is still writing.
+//
+// Decay factors follow the product form of linac.chunk_gates (see
+// LinacChunkOps.td): a factor between rows j < i of one chunk is a product
+// of per-row decays inside one sub-chunk and of whole-sub-chunk decays
+// between, never a quotient, so g = -inf gives exact zeros.
+//
+// Every index is in range by construction: loops run over the static tile
+// extents or the op's `len`, and global rows are `start + r` with r < len.
+//
+//===----------------------------------------------------------------------===//
+
+#include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/GpuSchedule.h"
+#include "linac/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace linac {
+#define GEN_PASS_DEF_LINACLOWERCHUNKGPU
+#include "linac/Passes/Passes.h.inc"
+} // namespace linac
+
+using namespace mlir;
+using namespace linac;
+
+namespace {
+
+int64_t rowsOf(Value tile) {
+  return cast<MemRefType>(tile.getType()).getDimSize(0);
+}
+int64_t colsOf(Value tile) {
+  return cast<MemRefType>(tile.getType()).getDimSize(1);
+}
+
+/// The tensor-core operand type of a kernel (linac.mma).
+enum class Mma { None, BF16, F16 };
+
+/// A function of a matrix element: (row, column) -> f32.
+using ElementFn = function_ref<Value(Value, Value)>;
+
+/// Emits the block-cooperative code of one op in front of it.
+class Emitter {
+public:
+  Emitter(Operation *op, int64_t threads, Mma mma, bool emulateMma,
+          int64_t scratchBase, int64_t &scratchHigh)
+      : b(op->getLoc(), op), threads(threads), mma(mma),
+        emulateMma(emulateMma), scratchBase(scratchBase),
+        scratchHigh(scratchHigh) {}
+
+  //===--- Small helpers --------------------------------------------------===//
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value f32(float v) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value add(Value x, int64_t y) { return y == 0 ? x : add(x, idx(y)); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, int64_t y) {
+    return y == 1 ? x : arith::MulIOp::create(b, x, idx(y));
+  }
+  Value div(Value x, int64_t y) {
+    return y == 1 ? x : arith::DivUIOp::create(b, x, idx(y));
+  }
+  Value rem(Value x, int64_t y) { return arith::RemUIOp::create(b, x, idx(y)); }
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
+  }
+  Value eq(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, x, y);
+  }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value fma(Value x, Value y, Value acc) {
+    return math::FmaOp::create(b, x, y, acc);
+  }
+  Value load(Value memref, ValueRange indices) {
+    return memref::LoadOp::create(b, memref, indices);
+  }
+  void store(Value value, Value memref, ValueRange indices) {
+    memref::StoreOp::create(b, value, memref, indices);
+  }
+  Value threadId() { return gpu::ThreadIdOp::create(b, gpu::Dimension::x); }
+  void barrier() { gpu::BarrierOp::create(b); }
+
+  /// scf.for with loop-carried values; `body` returns the values to yield.
+  SmallVector<Value>
+  forLoop(Value lb, Value ub, Value step, ValueRange init,
+          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(b, lb, ub, step, init);
+    OpBuilder::InsertionGuard guard(b);
+    Block *block = loop.getBody();
+    if (init.empty()) {
+      b.setInsertionPoint(block->getTerminator());
+      body(loop.getInductionVar(), {});
+    } else {
+      b.setInsertionPointToEnd(block);
+      scf::YieldOp::create(
+          b, body(loop.getInductionVar(), loop.getRegionIterArgs()));
+    }
+    return SmallVector<Value>(loop.getResults());
+  }
+  void forLoop(Value lb, Value ub, Value step, function_ref<void(Value)> body) {
+    forLoop(lb, ub, step, {}, [&](Value iv, ValueRange) {
+      body(iv);
+      return SmallVector<Value>();
+    });
+  }
+  /// The product of `factor(r)` for r in [lb, ub), 1 when empty.
+  Value product(Value lb, Value ub, function_ref<Value(Value)> factor) {
+    return forLoop(lb, ub, idx(1), {f32(1.0f)},
+                   [&](Value r, ValueRange acc) -> SmallVector<Value> {
+                     return {mulf(acc[0], factor(r))};
+                   })[0];
+  }
+  /// i in [0, n), spread over the block's threads.
+  void forThreads(Value n, function_ref<void(Value)> body) {
+    forLoop(threadId(), n, idx(threads), body);
+  }
+  void forThreads(int64_t n, function_ref<void(Value)> body) {
+    forThreads(idx(n), body);
+  }
+  /// cond ? thenFn() : elseFn(), for one f32; only the taken side runs, so
+  /// a side may read memory that is valid only under its condition.
+  Value select(Value cond, function_ref<Value()> thenFn,
+               function_ref<Value()> elseFn) {
+    auto ifOp = scf::IfOp::create(b, b.getF32Type(), cond, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, thenFn());
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, elseFn());
+    return ifOp.getResult(0);
+  }
+  void ifThenElse(Value cond, function_ref<void()> thenFn,
+                  function_ref<void()> elseFn) {
+    auto ifOp = scf::IfOp::create(b, cond, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    thenFn();
+    b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+    elseFn();
+  }
+
+  /// A rows x cols f32 tile of op-internal scratch in shared memory. Ops
+  /// run one after another between barriers, so each op's scratch starts at
+  /// the same base; the largest extent is recorded for the launch.
+  Value scratch(int64_t rows, int64_t cols) {
+    auto space =
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                 MemRefLayoutAttrInterface(), space);
+    auto tile = MemRefType::get({rows, cols}, b.getF32Type(),
+                                MemRefLayoutAttrInterface(), space);
+    Value base = gpu::DynamicSharedMemoryOp::create(b, bytes);
+    Value view = memref::ViewOp::create(
+        b, tile, base, idx(scratchBase + scratchCursor), ValueRange{});
+    scratchCursor += sharedTileBytes(rows, cols);
+    scratchHigh = std::max(scratchHigh, scratchCursor);
+    return view;
+  }
+
+  /// A gate tile's value for `row` and key `key` (gate tiles of scalar and
+  /// constant decays have one column, shared by every key).
+  Value gate(Value tile, Value row, Value key) {
+    return load(tile, {row, colsOf(tile) == 1 ? idx(0) : key});
+  }
+
+  //===--- Matmuls --------------------------------------------------------===//
+
+  /// out(i, j) = init(i, j) + sum_{kk < kEnd(i)} a(i, kk) * bt(kk, j) for
+  /// i < m, j < n, one thread per output element, f32 FMAs. `init` may be
+  /// null (zero). `kEnd(rowStart, rows)` bounds the reduction that rows
+  /// [rowStart, rowStart + rows) need (a triangular operand ends early).
+  void simtMatmul(int64_t m, int64_t n,
+                  function_ref<Value(Value, int64_t)> kEnd, ElementFn a,
+                  ElementFn bt, ElementFn init,
+                  function_ref<void(Value, Value, Value)> out) {
+    forThreads(m * n, [&](Value e) {
+      Value i = div(e, n), j = rem(e, n);
+      Value acc0 = init ? init(i, j) : f32(0.0f);
+      Value acc = forLoop(idx(0), kEnd(i, 1), idx(1), {acc0},
+                          [&](Value kk, ValueRange acc) -> SmallVector<Value> {
+                            return {fma(a(i, kk), bt(kk, j), acc[0])};
+                          })[0];
+      out(i, j, acc);
+    });
+  }
+
+  /// Whether the tensor-core path can take an m x n output with a reduction
+  /// of k: whole m16n8k16 fragments only.
+  bool mmaFits(int64_t m, int64_t n, int64_t k) const {
+    return mma != Mma::None && m % 16 == 0 && n % 8 == 0 && k % 16 == 0;
+  }
+
+  /// Lane coordinates of the current warp, computed once per op.
+  struct Lanes {
+    Value warp, group, quad; // warp index, lane / 4, lane % 4
+  };
+  Lanes lanes() {
+    Value tid = threadId();
+    Value lane = rem(tid, 32);
+    return {div(tid, 32), div(lane, 4), rem(lane, 4)};
+  }
+
+  /// Runs `body(m0, n0)` for every 16 x 8 fragment of an m x n output, the
+  /// fragments dealt round-robin to the warps (a warp-uniform loop, so all
+  /// 32 lanes reach every mma.sync together).
+  void forEachFragment(const Lanes &l, int64_t m, int64_t n,
+                       function_ref<void(Value, Value)> body) {
+    const int64_t across = n / 8;
+    forLoop(l.warp, idx((m / 16) * across), idx(threads / 32), [&](Value f) {
+      body(mul(div(f, across), 16), mul(rem(f, across), 8));
+    });
+  }
+
+  /// Row and column of accumulator element `e` (0..3) of this lane in the
+  /// fragment at (m0, n0): c0, c1 on row group, c2, c3 eight rows below, on
+  /// the columns 2 * quad and 2 * quad + 1 (PTX ISA, mma.m16n8k16 C/D).
+  Value accRow(const Lanes &l, Value m0, int e) {
+    return add(add(m0, l.group), 8 * (e / 2));
+  }
+  Value accCol(const Lanes &l, Value n0, int e) {
+    return add(add(n0, mul(l.quad, 2)), e % 2);
+  }
+
+  /// Two f32 values as one register of two 16-bit operands (the first in
+  /// the low half).
+  Value packBF16(Value lo, Value hi) {
+    Type bf16 = b.getBF16Type();
+    Value pair = vector::FromElementsOp::create(
+        b, VectorType::get({2}, bf16),
+        ValueRange{arith::TruncFOp::create(b, bf16, lo),
+                   arith::TruncFOp::create(b, bf16, hi)});
+    Value word =
+        vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
+    return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
+  }
+
+  /// One mma.sync m16n8k16: `aVals` are this lane's 8 A elements in
+  /// register order, `bVals` its 4 B elements, `acc` its 4 accumulators.
+  SmallVector<Value> mmaSync(ArrayRef<Value> aVals, ArrayRef<Value> bVals,
+                             ValueRange acc) {
+    if (mma == Mma::BF16) {
+      // nvgpu.mma.sync has no bf16 form in MLIR 22; the NVVM op takes the
+      // operands as packed i32 registers.
+      SmallVector<Value> aRegs, bRegs;
+      for (int r = 0; r < 4; ++r)
+        aRegs.push_back(packBF16(aVals[2 * r], aVals[2 * r + 1]));
+      for (int r = 0; r < 2; ++r)
+        bRegs.push_back(packBF16(bVals[2 * r], bVals[2 * r + 1]));
+      Type f32Type = b.getF32Type();
+      auto resultType = LLVM::LLVMStructType::getLiteral(
+          b.getContext(), {f32Type, f32Type, f32Type, f32Type});
+      Value d = NVVM::MmaOp::create(
+          b, resultType, aRegs, bRegs, acc, {16, 8, 16}, std::nullopt,
+          std::nullopt,
+          std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                        NVVM::MMATypes::bf16},
+          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                         NVVM::MMALayout::col});
+      SmallVector<Value> out;
+      for (int64_t e = 0; e < 4; ++e)
+        out.push_back(LLVM::ExtractValueOp::create(b, d, ArrayRef<int64_t>{e}));
+      return out;
+    }
+    // f16: nvgpu.mma.sync on vector<4x2xf16> x vector<2x2xf16>.
+    Type f16 = b.getF16Type();
+    auto narrow = [&](ArrayRef<Value> values) {
+      SmallVector<Value> out;
+      for (Value v : values)
+        out.push_back(arith::TruncFOp::create(b, f16, v));
+      return out;
+    };
+    Value aMat = vector::FromElementsOp::create(
+        b, VectorType::get({4, 2}, f16), narrow(aVals));
+    Value bMat = vector::FromElementsOp::create(
+        b, VectorType::get({2, 2}, f16), narrow(bVals));
+    Value cMat = vector::FromElementsOp::create(
+        b, VectorType::get({2, 2}, b.getF32Type()), acc);
+    Value d = nvgpu::MmaSyncOp::create(b, aMat, bMat, cMat,
+                                       ArrayRef<int64_t>{16, 8, 16});
+    SmallVector<Value> out;
+    for (int64_t e = 0; e < 4; ++e)
+      out.push_back(
+          vector::ExtractOp::create(b, d, ArrayRef<int64_t>{e / 2, e % 2}));
+    return out;
+  }
+
+  /// The accumulators of the fragment at (m0, n0) after adding
+  /// sum_{kk < kEnd} a(i, kk) * bt(kk, j) to `init`, 16 reduction steps per
+  /// mma.sync. A element 2r+h of a lane sits at row group + 8 (r % 2),
+  /// column 2 quad + h + 8 (r / 2); B element 2r+h at row 2 quad + h + 8 r,
+  /// column group (PTX ISA, mma.m16n8k16 A and B fragments).
+  SmallVector<Value> mmaReduce(const Lanes &l, Value m0, Value n0, Value kEnd,
+                               ElementFn a, ElementFn bt, ValueRange init) {
+    if (emulateMma)
+      return emulatedMmaReduce(l, m0, n0, kEnd, a, bt, init);
+    return forLoop(
+        idx(0), kEnd, idx(16), init,
+        [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+          SmallVector<Value> aVals, bVals;
+          for (int r = 0; r < 4; ++r)
+            for (int h = 0; h < 2; ++h)
+              aVals.push_back(
+                  a(add(add(m0, l.group), 8 * (r % 2)),
+                    add(add(k0, mul(l.quad, 2)), h + 8 * (r / 2))));
+          for (int r = 0; r < 2; ++r)
+            for (int h = 0; h < 2; ++h)
+              bVals.push_back(bt(add(add(k0, mul(l.quad, 2)), h + 8 * r),
+                                 add(n0, l.group)));
+          return mmaSync(aVals, bVals, acc);
+        });
+  }
+
+  /// An operand as the tensor cores see it: rounded to the MMA type.
+  Value roundToMma(Value x) {
+    Type narrow = mma == Mma::BF16 ? b.getBF16Type() : b.getF16Type();
+    Value rounded = arith::TruncFOp::create(b, narrow, x);
+    return arith::ExtFOp::create(b, b.getF32Type(), rounded);
+  }
+
+  /// What mmaReduce computes, lane by lane: each of this lane's four
+  /// accumulators gets its 16 products per step from scalar FMAs of
+  /// rounded operands (for running the kernel without a warp).
+  SmallVector<Value> emulatedMmaReduce(const Lanes &l, Value m0, Value n0,
+                                       Value kEnd, ElementFn a, ElementFn bt,
+                                       ValueRange init) {
+    return forLoop(
+        idx(0), kEnd, idx(16), init,
+        [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+          SmallVector<Value> out;
+          for (int e = 0; e < 4; ++e) {
+            Value row = accRow(l, m0, e), col = accCol(l, n0, e);
+            out.push_back(forLoop(
+                idx(0), idx(16), idx(1), {acc[e]},
+                [&](Value t, ValueRange sum) -> SmallVector<Value> {
+                  Value kk = add(k0, t);
+                  return {fma(roundToMma(a(row, kk)),
+                              roundToMma(bt(kk, col)), sum[0])};
+                })[0]);
+          }
+          return out;
+        });
+  }
+
+  /// The matmul of simtMatmul on tensor cores (the caller checked mmaFits).
+  void mmaMatmul(int64_t m, int64_t n,
+                 function_ref<Value(Value, int64_t)> kEnd, ElementFn a,
+                 ElementFn bt, ElementFn init,
+                 function_ref<void(Value, Value, Value)> out) {
+    Lanes l = lanes();
+    forEachFragment(l, m, n, [&](Value m0, Value n0) {
+      SmallVector<Value> acc0;
+      for (int e = 0; e < 4; ++e)
+        acc0.push_back(init ? init(accRow(l, m0, e), accCol(l, n0, e))
+                            : f32(0.0f));
+      SmallVector<Value> acc =
+          mmaReduce(l, m0, n0, kEnd(m0, 16), a, bt, acc0);
+      for (int e = 0; e < 4; ++e)
+        out(accRow(l, m0, e), accCol(l, n0, e), acc[e]);
+    });
+  }
+
+  /// Tensor cores when the shape allows, CUDA cores otherwise.
+  void matmul(int64_t m, int64_t n, int64_t k,
+              function_ref<Value(Value, int64_t)> kEnd, ElementFn a,
+              ElementFn bt, ElementFn init,
+              function_ref<void(Value, Value, Value)> out) {
+    if (mmaFits(m, n, k))
+      mmaMatmul(m, n, kEnd, a, bt, init, out);
+    else
+      simtMatmul(m, n, kEnd, a, bt, init, out);
+  }
+
+  ImplicitLocOpBuilder b;
+  int64_t threads;
+  Mma mma;
+  bool emulateMma;
+  int64_t scratchBase;
+  int64_t scratchCursor = 0;
+  int64_t &scratchHigh;
+};
+
+//===----------------------------------------------------------------------===//
+// Decay factors (product form, see LinacChunkOps.td)
+//===----------------------------------------------------------------------===//
+
+/// Gate tiles of one chunk (decay, prefix, suffix of linac.chunk_gates).
+struct Gates {
+  Value decay, prefix, suffix;
+  int64_t sub = 16;
+};
+
+/// prod(decay[j+1 .. i]) for key `key`, i and j in one sub-chunk: the
+/// running product, as the recurrence forms it.
+Value decayRun(Emitter &e, const Gates &g, Value j, Value i, Value key) {
+  return e.product(e.add(j, 1), e.add(i, 1),
+                   [&](Value r) { return e.gate(g.decay, r, key); });
+}
+
+/// prod of whole sub-chunks J+1 .. I-1 (their prefix at the last row).
+Value subChunksBetween(Emitter &e, const Gates &g, Value blockJ, Value blockI,
+                       Value key) {
+  return e.product(e.add(blockJ, 1), blockI, [&](Value block) {
+    return e.gate(g.prefix, e.add(e.mul(block, g.sub), g.sub - 1), key);
+  });
+}
+
+/// prod(decay[j+1 .. i]) for j <= i in different sub-chunks: what is left
+/// of j's sub-chunk, the whole ones between, and i's sub-chunk up to i.
+Value decayAcross(Emitter &e, const Gates &g, Value j, Value i, Value key) {
+  Value between =
+      subChunksBetween(e, g, e.div(j, g.sub), e.div(i, g.sub), key);
+  return e.mulf(e.mulf(e.gate(g.suffix, j, key), between),
+                e.gate(g.prefix, i, key));
+}
+
+/// prod(decay[j+1 .. i]) for any j <= i.
+Value decayBetween(Emitter &e, const Gates &g, Value j, Value i, Value key) {
+  Value same = e.eq(e.div(j, g.sub), e.div(i, g.sub));
+  return e.select(
+      same, [&] { return decayRun(e, g, j, i, key); },
+      [&] { return decayAcross(e, g, j, i, key); });
+}
+
+/// carry[L][c] = prod of the whole sub-chunks before L (forward) or after L
+/// (backward), for L < rows / sub; the backward table has one more row,
+/// the decay of the whole chunk. One thread per gate column.
+Value subChunkCarries(Emitter &e, Value prefix, int64_t sub, bool backward) {
+  const int64_t subs = rowsOf(prefix) / sub, cols = colsOf(prefix);
+  Value carry = e.scratch(subs + 1, cols);
+  e.forThreads(cols, [&](Value c) {
+    Value total = e.forLoop(
+        e.idx(0), e.idx(subs), e.idx(1), {e.f32(1.0f)},
+        [&](Value s, ValueRange acc) -> SmallVector<Value> {
+          Value block = backward ? e.sub(e.idx(subs - 1), s) : s;
+          e.store(acc[0], carry, {block, c});
+          return {e.mulf(acc[0],
+                         e.load(prefix, {e.add(e.mul(block, sub), sub - 1), c}))};
+        })[0];
+    e.store(total, carry, {e.idx(subs), c});
+  });
+  e.barrier();
+  return carry;
+}
+
+//===----------------------------------------------------------------------===//
+// Per-op lowerings
+//===----------------------------------------------------------------------===//
+
+void lower(TileZeroOp op, Emitter &e) {
+  Value dst = op.getDst();
+  const int64_t cols = colsOf(dst);
+  e.forThreads(rowsOf(dst) * cols, [&](Value i) {
+    e.store(e.f32(0.0f), dst, {e.div(i, cols), e.rem(i, cols)});
+  });
+}
+
+void lower(TileCopyOp op, Emitter &e) {
+  Value dst = op.getDst();
+  const int64_t cols = colsOf(dst);
+  e.forThreads(rowsOf(dst) * cols, [&](Value i) {
+    Value r = e.div(i, cols), c = e.rem(i, cols);
+    e.store(e.load(op.getSrc(), {r, c}), dst, {r, c});
+  });
+}
+
+Value applyFeatureMap(Emitter &e, FeatureMap map, Value x) {
+  auto &b = e.b;
+  switch (map) {
+  case FeatureMap::Identity:
+  case FeatureMap::L2Norm: // Per row; handled by the caller.
+  case FeatureMap::Taylor2: // Rejected by linac-chunk.
+    return x;
+  case FeatureMap::Relu:
+    return arith::MaximumFOp::create(b, x, e.f32(0.0f));
+  case FeatureMap::EluPlusOne: {
+    Value positive =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, e.f32(0.0f));
+    return arith::SelectOp::create(b, positive,
+                                   arith::AddFOp::create(b, x, e.f32(1.0f)),
+                                   math::ExpOp::create(b, x));
+  }
+  case FeatureMap::Silu: {
+    Value negExp = math::ExpOp::create(b, arith::NegFOp::create(b, x));
+    return arith::DivFOp::create(
+        b, x, arith::AddFOp::create(b, negExp, e.f32(1.0f)));
+  }
+  }
+  return x;
+}
+
+void lower(ChunkLoadOp op, Emitter &e) {
+  auto &b = e.b;
+  Value dst = op.getDst();
+  const int64_t rows = rowsOf(dst), cols = colsOf(dst);
+  auto srcType = cast<MemRefType>(op.getSrc().getType());
+  const bool rank3 = srcType.getRank() == 3;
+  // Element (r, c) of the chunk as f32; valid only for r < len.
+  auto read = [&](Value r, Value c) -> Value {
+    Value t = e.add(op.getStart(), r);
+    Value x = rank3 ? e.load(op.getSrc(), {op.getBatch(), t, op.getHead()})
+                    : e.load(op.getSrc(), {op.getBatch(), t, op.getHead(),
+                                           e.add(op.getCol(), c)});
+    if (!srcType.getElementType().isF32())
+      x = arith::ExtFOp::create(b, b.getF32Type(), x);
+    return x;
+  };
+
+  Value scales;
+  if (op.getFeatureMap() == FeatureMap::L2Norm) {
+    // x / sqrt(sum(x^2) + 1e-6) per row, as the oracle; one thread sums a
+    // row.
+    scales = e.scratch(rows, 1);
+    e.forThreads(op.getLen(), [&](Value r) {
+      Value sum = e.forLoop(e.idx(0), e.idx(cols), e.idx(1), {e.f32(0.0f)},
+                            [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                              Value x = read(r, c);
+                              return {e.fma(x, x, acc[0])};
+                            })[0];
+      Value total = arith::AddFOp::create(b, sum, e.f32(1e-6f));
+      e.store(math::RsqrtOp::create(b, total), scales, {r, e.idx(0)});
+    });
+    e.barrier();
+  }
+
+  const float pad = op.getPad() ? op.getPad()->convertToFloat() : 0.0f;
+  e.forThreads(rows * cols, [&](Value i) {
+    Value r = e.div(i, cols), c = e.rem(i, cols);
+    Value x = e.select(
+        e.ult(r, op.getLen()),
+        [&] {
+          Value x = applyFeatureMap(e, op.getFeatureMap(), read(r, c));
+          if (scales)
+            x = e.mulf(x, e.load(scales, {r, e.idx(0)}));
+          if (auto scale = op.getScale())
+            x = e.mulf(x, e.f32(scale->convertToFloat()));
+          return x;
+        },
+        [&] { return e.f32(pad); });
+    e.store(x, dst, {r, c});
+  });
+}
+
+void lower(ChunkStoreOp op, Emitter &e) {
+  auto &b = e.b;
+  Value src = op.getSrc();
+  const int64_t cols = colsOf(src);
+  Type element = cast<MemRefType>(op.getDst().getType()).getElementType();
+  e.forThreads(arith::MulIOp::create(b, op.getLen(), e.idx(cols)),
+               [&](Value i) {
+                 Value r = e.div(i, cols), c = e.rem(i, cols);
+                 Value x = e.load(src, {r, c});
+                 if (!element.isF32())
+                   x = arith::TruncFOp::create(b, element, x);
+                 e.store(x, op.getDst(),
+                         {op.getBatch(), e.add(op.getStart(), r), op.getHead(),
+                          e.add(op.getCol(), c)});
+               });
+}
+
+void lower(ChunkGatesOp op, Emitter &e) {
+  const int64_t rows = rowsOf(op.getG()), cols = colsOf(op.getG());
+  const int64_t sub = op.getSubChunk();
+  // One thread per (gate column, sub-chunk): the forward scan writes the
+  // decays and inclusive prefix products, the backward one the exclusive
+  // suffix products, exactly as on the CPU.
+  e.forThreads((rows / sub) * cols, [&](Value i) {
+    Value c = e.rem(i, cols);
+    Value s0 = e.mul(e.div(i, cols), sub);
+    e.forLoop(e.idx(0), e.idx(sub), e.idx(1), {e.f32(1.0f)},
+              [&](Value r, ValueRange acc) -> SmallVector<Value> {
+                Value row = e.add(s0, r);
+                Value d = math::ExpOp::create(e.b, e.load(op.getG(), {row, c}));
+                e.store(d, op.getDecay(), {row, c});
+                Value p = e.mulf(acc[0], d);
+                e.store(p, op.getPrefix(), {row, c});
+                return {p};
+              });
+    e.forLoop(e.idx(0), e.idx(sub), e.idx(1), {e.f32(1.0f)},
+              [&](Value r, ValueRange acc) -> SmallVector<Value> {
+                Value row = e.sub(e.add(s0, sub - 1), r);
+                e.store(acc[0], op.getSuffix(), {row, c});
+                return {e.mulf(acc[0], e.load(op.getDecay(), {row, c}))};
+              });
+  });
+}
+
+void lower(ChunkInterOp op, Emitter &e) {
+  Value q = op.getQ(), state = op.getState(), o = op.getO();
+  const int64_t rows = rowsOf(q), keys = colsOf(q), values = colsOf(o);
+  const int64_t sub = op.getSubChunk();
+  Value prefix = op.getGates().empty() ? Value() : op.getGates()[0];
+  Value carry;
+  if (prefix)
+    carry = subChunkCarries(e, prefix, sub, /*backward=*/false);
+  // o[i] = (q[i] * prod(decay[0 .. i])) S, the product being the sub-chunks
+  // before i's (carry) times i's own prefix.
+  auto a = [&](Value i, Value key) -> Value {
+    Value x = e.load(q, {i, key});
+    if (!prefix)
+      return x;
+    return e.mulf(x, e.mulf(e.gate(carry, e.div(i, sub), key),
+                            e.gate(prefix, i, key)));
+  };
+  auto bt = [&](Value key, Value n) { return e.load(state, {key, n}); };
+  e.matmul(
+      rows, values, keys, [&](Value, int64_t) { return e.idx(keys); }, a, bt,
+      nullptr, [&](Value i, Value n, Value x) { e.store(x, o, {i, n}); });
+}
+
+void lower(ChunkAttendOp op, Emitter &e) {
+  Value scores = op.getScores(), v = op.getV(), o = op.getO();
+  const int64_t rows = rowsOf(scores), values = colsOf(o);
+  // Scores are zero above the diagonal: rows [r0, r0 + n) need columns
+  // below r0 + n only.
+  auto kEnd = [&](Value rowStart, int64_t n) -> Value {
+    return arith::MinUIOp::create(e.b, e.add(rowStart, n), e.idx(rows));
+  };
+  e.matmul(
+      rows, values, rows, kEnd,
+      [&](Value i, Value j) { return e.load(scores, {i, j}); },
+      [&](Value j, Value n) { return e.load(v, {j, n}); },
+      [&](Value i, Value n) { return e.load(o, {i, n}); },
+      [&](Value i, Value n, Value x) { e.store(x, o, {i, n}); });
+}
+
+void lower(ChunkStateUpdateOp op, Emitter &e) {
+  Value k = op.getK(), v = op.getV(), state = op.getState();
+  const int64_t rows = rowsOf(k), keys = colsOf(k), values = colsOf(state);
+  const int64_t sub = op.getSubChunk();
+  Value prefix, suffix, carry;
+  if (!op.getGates().empty()) {
+    prefix = op.getGates()[0];
+    suffix = op.getGates()[1];
+    carry = subChunkCarries(e, prefix, sub, /*backward=*/true);
+  }
+  // S[key] = prod(decay[0 .. C-1]) S[key]
+  //          + sum_j (k[j, key] * prod(decay[j+1 .. C-1])) v[j],
+  // the product after j being what is left of j's sub-chunk (suffix) times
+  // the whole sub-chunks after it (the backward carry).
+  auto a = [&](Value key, Value j) -> Value {
+    Value x = e.load(k, {j, key});
+    if (!prefix)
+      return x;
+    return e.mulf(x, e.mulf(e.gate(suffix, j, key),
+                            e.gate(carry, e.div(j, sub), key)));
+  };
+  auto init = [&](Value key, Value n) -> Value {
+    Value s = e.load(state, {key, n});
+    if (!prefix)
+      return s;
+    return e.mulf(s, e.gate(carry, e.idx(rows / sub), key));
+  };
+  e.matmul(
+      keys, values, rows, [&](Value, int64_t) { return e.idx(rows); }, a,
+      [&](Value j, Value n) { return e.load(v, {j, n}); }, init,
+      [&](Value key, Value n, Value x) { e.store(x, state, {key, n}); });
+}
+
+/// Scores on CUDA cores: one thread per (i, j) of the C x C tile.
+void lowerScoresSimt(ChunkScoresOp op, Emitter &e, const Gates *g) {
+  Value q = op.getQ(), k = op.getK(), scores = op.getScores();
+  const int64_t rows = rowsOf(q), keys = colsOf(q);
+  const bool perKey = g && colsOf(g->decay) != 1;
+  auto dot = [&](Value i, Value j, function_ref<Value(Value)> factor) {
+    return e.forLoop(e.idx(0), e.idx(keys), e.idx(1), {e.f32(0.0f)},
+                     [&](Value key, ValueRange acc) -> SmallVector<Value> {
+                       Value x = e.mulf(e.load(q, {i, key}),
+                                        e.load(k, {j, key}));
+                       if (factor)
+                         x = e.mulf(x, factor(key));
+                       return {arith::AddFOp::create(e.b, x, acc[0])};
+                     })[0];
+  };
+  e.forThreads(rows * rows, [&](Value el) {
+    Value i = e.div(el, rows), j = e.rem(el, rows);
+    Value x = e.select(
+        e.ult(i, j), [&] { return e.f32(0.0f); },
+        [&]() -> Value {
+          if (!g)
+            return dot(i, j, nullptr);
+          if (!perKey)
+            return e.mulf(dot(i, j, nullptr),
+                          decayBetween(e, *g, j, i, e.idx(0)));
+          // Per-key decays: the factor depends on the key; which form it
+          // takes depends only on the pair.
+          Value same = e.eq(e.div(i, g->sub), e.div(j, g->sub));
+          return e.select(
+              same,
+              [&] {
+                return dot(i, j,
+                           [&](Value key) { return decayRun(e, *g, j, i, key); });
+              },
+              [&] {
+                return dot(i, j, [&](Value key) {
+                  return decayAcross(e, *g, j, i, key);
+                });
+              });
+        });
+    e.store(x, scores, {i, j});
+  });
+}
+
+/// Scores on tensor cores, one 16 x 8 fragment per warp step. A fragment
+/// spans one sub-chunk of rows (16) and half of one of columns, so it lies
+/// wholly above the diagonal (zero), wholly below it, or on a diagonal
+/// sub-chunk block. Blocks below are products of q and k with the decays
+/// folded into the operands; diagonal blocks of per-key decays need a
+/// different product per pair and are computed per element.
+void lowerScoresMma(ChunkScoresOp op, Emitter &e, const Gates *g) {
+  Value q = op.getQ(), k = op.getK(), scores = op.getScores();
+  const int64_t rows = rowsOf(q), keys = colsOf(q);
+  const bool perKey = g && colsOf(g->decay) != 1;
+  Emitter::Lanes l = e.lanes();
+  e.forEachFragment(l, rows, rows, [&](Value m0, Value n0) {
+    auto each = [&](function_ref<Value(Value, Value, int)> value) {
+      for (int el = 0; el < 4; ++el) {
+        Value i = e.accRow(l, m0, el), j = e.accCol(l, n0, el);
+        e.store(value(i, j, el), scores, {i, j});
+      }
+    };
+    // Mask and scalar decay of element (i, j) of a fragment that is not
+    // above the diagonal.
+    auto finish = [&](Value i, Value j, Value x) -> Value {
+      return e.select(
+          e.ult(i, j), [&] { return e.f32(0.0f); },
+          [&]() -> Value {
+            if (!g || perKey)
+              return x;
+            return e.mulf(x, decayBetween(e, *g, j, i, e.idx(0)));
+          });
+    };
+    auto product = [&](bool below) {
+      Value blockI = e.div(m0, 16), blockJ = e.div(n0, 16);
+      auto a = [&](Value i, Value key) -> Value {
+        Value x = e.load(q, {i, key});
+        if (!perKey || !below)
+          return x;
+        return e.mulf(x, e.mulf(e.gate(g->prefix, i, key),
+                                subChunksBetween(e, *g, blockJ, blockI, key)));
+      };
+      auto bt = [&](Value key, Value j) -> Value {
+        Value x = e.load(k, {j, key});
+        if (!perKey || !below)
+          return x;
+        return e.mulf(x, e.gate(g->suffix, j, key));
+      };
+      SmallVector<Value> acc = e.mmaReduce(
+          l, m0, n0, e.idx(keys), a, bt,
+          SmallVector<Value>(4, e.f32(0.0f)));
+      each([&](Value i, Value j, int el) { return finish(i, j, acc[el]); });
+    };
+    Value above = arith::CmpIOp::create(e.b, arith::CmpIPredicate::uge, n0,
+                                        e.add(m0, 16));
+    Value below = e.ult(n0, m0);
+    e.ifThenElse(
+        above, [&] { each([&](Value, Value, int) { return e.f32(0.0f); }); },
+        [&] {
+          if (!perKey)
+            return product(/*below=*/false);
+          e.ifThenElse(
+              below, [&] { product(/*below=*/true); },
+              [&] {
+                each([&](Value i, Value j, int) {
+                  return finish(i, j, [&] {
+                    return e.forLoop(
+                        e.idx(0), e.idx(keys), e.idx(1), {e.f32(0.0f)},
+                        [&](Value key, ValueRange acc) -> SmallVector<Value> {
+                          // Clamped so that the pairs the mask drops
+                          // (j > i) still read in-range rows.
+                          Value jj = arith::MinUIOp::create(e.b, j, i);
+                          Value x = e.mulf(e.load(q, {i, key}),
+                                           e.load(k, {jj, key}));
+                          x = e.mulf(x, decayRun(e, *g, jj, i, key));
+                          return {arith::AddFOp::create(e.b, x, acc[0])};
+                        })[0];
+                  }());
+                });
+              });
+        });
+  });
+}
+
+void lower(ChunkScoresOp op, Emitter &e) {
+  Gates gates;
+  const Gates *g = nullptr;
+  if (!op.getGates().empty()) {
+    gates = {op.getGates()[0], op.getGates()[1], op.getGates()[2],
+             static_cast<int64_t>(op.getSubChunk())};
+    g = &gates;
+  }
+  const int64_t rows = rowsOf(op.getQ()), keys = colsOf(op.getQ());
+  if (op.getSubChunk() == 16 && e.mmaFits(rows, rows, keys))
+    lowerScoresMma(op, e, g);
+  else
+    lowerScoresSimt(op, e, g);
+}
+
+void lower(RecurrentStepOp op, Emitter &e) {
+  const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
+  // Each value column's keys are split into `parts` ranges, one thread per
+  // (range, column); the partial outputs meet in shared memory.
+  const int64_t parts = std::max<int64_t>(e.threads / values, 1);
+  const int64_t perPart = (keys + parts - 1) / parts;
+  Value partials = e.scratch(parts, values);
+  Value c0 = e.idx(0);
+  Value decay = op.getGates().empty() ? Value() : op.getGates()[0];
+  e.forThreads(parts * values, [&](Value i) {
+    Value n = e.rem(i, values), part = e.div(i, values);
+    Value begin = e.mul(part, perPart);
+    Value end = arith::MinUIOp::create(e.b, e.add(begin, perPart),
+                                       e.idx(keys));
+    Value v = e.load(op.getV(), {c0, n});
+    Value acc = e.forLoop(
+        begin, end, e.idx(1), {e.f32(0.0f)},
+        [&](Value key, ValueRange acc) -> SmallVector<Value> {
+          Value s = e.load(op.getStateIn(), {key, n});
+          if (decay)
+            s = e.mulf(s, e.gate(decay, c0, key));
+          s = e.fma(e.load(op.getK(), {c0, key}), v, s);
+          e.store(s, op.getStateOut(), {key, n});
+          return {e.fma(e.load(op.getQ(), {c0, key}), s, acc[0])};
+        })[0];
+    e.store(acc, partials, {part, n});
+  });
+  e.barrier();
+  e.forThreads(values, [&](Value n) {
+    Value sum = e.forLoop(e.idx(0), e.idx(parts), e.idx(1), {e.f32(0.0f)},
+                          [&](Value p, ValueRange acc) -> SmallVector<Value> {
+                            return {arith::AddFOp::create(
+                                e.b, acc[0], e.load(partials, {p, n}))};
+                          })[0];
+    e.store(sum, op.getO(), {c0, n});
+  });
+}
+
+/// Drops a barrier that directly follows another (only constants between):
+/// the ops fence both sides, so consecutive ops leave pairs behind.
+void dropRedundantBarriers(gpu::GPUFuncOp kernel) {
+  SmallVector<gpu::BarrierOp> redundant;
+  kernel.walk([&](gpu::BarrierOp barrier) {
+    for (Operation *prev = barrier->getPrevNode(); prev;
+         prev = prev->getPrevNode()) {
+      if (isa<gpu::BarrierOp>(prev)) {
+        redundant.push_back(barrier);
+        break;
+      }
+      if (!isa<arith::ConstantOp>(prev))
+        break;
+    }
+  });
+  for (gpu::BarrierOp barrier : redundant)
+    barrier.erase();
+}
+
+struct LowerChunkGpuPass
+    : linac::impl::LinacLowerChunkGpuBase<LowerChunkGpuPass> {
+  using LinacLowerChunkGpuBase::LinacLowerChunkGpuBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    WalkResult result = module.walk([&](gpu::GPUFuncOp kernel) {
+      return succeeded(lowerKernel(kernel)) ? WalkResult::advance()
+                                            : WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+
+  LogicalResult lowerKernel(gpu::GPUFuncOp kernel) {
+    SmallVector<Operation *> ops;
+    kernel.walk([&](Operation *op) {
+      if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
+              ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
+              RecurrentStepOp>(op))
+        ops.push_back(op);
+    });
+    if (ops.empty())
+      return success();
+    auto blockSize = kernel.getKnownBlockSizeAttr();
+    if (!blockSize || blockSize.size() != 3 || blockSize[0] % 32 != 0 ||
+        blockSize[1] != 1 || blockSize[2] != 1)
+      return kernel.emitOpError()
+             << "needs known_block_size = [32 * warps, 1, 1] to lower "
+                "chunked-scan ops";
+    const int64_t threads = blockSize[0];
+    Mma mma = Mma::None;
+    if (auto attr = kernel->getAttrOfType<StringAttr>("linac.mma")) {
+      if (attr.getValue() == "bf16")
+        mma = Mma::BF16;
+      else if (attr.getValue() == "f16")
+        mma = Mma::F16;
+      else if (attr.getValue() != "none")
+        return kernel.emitOpError() << "has linac.mma = '" << attr.getValue()
+                                    << "' (expected bf16, f16 or none)";
+    }
+    int64_t base = 0;
+    if (auto attr = kernel->getAttrOfType<IntegerAttr>("linac.shared_bytes"))
+      base = attr.getInt();
+
+    int64_t scratchHigh = 0;
+    for (Operation *op : ops) {
+      Emitter e(op, threads, mma, mmaEmulation, base, scratchHigh);
+      e.barrier();
+      TypeSwitch<Operation *>(op)
+          .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
+                ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
+                ChunkStateUpdateOp, RecurrentStepOp>(
+              [&](auto concrete) { lower(concrete, e); });
+      e.barrier();
+      op->erase();
+    }
+    dropRedundantBarriers(kernel);
+
+    const int64_t total = base + scratchHigh;
+    kernel->setAttr("linac.shared_bytes",
+                    IntegerAttr::get(IntegerType::get(kernel.getContext(), 64),
+                                     total));
+    if (auto target = kernel->getAttrOfType<StringAttr>("linac.target")) {
+      GpuTarget gpu;
+      std::string error;
+      if (!resolveGpuTarget(target.getValue(), gpu, error))
+        return kernel.emitOpError() << error;
+      if (total > gpu.sharedLimit)
+        return kernel.emitOpError()
+               << "needs " << total << " bytes of shared memory (" << base
+               << " for tiles, " << scratchHigh
+               << " for scratch), more than the " << gpu.sharedLimit
+               << " bytes of " << gpu.chip
+               << "; choose a smaller chunk_size or value_tile";
+      // When shared memory allows only one resident block per SM, say so
+      // to ptxas (.minnctapersm 1): it may then use up to 255 registers per
+      // thread instead of spilling to fit blocks that can never coexist.
+      if (2 * total > gpu.sharedPerSM)
+        kernel->setAttr("nvvm.minctasm",
+                        IntegerAttr::get(
+                            IntegerType::get(kernel.getContext(), 32), 1));
+    }
+    return success();
+  }
+};
+
+} // namespace

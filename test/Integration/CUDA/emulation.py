@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Correctness grid of the CUDA kernels, emulated on the CPU or on a GPU.
+
+Without --device no GPU is needed: every spec is compiled with `linacc
+--target=cuda:CHIP --cuda-emulate`, which runs the CUDA kernels' own code
+(linac-gpu-map and linac-lower-chunk-gpu, tensor-core operands rounded as
+the GPU rounds them) with the threads of a block serialized between
+barriers, and linac-cuda-check compares o and ht with the float64 oracle at
+the SEMANTICS.md tolerance. What this does not cover is the register layout
+of mma.sync and anything only hardware does (timing, the memory model); see
+docs/cuda.md.
+
+With --device the same grid is compiled to cubins for the chip of device 0
+(sm_90a for compute capability 9.0, sm_80 for 8.x) and run on it.
+
+Usage: emulation.py --linacc PATH --check PATH --work DIR [--device]
+Prints one line per case and exits 1 if any case fails.
+"""
+
+import argparse
+import ctypes
+import os
+import subprocess
+import sys
+
+VARIANTS = ["linear_attn", "retention", "lightning", "simple_gla", "gla"]
+
+
+def write_spec(work, name, variant, K, V, H, HV=None, dtype="f32", extra=""):
+    lines = [
+        "[attention]",
+        f'variant = "{variant}"',
+        f"head_dim_k = {K}",
+        f"head_dim_v = {V}",
+        f"num_heads = {H}",
+        f'dtype = "{dtype}"',
+    ]
+    if HV is not None:
+        lines.append(f"num_value_heads = {HV}")
+    if variant == "lightning":
+        heads = HV if HV is not None else H
+        lambdas = ", ".join(str(1.0 - 0.2 * (h + 1) / (heads + 1)) for h in range(heads))
+        lines.append(f"decay = [{lambdas}]")
+    if extra:
+        lines.append(extra)
+    path = os.path.join(work, name + ".toml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def device_chip():
+    """The linac target of device 0, or None."""
+    try:
+        driver = ctypes.CDLL(os.environ.get("LINAC_LIBCUDA") or "libcuda.so.1")
+        major, minor = ctypes.c_int(0), ctypes.c_int(0)
+        if (driver.cuInit(0) != 0
+                or driver.cuDeviceGetAttribute(ctypes.byref(major), 75, 0) != 0
+                or driver.cuDeviceGetAttribute(ctypes.byref(minor), 76, 0) != 0):
+            return None
+    except OSError:
+        return None
+    if major.value == 9 and minor.value == 0:
+        return "sm_90a"
+    if major.value == 8:
+        return "sm_80"
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--linacc", required=True)
+    parser.add_argument("--check", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--device", action="store_true")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    chip_override = None
+    if args.device:
+        chip_override = device_chip()
+        if chip_override is None:
+            print("FAIL no sm_90a (9.0) or sm_80 (8.x) device to run on")
+            return 1
+
+    # (spec name, spec arguments, chip, [(mode, check arguments)...])
+    specs = []
+    standard = [("prefill", ["T=100"]), ("prefill", ["T=1", "h0=0"]),
+                ("decode", ["B=2", "T=3"])]
+    for variant in VARIANTS:
+        for dtype in ["f32", "bf16"]:
+            specs.append((f"{variant}_{dtype}", dict(variant=variant, K=64, V=64, H=2,
+                                                       dtype=dtype), "sm_90a", standard))
+    # Gates of 0, -80 and -inf (hard resets) must give finite, exact
+    # results; non-contiguous views (padded rows) must be read and written
+    # through their strides.
+    specs.append(("gla_extremes", dict(variant="gla", K=32, V=32, H=2, dtype="bf16"),
+                  "sm_90a", [("prefill", ["T=150", "gates=1"]),
+                             ("prefill", ["T=150", "gates=1", "strided=1"]),
+                             ("decode", ["B=2", "T=3", "gates=1", "strided=1"])]))
+    specs.append(("simple_gla_extremes", dict(variant="simple_gla", K=32, V=32, H=2),
+                  "sm_80", [("prefill", ["T=150", "gates=1"]),
+                            ("decode", ["B=1", "T=4", "gates=1"])]))
+    specs.append(("linear_attn_strided", dict(variant="linear_attn", K=32, V=48, H=2, HV=4),
+                  "sm_90a", [("prefill", ["T=90", "strided=1"]),
+                             ("decode", ["B=2", "T=2", "strided=1"])]))
+    # f16 takes the nvgpu.mma.sync path; GVA; odd lengths across chunks.
+    specs.append(("gla_f16", dict(variant="gla", K=64, V=64, H=2, dtype="f16"), "sm_90a",
+                  [("prefill", ["T=65"]), ("decode", ["B=1", "T=2"])]))
+    specs.append(("simple_gla_gva", dict(variant="simple_gla", K=32, V=32, H=2, HV=4,
+                                         dtype="bf16"), "sm_80",
+                  [("prefill", ["T=97"]), ("decode", ["B=3", "T=1"])]))
+    # Varlen: uneven sequences packed along T, per-sequence states.
+    specs.append(("gla_varlen", dict(variant="gla", K=32, V=64, H=2, dtype="bf16",
+                                     extra="varlen = true"), "sm_90a",
+                  [("prefill", ["T=130", "N=3"]), ("prefill", ["T=40", "N=4", "h0=0"])]))
+    specs.append(("linear_attn_varlen", dict(variant="linear_attn", K=32, V=32, H=1,
+                                             extra="varlen = true"), "sm_80",
+                  [("prefill", ["T=77", "N=2"])]))
+    # Feature maps (l2norm needs the row sums, the others are elementwise).
+    for fmap in ["l2norm", "elu_plus_one", "silu", "relu"]:
+        specs.append((f"gla_{fmap}", dict(variant="gla", K=32, V=32, H=2, dtype="bf16",
+                                          extra=f'feature_map = "{fmap}"'), "sm_90a",
+                      [("prefill", ["T=50"])]))
+    # Head sizes that are not whole MMA fragments (CUDA-core fallback), and
+    # the largest heads, whose schedule differs per chip (C = 16; value tile
+    # 64 on sm_90a, 32 on sm_80).
+    specs.append(("gla_k24", dict(variant="gla", K=24, V=40, H=1, dtype="bf16"), "sm_90a",
+                  [("prefill", ["T=70"]), ("decode", ["B=1", "T=2"])]))
+    for chip in ["sm_90a", "sm_80"]:
+        specs.append((f"gla_k256_{chip}", dict(variant="gla", K=256, V=256, H=1,
+                                               dtype="bf16"), chip,
+                      [("prefill", ["T=40"])]))
+    specs.append(("retention_f32_sm80", dict(variant="retention", K=64, V=128, H=2), "sm_80",
+                  [("prefill", ["T=129"]), ("decode", ["B=2", "T=2"])]))
+
+    cases = passed = 0
+    for name, spec_args, chip, checks in specs:
+        chip = chip_override or chip
+        spec = write_spec(args.work, name, **spec_args)
+        artifact = os.path.join(args.work, f"{name}_{chip}.so")
+        emulate = [] if args.device else ["--cuda-emulate"]
+        build = subprocess.run([args.linacc, spec, f"--target=cuda:{chip}"] + emulate +
+                               ["-o", artifact], capture_output=True, text=True)
+        if build.returncode != 0:
+            cases += len(checks)
+            print(f"FAIL {name} {chip}: linacc: {build.stderr.strip()}")
+            continue
+        for mode, check_args in checks:
+            cases += 1
+            run = subprocess.run([args.check, spec, artifact, mode] + check_args,
+                                 capture_output=True, text=True)
+            label = f"{name} {chip} {mode} {' '.join(check_args)}"
+            if run.returncode == 0:
+                passed += 1
+                print(f"ok   {label}")
+            else:
+                print(f"FAIL {label}: {(run.stdout + run.stderr).strip()}")
+    print(f"{passed} of {cases} cases passed")
+    return 0 if passed == cases else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

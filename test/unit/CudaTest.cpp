@@ -1,0 +1,526 @@
+//===- CudaTest.cpp - The runtime's CUDA loader without a GPU -------------===//
+//
+// Part of the linac project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every path of the CUDA loader that does not need a GPU: no driver, a
+// driver that fails, and, through the fake driver of fake_cuda.c (named in
+// LINAC_LIBCUDA), contexts, the architecture and shared-memory checks,
+// device pointer checks, and the exact grid and parameters of a launch.
+// The kernels themselves never run here; see docs/cuda.md for what does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../../runtime/Cuda.h"
+
+#include "linac/runtime/linac.h"
+
+#include "gtest/gtest.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <dlfcn.h>
+
+namespace {
+
+const char kFakeCuda[] = LINAC_FAKE_CUDA_PATH;
+const char kFakeKernel[] = LINAC_FAKE_KERNEL_PATH;
+
+bool contains(const linac_error &err, const std::string &text) {
+  return std::string(err.message).find(text) != std::string::npos;
+}
+
+/// The manifest of a small CUDA kernel: q [B, T, H, 4] and an optional
+/// state h0 [S, HV, 4, 4] in, o [B, T, HV, 4] out, cu_seqlens optional.
+std::string cudaManifest(const std::string &arch = "sm_90a",
+                         int64_t shared = 1024, bool varlen = false) {
+  std::string text = "linac-manifest 1\ncompiler " LINAC_VERSION
+                     "\nkernel la_prefill\ntarget cuda " +
+                     arch +
+                     " -\nmode prefill\nvariant linear_attn\nlaunch 128 " +
+                     std::to_string(shared) + " 2 h0\n" +
+                     "tensor q in required bf16 B T H 4\n"
+                     "tensor v in required bf16 B T HV 4\n"
+                     "tensor h0 in optional f32 S HV 4 4\n";
+  if (varlen)
+    text += "tensor cu_seqlens in optional i32 N1\n";
+  return text + "tensor o out required bf16 B T HV 4\n";
+}
+
+const unsigned char kCubin[8] = {0x7f, 'E', 'L', 'F'};
+
+/// The fake driver's controls, looked up in the same library instance the
+/// runtime opens.
+struct Fake {
+  void *handle = nullptr;
+  void (*reset)() = nullptr;
+  void (*set)(const char *, int) = nullptr;
+  int (*get)(const char *) = nullptr;
+  const char *(*functionName)() = nullptr;
+  void *(*stream)() = nullptr;
+  uint64_t (*param)(int) = nullptr;
+  void (*registerRange)(const void *, size_t) = nullptr;
+};
+
+class Cuda : public ::testing::Test {
+protected:
+  void SetUp() override {
+    fake.handle = dlopen(kFakeCuda, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(fake.handle, nullptr) << dlerror();
+    auto find = [&](auto &slot, const char *name) {
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
+          dlsym(fake.handle, name));
+      ASSERT_NE(slot, nullptr) << name;
+    };
+    find(fake.reset, "fake_cuda_reset");
+    find(fake.set, "fake_cuda_set");
+    find(fake.get, "fake_cuda_get");
+    find(fake.functionName, "fake_cuda_function_name");
+    find(fake.stream, "fake_cuda_stream");
+    find(fake.param, "fake_cuda_param");
+    find(fake.registerRange, "fake_cuda_register");
+    fake.reset();
+    useDriver(kFakeCuda);
+  }
+  void TearDown() override {
+    useDriver(nullptr);
+    if (fake.handle)
+      dlclose(fake.handle);
+  }
+  static void useDriver(const char *path) {
+    if (path)
+      setenv("LINAC_LIBCUDA", path, 1);
+    else
+      unsetenv("LINAC_LIBCUDA");
+    linac::cuda::resetDriverForTesting();
+  }
+
+  Fake fake;
+  linac_error err;
+};
+
+/// Host buffers standing in for device memory, registered with the fake.
+struct Tensors {
+  std::vector<uint16_t> q, v, o;
+  std::vector<float> h0;
+  std::vector<int32_t> cu;
+  linac_tensor tq{}, tv{}, th0{}, to{}, tcu{};
+
+  Tensors(int64_t B, int64_t T, int64_t H, int64_t HV)
+      : q(B * T * H * 4), v(B * T * HV * 4), o(B * T * HV * 4),
+        h0(B * HV * 16) {
+    auto view = [](linac_tensor &t, void *data, int32_t dtype,
+                   std::vector<int64_t> shape) {
+      t.data = data;
+      t.dtype = dtype;
+      t.rank = static_cast<int32_t>(shape.size());
+      int64_t stride = 1;
+      for (int d = t.rank - 1; d >= 0; --d) {
+        t.shape[d] = shape[d];
+        t.strides[d] = stride;
+        stride *= shape[d];
+      }
+    };
+    view(tq, q.data(), LINAC_BF16, {B, T, H, 4});
+    view(tv, v.data(), LINAC_BF16, {B, T, HV, 4});
+    view(th0, h0.data(), LINAC_F32, {B, HV, 4, 4});
+    view(to, o.data(), LINAC_BF16, {B, T, HV, 4});
+  }
+  void registerAll(const Fake &fake) {
+    fake.registerRange(q.data(), q.size() * 2);
+    fake.registerRange(v.data(), v.size() * 2);
+    fake.registerRange(o.data(), o.size() * 2);
+    fake.registerRange(h0.data(), h0.size() * 4);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// No driver, or a driver that does not work
+//===----------------------------------------------------------------------===//
+
+TEST_F(Cuda, MissingDriverLibrary) {
+  useDriver("/nonexistent/libcuda.so.1");
+  int32_t count = -1;
+  EXPECT_EQ(linac_cuda_device_count(&count, &err), LINAC_ERROR_CUDA);
+  EXPECT_EQ(count, 0);
+  EXPECT_TRUE(contains(err, "cannot load the CUDA driver "
+                            "'/nonexistent/libcuda.so.1'"))
+      << err.message;
+  EXPECT_TRUE(contains(err, "CUDA kernels need an NVIDIA driver")) << err.message;
+  std::string manifest = cudaManifest();
+  EXPECT_EQ(linac_cuda_kernel_create(manifest.c_str(), kCubin, sizeof(kCubin),
+                                     &err),
+            nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_CUDA);
+}
+
+TEST_F(Cuda, DefaultDriverOnThisMachine) {
+  useDriver(nullptr);
+  int32_t count = 0;
+  if (linac_cuda_device_count(&count, &err) == LINAC_OK)
+    GTEST_SKIP() << "this machine has a CUDA driver (" << count
+                 << " devices); the no-driver message is tested elsewhere";
+  EXPECT_EQ(err.code, LINAC_ERROR_CUDA);
+  // Either no libcuda.so.1 at all, or one that cannot initialize.
+  EXPECT_TRUE(contains(err, "libcuda.so.1") || contains(err, "cuInit failed"))
+      << err.message;
+}
+
+TEST_F(Cuda, LibraryWithoutTheDriverApi) {
+  useDriver(kFakeKernel);
+  int32_t count = 0;
+  EXPECT_EQ(linac_cuda_device_count(&count, &err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "has no cuGetErrorName")) << err.message;
+}
+
+TEST_F(Cuda, InitFailures) {
+  for (auto [code, text] :
+       {std::pair<int, const char *>{100, "cuInit failed: CUDA_ERROR_NO_DEVICE "
+                                          "(no CUDA-capable device is "
+                                          "detected)"},
+        {34, "cuInit failed: CUDA_ERROR_STUB_LIBRARY (CUDA driver is a stub "
+             "library)"},
+        {999, "cuInit failed: CUDA error 999"}}) {
+    fake.set("init", code);
+    linac::cuda::resetDriverForTesting();
+    int32_t count = 0;
+    EXPECT_EQ(linac_cuda_device_count(&count, &err), LINAC_ERROR_CUDA);
+    EXPECT_TRUE(contains(err, text)) << err.message;
+  }
+  fake.set("init", 0);
+  linac::cuda::resetDriverForTesting();
+  int32_t count = 0;
+  EXPECT_EQ(linac_cuda_device_count(&count, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(count, 1);
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+TEST_F(Cuda, LoadsIntoThePrimaryContext) {
+  std::string manifest = cudaManifest("sm_90a", 100000);
+  linac_kernel *kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin,
+                                                  sizeof(kCubin), &err);
+  ASSERT_NE(kernel, nullptr) << err.message;
+  EXPECT_EQ(fake.get("moduleLoads"), 1);
+  EXPECT_STREQ(fake.functionName(), "la_prefill");
+  // More than 48 KiB of dynamic shared memory needs the opt-in.
+  EXPECT_EQ(fake.get("sharedAttribute"), 100000);
+  EXPECT_EQ(fake.get("retains"), 1);
+  linac_kernel_destroy(kernel);
+  EXPECT_EQ(fake.get("moduleUnloads"), 1);
+  EXPECT_EQ(fake.get("releases"), 1);
+  EXPECT_EQ(fake.get("balanced"), 1);
+}
+
+TEST_F(Cuda, UsesTheCurrentContext) {
+  fake.set("current", 1);
+  std::string manifest = cudaManifest();
+  linac_kernel *kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin,
+                                                  sizeof(kCubin), &err);
+  ASSERT_NE(kernel, nullptr) << err.message;
+  EXPECT_EQ(fake.get("retains"), 0);
+  EXPECT_EQ(fake.get("sharedAttribute"), 0); // 1 KiB needs no opt-in.
+  linac_kernel_destroy(kernel);
+  EXPECT_EQ(fake.get("releases"), 0);
+}
+
+TEST_F(Cuda, ArchitectureMustMatch) {
+  struct Case {
+    const char *arch;
+    int major, minor;
+    bool ok;
+  } cases[] = {{"sm_90a", 9, 0, true},  {"sm_90a", 8, 6, false},
+               {"sm_90a", 10, 0, false}, {"sm_80", 8, 0, true},
+               {"sm_80", 8, 9, true},   {"sm_80", 9, 0, false}};
+  for (const Case &c : cases) {
+    fake.set("major", c.major);
+    fake.set("minor", c.minor);
+    std::string manifest = cudaManifest(c.arch);
+    linac_kernel *kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin,
+                                                    sizeof(kCubin), &err);
+    EXPECT_EQ(kernel != nullptr, c.ok) << c.arch << " " << err.message;
+    if (!c.ok) {
+      EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
+      EXPECT_TRUE(contains(err, std::string("kernel compiled for ") + c.arch))
+          << err.message;
+      EXPECT_TRUE(contains(err, "recompile for its architecture"))
+          << err.message;
+    }
+    linac_kernel_destroy(kernel);
+  }
+  // Every failed load gave its context back.
+  EXPECT_EQ(fake.get("retains"), fake.get("releases"));
+  EXPECT_EQ(fake.get("balanced"), 1);
+
+  std::string unknown = cudaManifest("sm_75");
+  EXPECT_EQ(linac_cuda_kernel_create(unknown.c_str(), kCubin, sizeof(kCubin),
+                                     &err),
+            nullptr);
+  EXPECT_TRUE(contains(err, "unknown CUDA architecture 'sm_75'"))
+      << err.message;
+}
+
+TEST_F(Cuda, SharedMemoryMustFit) {
+  fake.set("optin", 99 * 1024);
+  std::string manifest = cudaManifest("sm_90a", 150000);
+  EXPECT_EQ(linac_cuda_kernel_create(manifest.c_str(), kCubin, sizeof(kCubin),
+                                     &err),
+            nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
+  EXPECT_TRUE(contains(err, "needs 150000 bytes of shared memory per block, "
+                            "device 0 allows 101376"))
+      << err.message;
+}
+
+TEST_F(Cuda, ModuleLoadErrorsAreMessages) {
+  fake.set("load", 209);
+  std::string manifest = cudaManifest();
+  EXPECT_EQ(linac_cuda_kernel_create(manifest.c_str(), kCubin, sizeof(kCubin),
+                                     &err),
+            nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "la_prefill: cuModuleLoadData failed: "
+                            "CUDA_ERROR_NO_BINARY_FOR_GPU (no kernel image is "
+                            "available for execution on the device)"))
+      << err.message;
+  EXPECT_EQ(fake.get("retains"), fake.get("releases"));
+}
+
+TEST_F(Cuda, WrongKindOfKernel) {
+  std::string cpu = "linac-manifest 1\ncompiler " LINAC_VERSION
+                    "\nkernel k\ntarget cpu x86-64 -\nmode prefill\n"
+                    "variant linear_attn\n";
+  EXPECT_EQ(linac_cuda_kernel_create(cpu.c_str(), kCubin, sizeof(kCubin), &err),
+            nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
+  EXPECT_TRUE(contains(err, "linac_cuda_kernel_create takes cuda kernels"))
+      << err.message;
+  std::string manifest = cudaManifest();
+  EXPECT_EQ(linac_cuda_kernel_create(manifest.c_str(), nullptr, 8, &err),
+            nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(linac_cuda_kernel_create(manifest.c_str(), kCubin, 0, &err),
+            nullptr);
+  EXPECT_TRUE(contains(err, "the cubin is empty")) << err.message;
+
+  linac_kernel *kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin,
+                                                  sizeof(kCubin), &err);
+  ASSERT_NE(kernel, nullptr) << err.message;
+  EXPECT_EQ(linac_kernel_launch(kernel, nullptr, 0, nullptr, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(err, "la_prefill is a CUDA kernel; launch it with "
+                            "linac_kernel_launch_cuda"))
+      << err.message;
+  linac_kernel_destroy(kernel);
+  EXPECT_EQ(linac_kernel_launch_cuda(nullptr, nullptr, 0, nullptr, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_F(Cuda, ModuleArtifacts) {
+  linac_module *module = linac_module_load(kFakeKernel, &err);
+  ASSERT_NE(module, nullptr) << err.message;
+  linac_kernel *kernel = linac_module_kernel(module, "cudak", &err);
+  ASSERT_NE(kernel, nullptr) << err.message;
+  EXPECT_STREQ(fake.functionName(), "cudak");
+  EXPECT_EQ(fake.get("sharedAttribute"), 65536);
+  EXPECT_EQ(linac_module_kernel(module, "cudak", &err), kernel);
+  EXPECT_EQ(linac_module_kernel(module, "nocubin", &err), nullptr);
+  EXPECT_EQ(err.code, LINAC_ERROR_NOT_FOUND);
+  EXPECT_TRUE(contains(err, "symbol nocubin_cubin not found")) << err.message;
+  // A CPU kernel of the same artifact still launches on a pool, not here.
+  linac_kernel *cpu = linac_module_kernel(module, "good", &err);
+  ASSERT_NE(cpu, nullptr) << err.message;
+  EXPECT_EQ(linac_kernel_launch_cuda(cpu, nullptr, 0, nullptr, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(err, "good is a CPU kernel")) << err.message;
+  linac_module_unload(module);
+  EXPECT_EQ(fake.get("moduleUnloads"), 1);
+  EXPECT_EQ(fake.get("retains"), fake.get("releases"));
+}
+
+//===----------------------------------------------------------------------===//
+// Launching
+//===----------------------------------------------------------------------===//
+
+class CudaLaunch : public Cuda {
+protected:
+  void SetUp() override {
+    Cuda::SetUp();
+    manifest = cudaManifest("sm_90a", 70000, /*varlen=*/true);
+    kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin, sizeof(kCubin),
+                                      &err);
+    ASSERT_NE(kernel, nullptr) << err.message;
+  }
+  void TearDown() override {
+    linac_kernel_destroy(kernel);
+    Cuda::TearDown();
+  }
+  std::string manifest;
+  linac_kernel *kernel = nullptr;
+};
+
+TEST_F(CudaLaunch, GridAndParameters) {
+  Tensors t(/*B=*/3, /*T=*/5, /*H=*/2, /*HV=*/4);
+  t.registerAll(fake);
+  const linac_tensor *tensors[] = {&t.tq, &t.tv, &t.th0, nullptr, &t.to};
+  // 5 tensors of rank 4, 4, 4, 1, 4: 11 + 11 + 11 + 5 + 11 slots, then the
+  // flag of h0.
+  fake.set("params", 50);
+  int stream;
+  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 5, &stream, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(fake.get("launches"), 1);
+  EXPECT_EQ(fake.get("grid"), 3 * 4 * 2); // B x HV x value tiles
+  EXPECT_EQ(fake.get("block"), 128);
+  EXPECT_EQ(fake.get("shared"), 70000);
+  EXPECT_EQ(fake.stream(), &stream);
+  // q: data twice, offset 0, sizes, strides.
+  EXPECT_EQ(fake.param(0), reinterpret_cast<uintptr_t>(t.q.data()));
+  EXPECT_EQ(fake.param(1), reinterpret_cast<uintptr_t>(t.q.data()));
+  EXPECT_EQ(fake.param(2), 0u);
+  const uint64_t qShape[] = {3, 5, 2, 4}, qStrides[] = {40, 8, 4, 1};
+  for (int d = 0; d < 4; ++d) {
+    EXPECT_EQ(fake.param(3 + d), qShape[d]);
+    EXPECT_EQ(fake.param(7 + d), qStrides[d]);
+  }
+  // h0 is the third descriptor, cu_seqlens (absent) the fourth: zeros.
+  EXPECT_EQ(fake.param(22), reinterpret_cast<uintptr_t>(t.h0.data()));
+  for (int i = 33; i < 38; ++i)
+    EXPECT_EQ(fake.param(i), 0u) << i;
+  EXPECT_EQ(fake.param(38), reinterpret_cast<uintptr_t>(t.o.data()));
+  // The presence flag of h0, an int32 in the last slot.
+  EXPECT_EQ(static_cast<int32_t>(fake.param(49)), 1);
+
+  // Without h0 the flag is 0 and its descriptor zeros.
+  const linac_tensor *noState[] = {&t.tq, &t.tv, nullptr, nullptr, &t.to};
+  ASSERT_EQ(linac_kernel_launch_cuda(kernel, noState, 5, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(fake.param(22), 0u);
+  EXPECT_EQ(static_cast<int32_t>(fake.param(49)), 0);
+  EXPECT_EQ(fake.stream(), nullptr);
+  EXPECT_EQ(fake.get("balanced"), 1);
+}
+
+TEST_F(CudaLaunch, VarlenGridWithoutReadingOffsets) {
+  Tensors t(/*B=*/1, /*T=*/9, /*H=*/1, /*HV=*/2);
+  t.registerAll(fake);
+  // Offsets the host must not read (they are device memory): garbage, and
+  // not registered as host-readable in any way the runtime would use.
+  t.cu = {0, 1000, -5, 9};
+  t.tcu.data = t.cu.data();
+  t.tcu.dtype = LINAC_I32;
+  t.tcu.rank = 1;
+  t.tcu.shape[0] = 4;
+  t.tcu.strides[0] = 1;
+  fake.registerRange(t.cu.data(), t.cu.size() * 4);
+  t.th0.shape[0] = 3; // S = N1 - 1
+  const linac_tensor *tensors[] = {&t.tq, &t.tv, nullptr, &t.tcu, &t.to};
+  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 5, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(fake.get("grid"), 3 * 2 * 2); // sequences x HV x value tiles
+}
+
+TEST_F(CudaLaunch, RefusesBadTensorsBeforeLaunching) {
+  Tensors t(2, 5, 2, 4);
+  t.registerAll(fake);
+  // A shape that disagrees with the manifest.
+  linac_tensor wrong = t.tv;
+  wrong.shape[3] = 8;
+  const linac_tensor *shapes[] = {&t.tq, &wrong, nullptr, nullptr, &t.to};
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, shapes, 5, nullptr, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(err, "tensor 'v' has shape [2, 5, 4, 8]"))
+      << err.message;
+
+  // Memory the driver does not know (host memory, another context).
+  std::vector<uint16_t> host(t.o.size());
+  linac_tensor stray = t.to;
+  stray.data = host.data();
+  const linac_tensor *hostOut[] = {&t.tq, &t.tv, nullptr, nullptr, &stray};
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, hostOut, 5, nullptr, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(err, "tensor 'o' at "));
+  EXPECT_TRUE(contains(err, "is not in device memory of the kernel's context "
+                            "(cuMemGetAddressRange: CUDA_ERROR_INVALID_VALUE "
+                            "(invalid argument))"))
+      << err.message;
+
+  // A view that runs past the end of its allocation.
+  linac_tensor longer = t.tq;
+  longer.data = t.q.data() + 4;
+  const linac_tensor *past[] = {&longer, &t.tv, nullptr, nullptr, &t.to};
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, past, 5, nullptr, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(err, "tensor 'q' addresses 160 bytes from"))
+      << err.message;
+  EXPECT_TRUE(contains(err, "past the end of its device allocation (160 "
+                            "bytes at"))
+      << err.message;
+  EXPECT_EQ(fake.get("launches"), 0);
+}
+
+TEST_F(CudaLaunch, LaunchErrorsAreMessages) {
+  Tensors t(1, 2, 1, 1);
+  t.registerAll(fake);
+  const linac_tensor *tensors[] = {&t.tq, &t.tv, nullptr, nullptr, &t.to};
+  fake.set("launch", 701);
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, tensors, 5, nullptr, &err),
+            LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "la_prefill: cuLaunchKernel(2 blocks of 128 "
+                            "threads, 70000 bytes of shared memory) failed: "
+                            "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES (too many "
+                            "resources requested for launch)"))
+      << err.message;
+  EXPECT_EQ(fake.get("balanced"), 1);
+}
+
+TEST_F(CudaLaunch, EmptyProblemsLaunchNothing) {
+  Tensors t(1, 2, 0, 0);
+  const linac_tensor *tensors[] = {&t.tq, &t.tv, nullptr, nullptr, &t.to};
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, tensors, 5, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(fake.get("launches"), 0);
+}
+
+//===----------------------------------------------------------------------===//
+// A real driver, when there is one
+//===----------------------------------------------------------------------===//
+
+/// Runs only where libcuda.so.1 and a device exist; elsewhere it is skipped
+/// with the runtime's own explanation. The kernels' results on a GPU are
+/// checked by test/Integration/CUDA/gpu.test.
+TEST(CudaDevice, RealDriverRefusesABadImage) {
+  unsetenv("LINAC_LIBCUDA");
+  linac::cuda::resetDriverForTesting();
+  linac_error err;
+  int32_t count = 0;
+  if (linac_cuda_device_count(&count, &err) != LINAC_OK || count == 0)
+    GTEST_SKIP() << "needs a CUDA device: " << err.message;
+  // Not a cubin: the driver must refuse it with a message (or the runtime
+  // first, if device 0 is neither 9.0 nor 8.x).
+  const unsigned char garbage[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+  for (const char *arch : {"sm_90a", "sm_80"}) {
+    std::string manifest = cudaManifest(arch);
+    linac_kernel *kernel =
+        linac_cuda_kernel_create(manifest.c_str(), garbage, sizeof(garbage),
+                                 &err);
+    EXPECT_EQ(kernel, nullptr);
+    EXPECT_TRUE(err.code == LINAC_ERROR_CUDA || err.code == LINAC_ERROR_TARGET)
+        << err.message;
+    EXPECT_TRUE(contains(err, "cuModuleLoadData failed: CUDA_ERROR_") ||
+                contains(err, "recompile for its architecture"))
+        << err.message;
+  }
+}
+
+} // namespace

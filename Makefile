@@ -9,6 +9,8 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# scripts/sanitize.sh and fuzz.sh build with the same parallelism.
+export JOBS
 
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
@@ -41,8 +43,9 @@ demo: build
 sanitize: deps
 	./scripts/sanitize.sh
 
-# libFuzzer targets (spec parser, .npy reader, oracle validation) under
-# ASan+UBSan in build-fuzz/, FUZZ_SECONDS each (default 20).
+# libFuzzer targets (spec parser, .npy reader, oracle validation,
+# linac_validate, linac IR text) under ASan+UBSan in build-fuzz/,
+# FUZZ_SECONDS each (default 20).
 fuzz: deps
 	./scripts/fuzz.sh
 

@@ -16,9 +16,12 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace linac;
@@ -180,11 +183,24 @@ double RecurrenceOp::getEffectiveEps() {
   return 1e-6;
 }
 
+/// 1 + K + K^2, the rows of taylor2's state, or nullopt when that does not
+/// fit in 64 bits.
+static std::optional<int64_t> taylor2Rows(int64_t keyDim) {
+  int64_t square, rows;
+  if (llvm::MulOverflow(keyDim, keyDim, square) ||
+      llvm::AddOverflow(square, keyDim, rows) ||
+      llvm::AddOverflow(rows, int64_t{1}, rows))
+    return std::nullopt;
+  return rows;
+}
+
 int64_t RecurrenceOp::getStateKeyDim() {
   int64_t keyDim = getQ().getType().getDimSize(3);
   if (getFeatureMap() != FeatureMap::Taylor2 || ShapedType::isDynamic(keyDim))
     return keyDim;
-  return 1 + keyDim + keyDim * keyDim;
+  // The verifier rejects a K whose K' overflows; saturate for an op that
+  // has not been verified.
+  return taylor2Rows(keyDim).value_or(std::numeric_limits<int64_t>::max());
 }
 
 LogicalResult RecurrenceOp::verify() {
@@ -221,6 +237,25 @@ LogicalResult RecurrenceOp::verify() {
   if (ShapedType::isDynamic(env.get("K")) ||
       ShapedType::isDynamic(env.get("V")))
     return emitOpError("head dimensions K and V must be static");
+
+  // An empty extent makes no kernel, and later rules divide by head counts
+  // and take K^-0.5 (H = 0 divided by zero; found while writing the .mlir
+  // fuzzer).
+  static constexpr std::pair<StringRef, int> kExtents[] = {
+      {"B", 0}, {"T", 1}, {"H", 2}, {"K", 3}, {"HV", 2}, {"V", 3}};
+  for (auto [dim, index] : kExtents)
+    if (std::optional<DimEnv::Binding> bound = env.lookup(dim);
+        bound && bound->size < 1)
+      return emitOpError() << "'" << bound->source << "' dimension " << index
+                           << " (" << dim << ") is " << bound->size
+                           << "; sizes must be at least 1";
+
+  // taylor2's state has 1 + K + K^2 rows, which must fit in 64 bits (a
+  // signed overflow before; found while writing the .mlir fuzzer).
+  if (getFeatureMap() == FeatureMap::Taylor2 && !taylor2Rows(env.get("K")))
+    return emitOpError() << "feature_map(taylor2) with K = " << env.get("K")
+                         << " needs 1 + K + K^2 state rows, more than a "
+                            "64-bit size holds";
 
   int64_t numHeads = env.get("H"), numValueHeads = env.get("HV");
   if (!ShapedType::isDynamic(numHeads) &&

@@ -54,8 +54,11 @@ int64_t chooseValueTile(RecurrenceOp op, bool decode, int64_t vectorWidth) {
   if (!decode && !vType.isDynamicDim(2)) {
     int64_t heads = vType.getDimSize(2);
     int64_t tile = std::min(v, limit);
-    while (heads * (v / tile) < kMinTasks && tile / 2 >= kMinSplitTile &&
-           (tile / 2) % step == 0 && v % (tile / 2) == 0)
+    // `heads < kMinTasks` first: heads * (v / tile) overflowed for absurd
+    // head counts (found while writing the .mlir fuzzer).
+    while (heads < kMinTasks && heads * (v / tile) < kMinTasks &&
+           tile / 2 >= kMinSplitTile && (tile / 2) % step == 0 &&
+           v % (tile / 2) == 0)
       tile /= 2;
     limit = std::min(limit, tile);
   }

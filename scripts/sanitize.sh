@@ -18,7 +18,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DLINAC_BUILD_COMPILER=OFF >/dev/null
 fi
-ninja -C "$BUILD_DIR"
+ninja -C "$BUILD_DIR" -j"${JOBS:-$(nproc)}"
 cd "$BUILD_DIR"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

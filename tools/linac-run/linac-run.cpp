@@ -8,30 +8,22 @@
 //           [--shape=B=1,T=4096] [--inputs=DIR] [--outputs=DIR] [--check]
 //           [--bench] [--threads=N] [--json]
 //
-// Compiles the spec through the same pipeline as linacc into a shared
-// artifact (cached on disk by a hash of the spec, the CPU and the compiler
-// version), loads it with liblinac_runtime, runs one kernel on seeded random
+// Compiles the spec with linac_compile (liblinac_jit: the same pipeline as
+// linacc, and the same on-disk cache as every other caller, keyed by the
+// spec, the CPU and the compiler build), runs one kernel on seeded random
 // inputs (or .npy inputs), and optionally compares with the float64 oracle
-// and measures it. Exit status: 0 ok, 1 input error or a failed check,
-// 2 internal error.
+// and measures it. Exit status: 0 ok, 1 input error (spec, options, target,
+// cache directory) or a failed check, 2 internal error (a compiler bug, an
+// artifact that does not load).
 //
 //===----------------------------------------------------------------------===//
 
-#include "linac/Dialect/Linac/IR/LinacDialect.h"
-#include "linac/Passes/Passes.h"
 #include "linac/Spec/Spec.h"
-#include "linac/Spec/SpecToMLIR.h"
-#include "linac/Target/Artifact.h"
-#include "linac/Target/EmitCPU.h"
 #include "linac/runtime/Npy.h"
 #include "linac/runtime/Oracle.h"
 #include "linac/runtime/RandomProblem.h"
 #include "linac/runtime/linac.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/Verifier.h"
-#include "mlir/InitAllPasses.h"
-#include "mlir/Pass/PassManager.h"
+#include "linac/runtime/linac_jit.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -41,16 +33,12 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
-#include "llvm/Support/ToolOutputFile.h"
-#include "llvm/Support/xxhash.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <unistd.h>
 
 using namespace linac;
 namespace cl = llvm::cl;
@@ -130,66 +118,26 @@ int fail(const llvm::Twine &message, int code = Failure) {
 }
 
 //===----------------------------------------------------------------------===//
-// Compilation (with an on-disk cache)
+// Compilation: linac_compile and its cache
 //===----------------------------------------------------------------------===//
 
-std::string defaultCacheDir() {
-  if (!cacheDir.empty())
-    return cacheDir;
-  if (const char *env = getenv("LINAC_CACHE_DIR"); env && *env)
-    return env;
-  llvm::SmallString<128> dir;
-  if (const char *xdg = getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    dir = xdg;
-  else if (!llvm::sys::path::home_directory(dir))
-    return "/tmp/linac-cache";
-  else
-    llvm::sys::path::append(dir, ".cache");
-  llvm::sys::path::append(dir, "linac");
-  return std::string(dir);
-}
+/// linac_compile's diagnostics (a pass that rejects the spec, with
+/// file:line:col; a note when a damaged cache entry is rebuilt) go to
+/// stderr in full.
+void printDiagnostic(void *, const char *text) { llvm::errs() << text << "\n"; }
 
-/// Compiles `spec` to a shared library at `path` (written to a temporary
-/// file and renamed, so a concurrent reader never sees half a file).
-int compileToShared(const spec::AttentionSpec &spec, llvm::StringRef name,
-                    const CpuTarget &cpuTarget, llvm::StringRef path) {
-  mlir::DialectRegistry registry;
-  registerCpuCompilerDialects(registry);
-  mlir::MLIRContext context(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      spec::buildModule(spec, name, context);
-  if (!module)
-    return fail("cannot build IR from the spec");
-  mlir::PassManager pm(&context);
-  CpuPipelineOptions options;
-  options.cpu = cpuTarget.name;
-  options.outlineOps = outlineOps;
-  buildCpuPipeline(pm, options);
-  if (failed(pm.run(*module)))
-    return Failure; // The pass reported why.
-  if (failed(mlir::verify(*module)))
-    return fail("the pipeline produced invalid IR", InternalError);
-
-  std::string error;
-  llvm::SmallString<256> object(path), library(path);
-  object += ".tmp." + std::to_string(getpid()) + ".o";
-  library += ".tmp." + std::to_string(getpid()) + ".so";
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(object, ec);
-    if (ec)
-      return fail("cannot write '" + object + "': " + ec.message());
-    if (!emitCpuCode(*module, cpuTarget, CpuEmitKind::Object, os, error))
-      return fail(error, InternalError);
+/// The exit status for a linac_compile failure: problems with what the user
+/// gave (spec, options, target, cache directory) are input errors.
+int exitStatusFor(int32_t code) {
+  switch (code) {
+  case LINAC_ERROR_SPEC:
+  case LINAC_ERROR_INVALID_ARGUMENT:
+  case LINAC_ERROR_TARGET:
+  case LINAC_ERROR_IO:
+    return Failure;
+  default:
+    return InternalError;
   }
-  bool linked = linkSharedLibrary(object, library, error);
-  llvm::sys::fs::remove(object);
-  if (!linked)
-    return fail(error, InternalError);
-  if (std::error_code ec = llvm::sys::fs::rename(library, path))
-    return fail("cannot move the artifact into the cache: " + ec.message(),
-                InternalError);
-  return Success;
 }
 
 //===----------------------------------------------------------------------===//
@@ -314,8 +262,6 @@ int main(int argc, char **argv) {
       "linac-run: compile a spec, run a kernel, check it against the float64 "
       "oracle and time it\n\n  --threads=N   threads of the runtime's pool "
       "(default: all cores)\n");
-  mlir::registerAllPasses();
-  linac::registerLinacPasses();
 
   if (target != "cpu") {
     // CUDA kernels compile (linacc --target=cuda:*) but linac-run does not
@@ -348,63 +294,53 @@ int main(int argc, char **argv) {
   std::string name = spec::symbolPrefix(specPath);
   std::string kernelName = name + (decode ? "_decode" : "_prefill");
 
-  CpuTarget cpuTarget;
   std::string error;
-  if (!resolveCpuTarget(cpu.empty() ? spec->cpu : cpu.getValue(), cpuTarget,
-                        error))
-    return fail(error);
 
   // Compile, or reuse the cached artifact.
   auto specText = llvm::MemoryBuffer::getFile(specPath);
   if (!specText)
     return fail("cannot read '" + specPath + "'");
-  // The key covers the compiler itself (this executable, which links the
-  // whole pipeline statically), not just its version string: a rebuilt
-  // compiler must never reuse an artifact from an older one.
-  std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
-  auto selfImage = llvm::MemoryBuffer::getFile(self);
-  uint64_t compilerHash =
-      selfImage ? llvm::xxh3_64bits((*selfImage)->getBuffer()) : 0;
-  std::string key = (*specText)->getBuffer().str() + '\0' + name + '\0' +
-                    cpuTarget.name + '\0' + cpuTarget.llvmCpu + '\0' +
-                    cpuTarget.llvmFeatures + '\0' + LINAC_VERSION + '\0' +
-                    llvm::utohexstr(compilerHash) +
-                    (outlineOps ? std::string(1, '\0') + "outline-ops" : "");
-  std::string dir = defaultCacheDir();
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-    return fail("cannot create the cache directory '" + dir +
-                "': " + ec.message());
-  llvm::SmallString<256> artifact(dir);
-  llvm::sys::path::append(
-      artifact, name + "-" + llvm::utohexstr(llvm::xxh3_64bits(key)) + ".so");
-  auto compileStart = std::chrono::steady_clock::now();
-  bool compiled = false;
+  // --cpu overrides the spec's cpu (cuda targets were refused above).
+  std::string compileTarget = cpu.empty() ? "cpu" : "cpu:" + cpu.getValue();
+  linac_compile_options compileOptions{};
+  compileOptions.source_name = specPath.c_str();
+  compileOptions.format = LINAC_SOURCE_TOML;
+  compileOptions.name = name.c_str();
+  compileOptions.target = compileTarget.c_str();
+  compileOptions.cache_dir = cacheDir.empty() ? nullptr : cacheDir.c_str();
+  compileOptions.diagnostic = printDiagnostic;
+  if (outlineOps)
+    compileOptions.flags |= LINAC_COMPILE_OUTLINE_OPS;
+  linac_compile_info compileInfo;
   linac_error err{};
-  linac_module *module = nullptr;
-  for (int attempt = 0; attempt < 2 && !module; ++attempt) {
-    if (!llvm::sys::fs::exists(artifact) || attempt == 1) {
-      if (int status = compileToShared(*spec, name, cpuTarget, artifact))
-        return status;
-      compiled = true;
-    }
-    module = linac_module_load(artifact.c_str(), &err);
-    if (!module && attempt == 0) {
-      // A corrupt or stale cache entry is rebuilt, never used.
-      llvm::errs() << "linac-run: note: rebuilding the cached artifact: "
-                   << err.message << "\n";
-      llvm::sys::fs::remove(artifact);
-    }
+  linac_module *module =
+      linac_compile((*specText)->getBufferStart(), (*specText)->getBufferSize(),
+                    &compileOptions, &compileInfo, &err);
+  if (!module) {
+    // Spec errors were printed in full by printDiagnostic.
+    if (err.code != LINAC_ERROR_SPEC)
+      fail(err.message);
+    return exitStatusFor(err.code);
   }
-  if (!module)
-    return fail(llvm::Twine("cannot load '") + artifact + "': " + err.message,
-                InternalError);
-  double compileMs = std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - compileStart)
-                         .count();
+  const bool compiled = compileInfo.compiled;
+  const double compileMs = compileInfo.milliseconds;
   linac_kernel *kernel = linac_module_kernel(module, kernelName.c_str(), &err);
   if (!kernel) {
     linac_module_unload(module);
     return fail(err.message);
+  }
+  // The CPU the kernel was built for and its vector width, from its
+  // manifest ("target cpu NAME FEATURES").
+  std::string cpuName = "?";
+  int64_t vectorWidth = 8;
+  for (llvm::StringRef line :
+       llvm::split(llvm::StringRef(linac_kernel_manifest(kernel)), '\n')) {
+    if (!line.consume_front("target cpu "))
+      continue;
+    auto [arch, features] = line.split(' ');
+    cpuName = arch.str();
+    if (llvm::is_contained(llvm::split(features, ','), "avx512f"))
+      vectorWidth = 16;
   }
 
   // The problem: seeded random inputs shaped by the spec and --shape.
@@ -671,10 +607,9 @@ int main(int argc, char **argv) {
     double flops = perToken * tokens * double(HV);
     double gflops = flops / (median * 1e-3) / 1e9;
     int usedThreads = linac_pool_threads(pool);
-    double peak = peakGflops > 0 ? peakGflops.getValue()
-                                 : usedThreads * (cpuTarget.vectorWidth == 16
-                                                      ? 165.0
-                                                      : 99.0);
+    double peak = peakGflops > 0
+                      ? peakGflops.getValue()
+                      : usedThreads * (vectorWidth == 16 ? 165.0 : 99.0);
     double stateBytes = decode ? 2.0 * S * HV * K * V * 4 : 0;
     double gbps = stateBytes / (median * 1e-3) / 1e9;
     if (!json) {
@@ -705,11 +640,11 @@ int main(int argc, char **argv) {
         "{{\"kernel\": \"{0}\", \"variant\": \"{1}\", \"mode\": \"{2}\", "
         "\"cpu\": \"{3}\", \"B\": {4}, \"T\": {5}, \"H\": {6}, \"HV\": {7}, "
         "\"K\": {8}, \"V\": {9}, \"dtype\": \"{10}\", \"threads\": {11}, "
-        "\"compile_ms\": {12:f1}, \"compiled\": {13}",
+        "\"compile_ms\": {12:f1}, \"compiled\": {13}, \"rebuilt\": {14}",
         kernelName, oracle::variantName(spec->variant), mode.getValue(),
-        cpuTarget.name, B, T, problem.q.shape[2], HV, K, V,
-        npyDescr(problem.q.dtype), linac_pool_threads(pool), compileMs,
-        compiled ? "true" : "false");
+        cpuName, B, T, problem.q.shape[2], HV, K, V, npyDescr(problem.q.dtype),
+        linac_pool_threads(pool), compileMs, compiled ? "true" : "false",
+        compileInfo.rebuilt ? "true" : "false");
     if (!benchJson.empty())
       llvm::outs() << ", " << benchJson;
     if (!checkJson.empty())

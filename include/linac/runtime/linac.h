@@ -101,11 +101,16 @@ typedef enum linac_status {
   LINAC_ERROR_INVALID_ARGUMENT = 1, /* a tensor does not match the manifest */
   LINAC_ERROR_LOAD = 2,             /* artifact missing, truncated, corrupt */
   LINAC_ERROR_VERSION = 3,          /* manifest from another compiler version */
-  LINAC_ERROR_TARGET = 4,           /* kernel built for another target/CPU */
+  LINAC_ERROR_TARGET = 4,           /* kernel built for another target/CPU,
+                                       or (linac_compile) a target this build
+                                       cannot compile for */
   LINAC_ERROR_OUT_OF_MEMORY = 5,
   LINAC_ERROR_NOT_FOUND = 6, /* no kernel of that name in the artifact */
   LINAC_ERROR_CUDA = 7,
   LINAC_ERROR_INTERNAL = 8,
+  /* Returned only by linac_compile (linac_jit.h, liblinac_jit): */
+  LINAC_ERROR_SPEC = 9, /* invalid spec or IR; file:line:col in the message */
+  LINAC_ERROR_IO = 10,  /* the compile cache cannot be created or written */
 } linac_status;
 
 /* Every fallible call fills one of these (when non-NULL) on failure. */

@@ -1,0 +1,4 @@
+func.func @case37(%q: tensor<1x8x2x16xf32>, %x: tensor<3xf32>) {
+  %o = linac.recurrence decay(none) q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%q : tensor<1x8x2x16xf32>) cu_seqlens(%x : tensor<3xf32>) -> tensor<1x8x2x16xf32>
+  return
+}

@@ -17,9 +17,11 @@
 //   parseSpec -> buildModule -> [IR overrides] -> the stages of
 //   cpuPipelineStages through `llvm`, or of cudaPipelineStages through
 //   `nvvm` (gpu-module-to-binary runs ptxas, an external tool: never here),
-//   with the kernel interfaces, manifests and headers read between the
-//   halves as linacc does. No LLVM IR translation or code generation: it
-//   would cost far more than the passes it follows and is not linac's code.
+//   or the --cuda-emulate pipeline (CUDA kernels with emulated tensor
+//   cores, linac-emulate-gpu, the CPU back end), with the kernel
+//   interfaces, manifests and headers read between the halves as linacc
+//   does. No LLVM IR translation or code generation: it would cost far more
+//   than the passes it follows and is not linac's code.
 //
 // The bytes after the spec's set attributes that a hand-written .mlir input
 // may carry and that no spec can (linac.chunk_size, linac.value_tile and
@@ -37,6 +39,8 @@
 //     pass rejecting its input);
 //   - after linac-chunk there is one kernel interface per mode, and every
 //     manifest the artifact would carry parses with the runtime's parser;
+//   - the IR after the first half (what linacc --emit-after writes) prints
+//     to text that parses and verifies again;
 //   - the end result is entirely in the LLVM (and, inside gpu.module, NVVM)
 //     dialect.
 // A violation prints the spec, the overrides and the diagnostics, then
@@ -70,6 +74,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -145,6 +150,8 @@ const States kStates[] = {{"", ""}, {"false", ""}, {"", "false"},
                           {"false", "false"}};
 struct Target {
   const char *target, *cpu;
+  /// linacc --cuda-emulate: the CUDA kernels rebuilt for `cpu`.
+  bool emulate = false;
 };
 // `native` is left out: what it means depends on the machine, and a
 // reproducer must reproduce anywhere.
@@ -153,7 +160,9 @@ const Target kTargets[] = {{"cpu", "x86-64-v4"},
                            {"cuda:sm_80", "x86-64-v4"},
                            {"cuda:sm_90a", "x86-64-v4"},
                            {"cuda:sm_70", "x86-64-v4"},
-                           {"cpu", "x86-64-v2"}};
+                           {"cpu", "x86-64-v2"},
+                           {"cuda:sm_80", "x86-64-v3", true},
+                           {"cuda:sm_90a", "x86-64-v4", true}};
 const char *const kScales[] = {"", "1.0", "0.125", "-0.5", "1e-30", "3e38",
                                "0.0"};
 enum class Decay { Auto, Absent, WrongCount, One, Tiny, Zero, Always };
@@ -202,6 +211,7 @@ int64_t resolve(int64_t value, int64_t v) {
 /// What one input decodes to.
 struct Input {
   std::string toml;
+  bool emulate = false;
   int64_t chunkOverride = kNone, tileOverride = kNone;
   std::string modeOverride;
   bool schedule = false;
@@ -211,6 +221,8 @@ struct Input {
   std::string describe() const {
     std::string text = toml;
     llvm::raw_string_ostream os(text);
+    if (emulate)
+      os << "# linacc --cuda-emulate\n";
     os << "# IR overrides:";
     if (chunkOverride != kNone)
       os << " linac.chunk_size=" << chunkOverride;
@@ -304,6 +316,7 @@ Input decode(const uint8_t *data, size_t size) {
      << target.cpu << "\"\n";
   os.flush();
   in.toml = toml;
+  in.emulate = target.emulate;
 
   in.chunkOverride = f.pick(kChunkOverrides);
   in.tileOverride = resolve(f.pick(kTileOverrides), v);
@@ -456,6 +469,33 @@ void checkLowered(Harness &harness, ModuleOp module,
   });
 }
 
+/// What `linacc --emit-after=STAGE` writes must read back in (linac-opt
+/// takes it): the module after `stage` printed, parsed in a fresh context
+/// and verified.
+void checkRoundTrip(Harness &harness, ModuleOp module, llvm::StringRef stage) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  os.flush();
+  MLIRContext context(registry(), MLIRContext::Threading::DISABLED);
+  std::vector<std::string> errors;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
+    std::string line;
+    llvm::raw_string_ostream(line) << diagnostic.getLocation() << ": "
+                                   << diagnostic.str();
+    errors.push_back(line);
+    return success();
+  });
+  ParserConfig config(&context);
+  OwningOpRef<ModuleOp> reparsed =
+      parseSourceString<ModuleOp>(text, config, "printed.mlir");
+  if (!reparsed || failed(verify(*reparsed))) {
+    harness.log.insert(harness.log.end(), errors.begin(), errors.end());
+    harness.fail("the IR printed after " + stage +
+                 " does not parse and verify");
+  }
+}
+
 void compileCpu(Harness &harness, ModuleOp module,
                 const linac::spec::AttentionSpec &spec, int kernels) {
   linac::CpuTarget cpu;
@@ -480,6 +520,7 @@ void compileCpu(Harness &harness, ModuleOp module,
   for (const linac::KernelInterface &kernel : interfaces)
     checkManifest(harness, linac::buildManifest(kernel, cpu));
   (void)linac::buildHeader(interfaces, cpu, "LINAC_GENERATED_FUZZ_H");
+  checkRoundTrip(harness, module, "linac-chunk");
   if (!runStages(harness, module, stages, kInterfaceStages, stages.size()))
     return;
   checkLowered(harness, module, {"llvm"});
@@ -516,10 +557,41 @@ void compileCuda(Harness &harness, ModuleOp module, const std::string &target,
   for (const linac::CudaKernel &kernel : *found)
     checkManifest(harness, linac::buildCudaManifest(kernel, gpu));
   (void)linac::buildCudaHeader(*found, gpu, "LINAC_GENERATED_FUZZ_H");
+  checkRoundTrip(harness, module, "linac-lower-chunk-gpu");
   if (!runStages(harness, module, stages, kInterfaceStages,
                  stages.size() - 1))
     return;
   checkLowered(harness, module, {"llvm", "nvvm"});
+}
+
+/// linacc --target=cuda:* --cuda-emulate: the CUDA stages before `nvvm`
+/// with tensor cores emulated, linac-emulate-gpu, then the CPU back end from
+/// linac-cpu-abi for the spec's cpu.
+void compileEmulated(Harness &harness, ModuleOp module,
+                     const linac::spec::AttentionSpec &spec) {
+  linac::GpuTarget gpu;
+  std::string error;
+  if (!linac::resolveGpuTarget(spec.target, gpu, error))
+    return;
+  linac::CudaPipelineOptions options;
+  options.target = gpu.name;
+  std::vector<std::pair<std::string, std::string>> stages;
+  for (auto &[name, passes] : linac::cudaPipelineStages(options)) {
+    if (name == "nvvm")
+      break;
+    stages.push_back({name, name == "linac-lower-chunk-gpu"
+                                ? "linac-lower-chunk-gpu{mma-emulation}"
+                                : passes});
+  }
+  stages.push_back({"linac-emulate-gpu", "linac-emulate-gpu"});
+  linac::CpuPipelineOptions cpuOptions;
+  cpuOptions.cpu = spec.cpu;
+  for (auto &[name, passes] : linac::cpuPipelineStages(cpuOptions))
+    if (name == "linac-cpu-abi" || name == "llvm")
+      stages.push_back({name, passes});
+  if (!runStages(harness, module, stages, 0, stages.size()))
+    return;
+  checkLowered(harness, module, {"llvm"});
 }
 
 /// Sets the attributes a hand-written .mlir input may carry.
@@ -601,7 +673,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     harness.fail("the spec's module with overrides does not verify");
 
   const int kernels = int(spec->prefill) + int(spec->decode);
-  if (llvm::StringRef(spec->target).starts_with("cuda:"))
+  if (input.emulate && llvm::StringRef(spec->target).starts_with("cuda:"))
+    compileEmulated(harness, *module, *spec);
+  else if (llvm::StringRef(spec->target).starts_with("cuda:"))
     compileCuda(harness, *module, spec->target, kernels);
   else
     compileCpu(harness, *module, *spec, kernels);

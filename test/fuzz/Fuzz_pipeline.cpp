@@ -23,10 +23,10 @@
 //   does. No LLVM IR translation or code generation: it would cost far more
 //   than the passes it follows and is not linac's code.
 //
-// The bytes after the spec's set attributes that a hand-written .mlir input
-// may carry and that no spec can (linac.chunk_size, linac.value_tile and
-// linac.mode on the op, or a whole linac.schedule), since linacc accepts
-// such IR as input too.
+// The bytes after the spec fields set what a hand-written .mlir input may carry
+// and no spec can (linac.chunk_size, linac.value_tile and linac.mode on the
+// op, a whole linac.schedule, static batch and time extents), since linacc
+// accepts such IR as input too.
 //
 // The contract checked for every input:
 //   - it compiles, or some pass or the front end fails with at least one
@@ -55,6 +55,10 @@
 //   12 initial/final     13 target           14 scale
 //   15 decay (lightning) 16 linac.chunk_size 17 linac.value_tile
 //   18 linac.mode        19 schedule on?     20-25 schedule fields
+//   26 static B and T
+// New entries go at the end of a table, and the committed corpus holds table
+// indices (each byte below its table's size), so that a committed input
+// keeps its meaning when a table grows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,6 +72,7 @@
 #include "linac/Target/EmitCUDA.h"
 #include "linac/runtime/Manifest.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -190,6 +195,14 @@ const int64_t kWidths[] = {16, 8, 0, 1, 3, 4, 32, -8};
 const int64_t kScheduleTiles[] = {0, kV, 8, 16, 32, 64, 3, -8, kVPlus8};
 const int64_t kWarps[] = {0, 4, 1, 2, 8, 32, 33, -1};
 const int64_t kStages[] = {0, 1, 2, 3, -1};
+/// Static batch and time extents (0: left dynamic), which a spec never
+/// gives but IR may: constant trip counts and slice sizes let the folders
+/// see partial and empty chunks at compile time.
+struct Extents {
+  int64_t batch, time;
+};
+const Extents kExtents[] = {{0, 0},  {0, 1},  {0, 5}, {0, 64}, {0, 65},
+                            {1, 0},  {2, 3},  {0, 200}, {1, 1}, {3, 16}};
 
 int64_t resolve(int64_t value, int64_t v) {
   switch (value) {
@@ -217,6 +230,7 @@ struct Input {
   bool schedule = false;
   linac::Algorithm algorithm = linac::Algorithm::Chunked;
   int64_t chunk = 0, width = 0, tile = 0, warps = 0, stages = 0;
+  Extents extents = {0, 0};
 
   std::string describe() const {
     std::string text = toml;
@@ -234,6 +248,10 @@ struct Input {
       os << " linac.schedule=<" << linac::stringifyAlgorithm(algorithm) << ", "
          << chunk << ", " << width << ", " << tile << ", " << warps << ", "
          << stages << ">";
+    if (extents.batch)
+      os << " B=" << extents.batch;
+    if (extents.time)
+      os << " T=" << extents.time;
     os << "\n";
     return text;
   }
@@ -321,15 +339,16 @@ Input decode(const uint8_t *data, size_t size) {
   in.chunkOverride = f.pick(kChunkOverrides);
   in.tileOverride = resolve(f.pick(kTileOverrides), v);
   in.modeOverride = f.pick(kModeOverrides);
+  // The schedule's fields are read whether it is on or not, so that the
+  // bytes after them always mean the same field.
   in.schedule = f.pick(kScheduleOn);
-  if (in.schedule) {
-    in.algorithm = f.pick(kAlgorithms);
-    in.chunk = f.pick(kScheduleChunks);
-    in.width = f.pick(kWidths);
-    in.tile = resolve(f.pick(kScheduleTiles), v);
-    in.warps = f.pick(kWarps);
-    in.stages = f.pick(kStages);
-  }
+  in.algorithm = f.pick(kAlgorithms);
+  in.chunk = f.pick(kScheduleChunks);
+  in.width = f.pick(kWidths);
+  in.tile = resolve(f.pick(kScheduleTiles), v);
+  in.warps = f.pick(kWarps);
+  in.stages = f.pick(kStages);
+  in.extents = f.pick(kExtents);
   return in;
 }
 
@@ -594,9 +613,53 @@ void compileEmulated(Harness &harness, ModuleOp module,
   checkLowered(harness, module, {"llvm"});
 }
 
+/// Makes the batch and time extents of `func`'s tensors static, as
+/// hand-written IR may: dimension 0 (B) of the per-token tensors and of the
+/// states (except varlen's, whose dimension 0 counts sequences) and
+/// dimension 1 (T) of the per-token tensors.
+void setExtents(func::FuncOp func, linac::RecurrenceOp op,
+                const Extents &extents) {
+  const bool varlen = op.getCuSeqlens() != nullptr;
+  auto retype = [&](Type type, llvm::StringRef name) -> Type {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor)
+      return type;
+    SmallVector<int64_t> shape(tensor.getShape());
+    const bool state = name == "h0" || name == "ht";
+    const bool perToken = !state && name != "u" && name != "cu_seqlens";
+    if ((perToken || (state && !varlen)) && extents.batch &&
+        ShapedType::isDynamic(shape[0]))
+      shape[0] = extents.batch;
+    if (perToken && extents.time && ShapedType::isDynamic(shape[1]))
+      shape[1] = extents.time;
+    return tensor.clone(shape);
+  };
+  auto name = [](DictionaryAttr attrs) {
+    auto attr = attrs ? attrs.getAs<StringAttr>("linac.arg") : StringAttr();
+    return attr ? attr.getValue() : llvm::StringRef();
+  };
+  Block &body = func.getBody().front();
+  SmallVector<Type> inputs, results;
+  for (BlockArgument arg : body.getArguments()) {
+    arg.setType(retype(arg.getType(), name(func.getArgAttrDict(
+                                           arg.getArgNumber()))));
+    inputs.push_back(arg.getType());
+  }
+  for (OpResult result : op->getResults()) {
+    result.setType(retype(result.getType(),
+                          name(func.getResultAttrDict(
+                              result.getResultNumber()))));
+    results.push_back(result.getType());
+  }
+  func.setFunctionType(FunctionType::get(func.getContext(), inputs, results));
+}
+
 /// Sets the attributes a hand-written .mlir input may carry.
 void applyOverrides(const Input &input, ModuleOp module) {
   module.walk([&](linac::RecurrenceOp op) {
+    if (input.extents.batch || input.extents.time)
+      if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
+        setExtents(func, op, input.extents);
     Builder b(op.getContext());
     if (input.chunkOverride != kNone)
       op->setAttr("linac.chunk_size", b.getI64IntegerAttr(input.chunkOverride));
@@ -632,7 +695,8 @@ extern "C" const char *__asan_default_options() {
 namespace {
 
 /// LINAC_FUZZ_PRINT=1 prints each input's spec, overrides and diagnostics
-/// (to turn a corpus file into a lit test).
+/// (to turn a corpus file into a lit test); LINAC_FUZZ_PRINT=ir also the
+/// module the pipeline starts from (a .mlir input with the same effect).
 void print(const Harness &harness) {
   llvm::errs() << harness.input.describe();
   for (const std::string &line : harness.log)
@@ -669,6 +733,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   applyOverrides(input, *module);
+  if (printInputs && llvm::StringRef(getenv("LINAC_FUZZ_PRINT")) == "ir")
+    module->print(llvm::errs());
   if (failed(verify(*module)))
     harness.fail("the spec's module with overrides does not verify");
 

@@ -39,8 +39,8 @@ int64_t linac::gpuScratchBytes(const GpuTaskShape &shape) {
     // sums their partials in shared memory: one partials tile, or, for the
     // delta rule, two (S'ᵀk and S'ᵀq) and the residual row; for dplr a
     // second for the read aᵀS and the read itself.
-    int64_t parts = std::max<int64_t>(shape.threads / std::max<int64_t>(vt, 1),
-                                      1);
+    int64_t parts =
+        std::max<int64_t>(shape.threads / std::max<int64_t>(vt, 1), 1);
     int64_t partials = sharedTileBytes(parts, vt);
     if (shape.delta || shape.dplr)
       return 2 * partials + sharedTileBytes(1, vt);

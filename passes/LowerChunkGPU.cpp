@@ -874,21 +874,21 @@ void forwardSubstitute(Emitter &e, Value out, int64_t rows, int64_t cols,
   e.forLoop(e.idx(0), e.idx(rows), e.idx(block), [&](Value r0) {
     e.forThreads(block * cols, [&](Value el) {
       Value t = e.add(r0, e.div(el, cols)), c = e.rem(el, cols);
-      Value acc = e.forLoop(
-          e.idx(0), r0, e.idx(1), {base(t, c)},
-          [&](Value j, ValueRange acc) -> SmallVector<Value> {
-            return {e.fma(coef(t, j), e.load(out, {j, c}), acc[0])};
-          })[0];
+      Value acc =
+          e.forLoop(e.idx(0), r0, e.idx(1), {base(t, c)},
+                    [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                      return {e.fma(coef(t, j), e.load(out, {j, c}), acc[0])};
+                    })[0];
       e.store(acc, out, {t, c});
     });
     e.barrier();
     e.forThreads(cols, [&](Value c) {
       e.forLoop(r0, e.add(r0, block), e.idx(1), [&](Value t) {
-        Value acc = e.forLoop(
-            r0, t, e.idx(1), {e.load(out, {t, c})},
-            [&](Value j, ValueRange acc) -> SmallVector<Value> {
-              return {e.fma(coef(t, j), e.load(out, {j, c}), acc[0])};
-            })[0];
+        Value acc =
+            e.forLoop(r0, t, e.idx(1), {e.load(out, {t, c})},
+                      [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                        return {e.fma(coef(t, j), e.load(out, {j, c}), acc[0])};
+                      })[0];
         e.store(finish(t, acc), out, {t, c});
       });
     });
@@ -937,25 +937,23 @@ void lower(TileShiftRowsOp op, Emitter &e) {
     e.store(x, dst, {r, c});
   });
   e.barrier();
-  Value any = arith::CmpIOp::create(e.b, arith::CmpIPredicate::sgt,
-                                    op.getLen(), c0);
+  Value any =
+      arith::CmpIOp::create(e.b, arith::CmpIPredicate::sgt, op.getLen(), c0);
   auto ifOp = scf::IfOp::create(e.b, any, /*withElse=*/false);
   OpBuilder::InsertionGuard guard(e.b);
   e.b.setInsertionPointToStart(ifOp.thenBlock());
   Value last = e.sub(op.getLen(), e.idx(1));
-  e.forThreads(cols, [&](Value c) {
-    e.store(e.load(src, {last, c}), carry, {c0, c});
-  });
+  e.forThreads(
+      cols, [&](Value c) { e.store(e.load(src, {last, c}), carry, {c0, c}); });
 }
 
 /// sum_key x[xRow, key] y[yRow, key] z[0, key], in key order.
-Value tripleDot(Emitter &e, Value x, Value xRow, Value y, Value yRow,
-                Value z) {
+Value tripleDot(Emitter &e, Value x, Value xRow, Value y, Value yRow, Value z) {
   Value c0 = e.idx(0);
   return e.forLoop(e.idx(0), e.idx(colsOf(x)), e.idx(1), {e.f32(0.0f)},
                    [&](Value key, ValueRange acc) -> SmallVector<Value> {
-                     Value xy = e.mulf(e.load(x, {xRow, key}),
-                                       e.load(y, {yRow, key}));
+                     Value xy =
+                         e.mulf(e.load(x, {xRow, key}), e.load(y, {yRow, key}));
                      return {e.fma(xy, e.load(z, {c0, key}), acc[0])};
                    })[0];
 }
@@ -974,9 +972,9 @@ void lower(ChunkBonusOp op, Emitter &e) {
   e.barrier();
   e.forThreads(rows * cols, [&](Value el) {
     Value r = e.div(el, cols), c = e.rem(el, cols);
-    e.store(e.fma(e.load(weights, {r, c0}), e.load(v, {r, c}),
-                  e.load(o, {r, c})),
-            o, {r, c});
+    e.store(
+        e.fma(e.load(weights, {r, c0}), e.load(v, {r, c}), e.load(o, {r, c})),
+        o, {r, c});
   });
 }
 
@@ -1009,8 +1007,8 @@ void lower(RecurrentStepOp op, Emitter &e) {
         e.forThreads(parts * values, [&](Value i) {
           Value n = e.rem(i, values), part = e.div(i, values);
           Value begin = e.mul(part, perPart);
-          Value end = arith::MinUIOp::create(e.b, e.add(begin, perPart),
-                                             e.idx(keys));
+          Value end =
+              arith::MinUIOp::create(e.b, e.add(begin, perPart), e.idx(keys));
           SmallVector<Value> init(partials.size(), e.f32(0.0f));
           SmallVector<Value> sums = e.forLoop(
               begin, end, e.idx(1), init,
@@ -1021,16 +1019,17 @@ void lower(RecurrentStepOp op, Emitter &e) {
       };
   // The whole sum of column n of a partials tile.
   auto total = [&](Value partials, Value n) -> Value {
-    return e.forLoop(e.idx(0), e.idx(parts), e.idx(1), {e.f32(0.0f)},
-                     [&](Value p, ValueRange acc) -> SmallVector<Value> {
-                       return {arith::AddFOp::create(
-                           e.b, acc[0], e.load(partials, {p, n}))};
-                     })[0];
+    return e.forLoop(
+        e.idx(0), e.idx(parts), e.idx(1), {e.f32(0.0f)},
+        [&](Value p, ValueRange acc) -> SmallVector<Value> {
+          return {arith::AddFOp::create(e.b, acc[0], e.load(partials, {p, n}))};
+        })[0];
   };
 
   if (Value beta = op.getBeta()) {
     // Pass 1: S'ᵀ k and S'ᵀ q.
-    Value keyPart = e.scratch(parts, values), queryPart = e.scratch(parts, values);
+    Value keyPart = e.scratch(parts, values),
+          queryPart = e.scratch(parts, values);
     Value residual = e.scratch(1, values);
     overKeys({keyPart, queryPart},
              [&](Value key, Value n, ValueRange acc) -> SmallVector<Value> {
@@ -1041,14 +1040,14 @@ void lower(RecurrentStepOp op, Emitter &e) {
     e.barrier();
     // r = beta (v - S'ᵀ k), formed in f32; o = S'ᵀ q + (k · q) r.
     e.forThreads(values, [&](Value n) {
-      Value kq = e.forLoop(e.idx(0), e.idx(keys), e.idx(1), {e.f32(0.0f)},
-                           [&](Value key, ValueRange acc) -> SmallVector<Value> {
-                             return {e.fma(e.load(k, {c0, key}),
-                                           e.load(q, {c0, key}), acc[0])};
-                           })[0];
-      Value r = e.mulf(e.load(beta, {c0, c0}),
-                       arith::SubFOp::create(e.b, e.load(v, {c0, n}),
-                                             total(keyPart, n)));
+      Value kq = e.forLoop(
+          e.idx(0), e.idx(keys), e.idx(1), {e.f32(0.0f)},
+          [&](Value key, ValueRange acc) -> SmallVector<Value> {
+            return {e.fma(e.load(k, {c0, key}), e.load(q, {c0, key}), acc[0])};
+          })[0];
+      Value r = e.mulf(
+          e.load(beta, {c0, c0}),
+          arith::SubFOp::create(e.b, e.load(v, {c0, n}), total(keyPart, n)));
       e.store(r, residual, {c0, n});
       e.store(e.fma(kq, r, total(queryPart, n)), o, {c0, n});
     });
@@ -1069,8 +1068,8 @@ void lower(RecurrentStepOp op, Emitter &e) {
     Value readPart = e.scratch(parts, values), read = e.scratch(1, values);
     overKeys({readPart},
              [&](Value key, Value n, ValueRange acc) -> SmallVector<Value> {
-               return {e.fma(e.load(a, {c0, key}),
-                             e.load(stateIn, {key, n}), acc[0])};
+               return {e.fma(e.load(a, {c0, key}), e.load(stateIn, {key, n}),
+                             acc[0])};
              });
     e.barrier();
     e.forThreads(values,
@@ -1146,8 +1145,8 @@ DenseSet<Operation *> f32Products(gpu::GPUFuncOp kernel) {
   DenseSet<Operation *> result;
   SmallVector<std::pair<Value, Operation *>> work; // (tile, its reader)
   auto isProduct = [](Operation *op) {
-    return isa<ChunkScoresOp, ChunkInterOp, ChunkAttendOp,
-               ChunkStateUpdateOp>(op);
+    return isa<ChunkScoresOp, ChunkInterOp, ChunkAttendOp, ChunkStateUpdateOp>(
+        op);
   };
   kernel.walk([&](Operation *op) {
     SmallVector<Value> inputs;
@@ -1224,6 +1223,19 @@ struct LowerChunkGpuPass
               ChunkBonusOp, RecurrentStepOp>(op))
         ops.push_back(op);
     });
+    // A linac op without a block-cooperative form here would reach the
+    // NVVM lowering and fail there, in words that do not name the op.
+    WalkResult unknown = kernel.walk([&](Operation *op) {
+      if (isa<LinacDialect>(op->getDialect()) && !llvm::is_contained(ops, op)) {
+        op->emitOpError() << "has no block-cooperative lowering "
+                             "(linac-lower-chunk-gpu lowers the chunked-scan "
+                             "ops of linac-chunk only)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (unknown.wasInterrupted())
+      return failure();
     if (ops.empty())
       return success();
     auto blockSize = kernel.getKnownBlockSizeAttr();
@@ -1254,10 +1266,10 @@ struct LowerChunkGpuPass
                 mmaEmulation, base, scratchHigh);
       e.barrier();
       TypeSwitch<Operation *>(op)
-          .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
-                ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
-                ChunkStateUpdateOp, ChunkDeltaSolveOp, ChunkDplrSolveOp,
-                TileShiftRowsOp, ChunkBonusOp, RecurrentStepOp>(
+          .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
+                ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
+                ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
+                ChunkBonusOp, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       e.barrier();
       op->erase();

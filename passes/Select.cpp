@@ -110,11 +110,11 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
       if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
         return schedule;
     }
-  return op.emitOpError()
-         << "has no schedule for " << target.name
-         << " whose tiles fit in its " << target.sharedLimit
-         << " bytes of shared memory (K' = " << op.getStateKeyDim()
-         << ", V = " << v << "); choose a smaller chunk_size or value_tile";
+  return op.emitOpError() << "has no schedule for " << target.name
+                          << " whose tiles fit in its " << target.sharedLimit
+                          << " bytes of shared memory (K' = "
+                          << op.getStateKeyDim() << ", V = " << v
+                          << "); choose a smaller chunk_size or value_tile";
 }
 
 } // namespace

@@ -237,7 +237,7 @@ int main(int argc, char **argv) {
     return fail("mode must be prefill or decode");
   const bool decode = mode == "decode";
   std::map<std::string, int64_t> keys = {
-      {"B", 1},    {"T", decode ? 3 : 100}, {"N", 0},    {"h0", 1},
+      {"B", 1},    {"T", decode ? 3 : 100}, {"N", 0},     {"h0", 1},
       {"seed", 1}, {"strided", 0},          {"gates", 0}, {"beta", -1}};
   for (int i = 4; i < argc; ++i) {
     const char *eq = std::strchr(argv[i], '=');

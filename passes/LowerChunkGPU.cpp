@@ -17,6 +17,9 @@
 //   Both take the operands element by element through the same functions,
 //   which apply the decay factors as they read, so the two paths compute
 //   the same sums and differ only in operand rounding;
+// - the forward substitutions of the delta rule and dplr solve the value
+//   columns in parallel, 16 rows at a time, in f32; the products around
+//   them stay in f32 too (f32Products);
 // - a gpu.barrier fences every op on both sides, so an op never reads a
 //   tile that another thread is still writing.
 //

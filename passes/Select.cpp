@@ -93,15 +93,11 @@ SmallVector<int64_t> gpuValueTiles(int64_t v) {
 FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
                                   const GpuTarget &target) {
   const bool decode = algorithm == Algorithm::Recurrent;
-  const int64_t keys = op.getStateKeyDim();
   const int64_t v = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
-  const int64_t gateCols = op.getDecay() == DecayKind::None       ? 0
-                           : op.getDecay() == DecayKind::Diagonal ? keys
-                                                                  : 1;
-  const int64_t threads = kGpuWarps * 32;
+  // Every variant's state columns are independent (see chooseValueTile),
+  // the rank-one ones included, so they take value tiles like the rest;
+  // their extra tiles are what limits them (GpuTaskShape).
   SmallVector<int64_t> tiles = gpuValueTiles(v);
-  if (op.getRankOne() != RankOneKind::None)
-    tiles = {v}; // The delta and dplr updates mix the columns of the state.
   if (auto requested = op->getAttrOfType<IntegerAttr>("linac.value_tile"))
     tiles = {requested.getInt()};
   SmallVector<int64_t> chunks = {64, 32, 16};
@@ -111,20 +107,45 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
     chunks = {requested.getInt()};
   for (int64_t tile : tiles)
     for (int64_t chunk : chunks) {
-      int64_t bytes =
-          decode ? gpuDecodeSharedBytes(keys, tile, gateCols, threads)
-                 : gpuChunkedSharedBytes(chunk, keys, tile, gateCols, threads);
-      if (bytes <= target.sharedLimit)
-        return ScheduleAttr::get(op.getContext(), algorithm, chunk,
-                                 /*vector_width=*/0, tile, kGpuWarps,
-                                 /*stages=*/1);
+      auto schedule =
+          ScheduleAttr::get(op.getContext(), algorithm, chunk,
+                            /*vector_width=*/0, tile, kGpuWarps, /*stages=*/1);
+      if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
+        return schedule;
     }
-  return op.emitOpError()
-         << "has no schedule for " << target.name
-         << " whose tiles fit in its " << target.sharedLimit
-         << " bytes of shared memory (K' = " << keys << ", V = " << v
-         << "); choose a smaller chunk_size or value_tile";
+  return op.emitOpError() << "has no schedule for " << target.name
+                          << " whose tiles fit in its " << target.sharedLimit
+                          << " bytes of shared memory (K' = "
+                          << op.getStateKeyDim() << ", V = " << v
+                          << "); choose a smaller chunk_size or value_tile";
 }
+
+} // namespace
+
+int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
+  const int64_t keys = op.getStateKeyDim();
+  GpuTaskShape shape;
+  shape.chunk = schedule.getAlgorithm() == Algorithm::Recurrent
+                    ? 0
+                    : schedule.getChunkSize();
+  shape.keys = keys;
+  shape.valueTile =
+      schedule.getValueTile() > 0
+          ? schedule.getValueTile()
+          : cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+  shape.gateCols = op.getDecay() == DecayKind::None       ? 0
+                   : op.getDecay() == DecayKind::Diagonal ? keys
+                                                          : 1;
+  shape.delta = op.getRankOne() == RankOneKind::Delta;
+  shape.dplr = op.getRankOne() == RankOneKind::Dplr;
+  shape.shifted = op.getOutputForm() == OutputForm::PreviousStatePlusBonus;
+  shape.l2norm = op.getFeatureMap() == FeatureMap::L2Norm;
+  shape.threads =
+      32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
+  return gpuSharedBytes(shape);
+}
+
+namespace {
 
 struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
   using LinacSelectBase::LinacSelectBase;

@@ -19,6 +19,7 @@
 
 #include "linac/Dialect/Linac/IR/LinacDialect.h"
 #include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/GpuSchedule.h"
 #include "linac/Passes/Passes.h"
 #include "linac/Spec/Spec.h"
 #include "linac/Target/Artifact.h"
@@ -278,7 +279,9 @@ void explainRecurrence(linac::RecurrenceOp op) {
   if (schedule && schedule.getWarps() > 0)
     llvm::outs() << "  gpu:          value tile " << schedule.getValueTile()
                  << ", " << schedule.getWarps() << " warps per block, "
-                 << schedule.getStages() << " pipeline stage(s)\n";
+                 << schedule.getStages() << " pipeline stage(s), "
+                 << linac::gpuPlannedSharedBytes(op, schedule)
+                 << " bytes of shared memory\n";
   llvm::outs() << "  scale:        " << op.getEffectiveScale() << "\n";
   llvm::outs() << "  per token and value head: ~" << flops << " FLOP, ~"
                << bytes << " bytes"

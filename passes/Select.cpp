@@ -7,6 +7,7 @@
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/Passes/GpuSchedule.h"
 #include "linac/Passes/Passes.h"
+#include "linac/Spec/Spec.h"
 #include "linac/Target/Artifact.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -21,10 +22,6 @@ using namespace linac;
 
 namespace {
 
-/// Default chunk length, and the one for states too tall for its tiles.
-constexpr int64_t kDefaultChunk = 64;
-constexpr int64_t kTallStateChunk = 32;
-constexpr int64_t kTallStateRows = 256;
 
 /// Value columns per task. Columns of the state are independent for every
 /// variant (each transition, the delta and dplr updates included, acts on
@@ -220,8 +217,8 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
 
       int64_t chunk = 0;
       if (!decode) {
-        chunk = op.getStateKeyDim() > kTallStateRows ? kTallStateChunk
-                                                     : kDefaultChunk;
+        // Shared with linac-run's cost estimate (lib/Spec).
+        chunk = spec::defaultChunkSize(op.getStateKeyDim());
         if (auto requested = op->getAttrOfType<IntegerAttr>("linac.chunk_size"))
           chunk = requested.getInt();
       }

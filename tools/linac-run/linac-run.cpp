@@ -598,11 +598,23 @@ int main(int argc, char **argv) {
     }
     std::sort(times.begin(), times.end());
     double median = times[times.size() / 2];
-    // FLOP as linacc --explain counts them (chunked: 2C(K+V) + 4KV per token
-    // and value head; recurrent: 4KV).
-    const int64_t chunk = 64;
-    double perToken = decode ? 4.0 * K * V
-                             : 2.0 * chunk * (K + V) + 4.0 * K * V;
+    // FLOP as linacc --explain counts them, for the algorithm linac-select
+    // picks for this spec.
+    using spec::CostAlgorithm;
+    using spec::CostRankOne;
+    const int64_t stateRows = oracle::featureDim(spec->featureMap, K);
+    const oracle::VariantTraits traits = oracle::variantTraits(spec->variant);
+    const CostRankOne rankOne = traits.deltaWrite ? CostRankOne::Delta
+                                : traits.lowRank  ? CostRankOne::Dplr
+                                                  : CostRankOne::None;
+    const CostAlgorithm algorithm =
+        decode ? CostAlgorithm::Recurrent
+        : rankOne != CostRankOne::None ? CostAlgorithm::ChunkedWY
+                                       : CostAlgorithm::Chunked;
+    const int64_t chunk =
+        spec->chunkSize ? *spec->chunkSize : spec::defaultChunkSize(stateRows);
+    double perToken = double(
+        spec::flopsPerToken(algorithm, rankOne, chunk, stateRows, V));
     double tokens = double(B) * double(T);
     double flops = perToken * tokens * double(HV);
     double gflops = flops / (median * 1e-3) / 1e9;

@@ -105,11 +105,20 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
     chunks = {0};
   else if (auto requested = op->getAttrOfType<IntegerAttr>("linac.chunk_size"))
     chunks = {requested.getInt()};
+  // Hopper's warpgroup MMA takes 16-bit operands from shared memory; f32
+  // stays on CUDA cores (TF32 would miss the f32 tolerance) and decode has
+  // no matmul. The choice is part of the schedule because the staging
+  // buffer it needs is part of the shared-memory plan.
+  Type element = cast<ShapedType>(op.getQ().getType()).getElementType();
+  StringRef mma = target.hopper && !decode &&
+                          (element.isBF16() || element.isF16())
+                      ? "wgmma"
+                      : "";
   for (int64_t tile : tiles)
     for (int64_t chunk : chunks) {
-      auto schedule =
-          ScheduleAttr::get(op.getContext(), algorithm, chunk,
-                            /*vector_width=*/0, tile, kGpuWarps, /*stages=*/1);
+      auto schedule = ScheduleAttr::get(op.getContext(), algorithm, chunk,
+                                        /*vector_width=*/0, tile, kGpuWarps,
+                                        /*stages=*/1, mma);
       if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
         return schedule;
     }
@@ -142,6 +151,7 @@ int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
   shape.l2norm = op.getFeatureMap() == FeatureMap::L2Norm;
   shape.threads =
       32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
+  shape.wgmma = schedule.getMma() == "wgmma";
   return gpuSharedBytes(shape);
 }
 

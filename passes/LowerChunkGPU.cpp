@@ -1533,7 +1533,9 @@ struct LowerChunkGpuPass
       if (total > gpu.sharedLimit)
         return kernel.emitOpError()
                << "needs " << total << " bytes of shared memory (" << base
-               << " for tiles, " << staging << " for wgmma operands, "
+               << " for tiles, "
+               << (staging > 0 ? std::to_string(staging) + " for wgmma operands, "
+                               : std::string())
                << scratchHigh
                << " for scratch), more than the " << gpu.sharedLimit
                << " bytes of " << gpu.chip

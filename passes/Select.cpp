@@ -109,13 +109,23 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
   // stays on CUDA cores (TF32 would miss the f32 tolerance) and decode has
   // no matmul. The choice is part of the schedule because the staging
   // buffer it needs is part of the shared-memory plan.
+  // Only schedules with a matmul that wgmma can take get it (64-row
+  // tiles: chunk_inter and chunk_attend need C % 64 == 0, the state update
+  // K' % 64 == 0, and the rank-one variants keep their state update in f32,
+  // see f32Products in LowerChunkGPU.cpp); the others would pay for the
+  // staging buffer without using it.
   Type element = cast<ShapedType>(op.getQ().getType()).getElementType();
-  StringRef mma = target.hopper && !decode &&
-                          (element.isBF16() || element.isF16())
-                      ? "wgmma"
-                      : "";
+  const bool rankOne = op.getRankOne() != RankOneKind::None;
+  auto mmaFor = [&](int64_t chunk) -> StringRef {
+    if (!target.hopper || decode || !(element.isBF16() || element.isF16()))
+      return "";
+    if (chunk % 64 == 0 || (!rankOne && op.getStateKeyDim() % 64 == 0))
+      return "wgmma";
+    return "";
+  };
   for (int64_t tile : tiles)
     for (int64_t chunk : chunks) {
+      StringRef mma = mmaFor(chunk);
       auto schedule = ScheduleAttr::get(op.getContext(), algorithm, chunk,
                                         /*vector_width=*/0, tile, kGpuWarps,
                                         /*stages=*/1, mma);

@@ -98,5 +98,9 @@ int64_t linac::gpuSharedBytes(const GpuTaskShape &shape) {
       bytes += tile(c, g) + tile(1, g);
     bytes += tile(1, k);
   }
+  // The wgmma operand slices (LowerChunkGPU.cpp), between the tiles and
+  // the ops' scratch.
+  if (shape.wgmma)
+    bytes += gpuWgmmaStagingBytes(vt);
   return bytes + gpuScratchBytes(shape);
 }

@@ -83,6 +83,14 @@ public:
         emulateMma(emulateMma), scratchBase(scratchBase),
         scratchHigh(scratchHigh) {}
 
+  /// Lets the matmuls with whole 64-row tiles use wgmma, staging their
+  /// operands at byte `offset` of shared memory (gpuWgmmaStagingBytes(
+  /// `cols`) bytes: B slices of at most `cols` columns).
+  void enableWgmma(int64_t offset, int64_t cols) {
+    wgmmaStaging = offset;
+    wgmmaCols = cols;
+  }
+
   //===--- Small helpers --------------------------------------------------===//
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
@@ -402,11 +410,225 @@ public:
     });
   }
 
+  //===--- Warpgroup MMA (sm_90a) ------------------------------------------===//
+
+  /// Whether wgmma can take an m x n output with a reduction of k: whole
+  /// m64nNk16 tiles (N <= 256, a multiple of 8) whose B slices fit the
+  /// staging buffer, and a reduction that is a whole number of slices. The
+  /// block's 128 threads are exactly one warpgroup.
+  bool wgmmaFits(int64_t m, int64_t n, int64_t k) const {
+    return wgmmaStaging >= 0 && mma != Mma::None && threads == 128 &&
+           m % 64 == 0 && n % 8 == 0 && n <= std::min<int64_t>(256, wgmmaCols) &&
+           k % 16 == 0 && k % std::min(k, kWgmmaSliceK) == 0;
+  }
+
+  /// Row and column of accumulator register `r` (0 .. n/2) of this thread
+  /// in the 64 x n wgmma tile at row m0: warp w owns rows 16w .. 16w + 15,
+  /// and each 8-column block repeats mma.sync's m16n8 C layout (PTX ISA,
+  /// "wgmma .m64nNk16 register fragment layout for accumulator D").
+  Value wgmmaRow(const Lanes &l, Value m0, Value r) {
+    return add(add(add(m0, mul(l.warp, 16)), l.group),
+               mul(rem(div(r, 2), 2), 8));
+  }
+  Value wgmmaCol(const Lanes &l, Value r) {
+    return add(add(mul(div(r, 4), 8), mul(l.quad, 2)), rem(r, 2));
+  }
+
+  /// Element offset of (row, col) in a staged K-major operand slice of
+  /// depth `depth` without swizzling: 8 x 8 core matrices of 128 contiguous
+  /// bytes (a row of a core matrix is 16 bytes), the two core matrices of a
+  /// k16 step 128 bytes apart (the descriptor's leading byte offset) and
+  /// consecutive 8-row groups depth * 16 bytes apart (its stride byte
+  /// offset).
+  Value stagedOffset(Value row, Value col, int64_t depth) {
+    return add(add(mul(div(row, 8), depth * 8), mul(div(col, 8), 64)),
+               add(mul(rem(row, 8), 8), rem(col, 8)));
+  }
+
+  /// A wgmma shared-memory matrix descriptor (PTX ISA "matrix descriptor"):
+  /// start address, leading and stride byte offsets, all in 16-byte units,
+  /// base offset 0 and layout type 0 (no swizzle).
+  Value wgmmaDescriptor(Value address, int64_t depth) {
+    auto c64 = [&](int64_t v) {
+      return arith::ConstantOp::create(b, b.getI64IntegerAttr(v));
+    };
+    Value start = arith::ShRUIOp::create(
+        b, arith::AndIOp::create(b, address, c64(0x3FFFF)), c64(4));
+    const int64_t lbo = 128 >> 4, sbo = (depth * 16) >> 4;
+    return arith::OrIOp::create(b, start, c64((lbo << 16) | (sbo << 32)));
+  }
+
+  /// The shared-memory address of byte `offset` of the dynamic shared
+  /// memory, as an i64 (the 32-bit shared window address).
+  Value sharedAddress(int64_t offset) {
+    auto space =
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                 MemRefLayoutAttrInterface(), space);
+    Value base = gpu::DynamicSharedMemoryOp::create(b, bytes);
+    Value address =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, base).getResult();
+    return arith::IndexCastOp::create(b, b.getI64Type(), add(address, offset));
+  }
+
+  /// A 1-D 16-bit view of `elements` elements at byte `offset` of the
+  /// dynamic shared memory.
+  Value stagingView(int64_t offset, int64_t elements) {
+    auto space =
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                 MemRefLayoutAttrInterface(), space);
+    auto view = MemRefType::get({elements}, narrowType(),
+                                MemRefLayoutAttrInterface(), space);
+    Value base = gpu::DynamicSharedMemoryOp::create(b, bytes);
+    return memref::ViewOp::create(b, view, base, idx(offset), ValueRange{});
+  }
+
+  Type narrowType() {
+    return mma == Mma::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
+  }
+
+  /// The matmul of simtMatmul on Hopper's warpgroup MMA (the caller checked
+  /// wgmmaFits). Per 64-row tile and term, the reduction goes in slices of
+  /// at most kWgmmaSliceK: all threads write the slice's operands, rounded
+  /// to 16 bits, into the staging buffer in the K-major layout above (B
+  /// transposed, so neither operand needs wgmma's transpose flags), make
+  /// the generic-proxy writes visible to the async proxy that wgmma reads
+  /// through, synchronize, and issue one m64nNk16 per 16-deep step with f32
+  /// accumulators in registers (fence, commit, wait 0 before the staging
+  /// buffer is reused).
+  void wgmmaMatmul(int64_t m, int64_t n, int64_t k, ArrayRef<Term> terms,
+                   ElementFn init, function_ref<void(Value, Value, Value)> out) {
+    if (emulateMma)
+      return emulatedWgmmaMatmul(m, n, terms, init, out);
+    const int64_t depth = std::min(k, kWgmmaSliceK);
+    const int64_t aBytes = 64 * kWgmmaSliceK * 2;
+    Value stA = stagingView(wgmmaStaging, 64 * depth);
+    Value stB = stagingView(wgmmaStaging + aBytes, n * depth);
+    Value addrA = sharedAddress(wgmmaStaging);
+    Value addrB = sharedAddress(wgmmaStaging + aBytes);
+    Lanes l = lanes();
+    Type f32Type = b.getF32Type();
+    SmallVector<Type> fields(n / 2, f32Type);
+    auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+    auto narrow = [&](Value x) {
+      return arith::TruncFOp::create(b, narrowType(), x);
+    };
+    auto i64 = [&](Value index) {
+      return arith::IndexCastOp::create(b, b.getI64Type(), index);
+    };
+    NVVM::WGMMATypes type = mma == Mma::BF16 ? NVVM::WGMMATypes::bf16
+                                             : NVVM::WGMMATypes::f16;
+    forLoop(idx(0), idx(m), idx(64), [&](Value m0) {
+      SmallVector<Value> acc;
+      for (int64_t r = 0; r < n / 2; ++r)
+        acc.push_back(init ? init(wgmmaRow(l, m0, idx(r)), wgmmaCol(l, idx(r)))
+                           : f32(0.0f));
+      for (const Term &term : terms) {
+        Value kEnd = term.kEnd(m0, 64);
+        acc = forLoop(
+            idx(0), kEnd, idx(depth), acc,
+            [&](Value ks, ValueRange acc) -> SmallVector<Value> {
+              // The previous slice's wgmmas have completed (wait 0) in
+              // every warp once all threads are here.
+              barrier();
+              forThreads(64 * depth, [&](Value e) {
+                Value r = div(e, depth), c = rem(e, depth);
+                store(narrow(term.a(add(m0, r), add(ks, c))), stA,
+                      {stagedOffset(r, c, depth)});
+              });
+              forThreads(n * depth, [&](Value e) {
+                Value c = div(e, n), j = rem(e, n);
+                store(narrow(term.bt(add(ks, c), j)), stB,
+                      {stagedOffset(j, c, depth)});
+              });
+              NVVM::FenceProxyOp::create(
+                  b, NVVM::ProxyKind::async_shared,
+                  NVVM::SharedSpaceAttr::get(b.getContext(),
+                                             NVVM::SharedSpace::shared_cta));
+              barrier();
+              NVVM::WgmmaFenceAlignedOp::create(b);
+              Value steps = arith::MinUIOp::create(b, idx(depth), sub(kEnd, ks));
+              SmallVector<Value> result = forLoop(
+                  idx(0), steps, idx(16), acc,
+                  [&](Value kk, ValueRange acc) -> SmallVector<Value> {
+                    // A k16 step is two core matrices along K: 256 bytes.
+                    Value step = i64(mul(kk, 16));
+                    Value descA = wgmmaDescriptor(
+                        arith::AddIOp::create(b, addrA, step), depth);
+                    Value descB = wgmmaDescriptor(
+                        arith::AddIOp::create(b, addrB, step), depth);
+                    Value d = LLVM::UndefOp::create(b, accType);
+                    for (int64_t r = 0; r < n / 2; ++r)
+                      d = LLVM::InsertValueOp::create(b, d, acc[r],
+                                                      ArrayRef<int64_t>{r});
+                    d = NVVM::WgmmaMmaAsyncOp::create(
+                        b, accType, d, descA, descB,
+                        NVVM::MMAShapeAttr::get(b.getContext(), 64, n, 16),
+                        NVVM::WGMMATypesAttr::get(b.getContext(), type),
+                        NVVM::WGMMATypesAttr::get(b.getContext(), type),
+                        NVVM::WGMMATypesAttr::get(b.getContext(),
+                                                  NVVM::WGMMATypes::f32),
+                        NVVM::WGMMAScaleOutAttr::get(
+                            b.getContext(), NVVM::WGMMAScaleOut::one),
+                        NVVM::WGMMAScaleInAttr::get(b.getContext(),
+                                                    NVVM::WGMMAScaleIn::one),
+                        NVVM::WGMMAScaleInAttr::get(b.getContext(),
+                                                    NVVM::WGMMAScaleIn::one),
+                        NVVM::MMALayoutAttr::get(b.getContext(),
+                                                 NVVM::MMALayout::row),
+                        NVVM::MMALayoutAttr::get(b.getContext(),
+                                                 NVVM::MMALayout::col),
+                        NVVM::MMAIntOverflowAttr());
+                    SmallVector<Value> next;
+                    for (int64_t r = 0; r < n / 2; ++r)
+                      next.push_back(LLVM::ExtractValueOp::create(
+                          b, d, ArrayRef<int64_t>{r}));
+                    return next;
+                  });
+              NVVM::WgmmaGroupSyncAlignedOp::create(b);
+              NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+              return result;
+            });
+      }
+      for (int64_t r = 0; r < n / 2; ++r)
+        out(wgmmaRow(l, m0, idx(r)), wgmmaCol(l, idx(r)), acc[r]);
+      // The next tile's first slice overwrites the staging buffer only
+      // after its own leading barrier.
+    });
+  }
+
+  /// What wgmmaMatmul computes, register by register, for running the
+  /// kernel without a warpgroup: each accumulator (at the row and column
+  /// the accumulator layout gives it) gets its products in 16-deep steps
+  /// from scalar FMAs of 16-bit-rounded operands, in reduction order. The
+  /// staging buffer and the descriptors are not modelled.
+  void emulatedWgmmaMatmul(int64_t m, int64_t n, ArrayRef<Term> terms,
+                           ElementFn init,
+                           function_ref<void(Value, Value, Value)> out) {
+    Lanes l = lanes();
+    forLoop(idx(0), idx(m), idx(64), [&](Value m0) {
+      forLoop(idx(0), idx(n / 2), idx(1), [&](Value r) {
+        Value row = wgmmaRow(l, m0, r), col = wgmmaCol(l, r);
+        Value acc = init ? init(row, col) : f32(0.0f);
+        for (const Term &term : terms)
+          acc = forLoop(idx(0), term.kEnd(m0, 64), idx(1), {acc},
+                        [&](Value kk, ValueRange sum) -> SmallVector<Value> {
+                          return {fma(roundToMma(term.a(row, kk)),
+                                      roundToMma(term.bt(kk, col)), sum[0])};
+                        })[0];
+        out(row, col, acc);
+      });
+    });
+  }
+
   /// Tensor cores when the shape allows, CUDA cores otherwise; `k` bounds
   /// every term's reduction.
   void matmul(int64_t m, int64_t n, int64_t k, ArrayRef<Term> terms,
               ElementFn init, function_ref<void(Value, Value, Value)> out) {
-    if (mmaFits(m, n, k))
+    if (wgmmaFits(m, n, k))
+      wgmmaMatmul(m, n, k, terms, init, out);
+    else if (mmaFits(m, n, k))
       mmaMatmul(m, n, terms, init, out);
     else
       simtMatmul(m, n, terms, init, out);
@@ -426,6 +648,8 @@ public:
   int64_t scratchBase;
   int64_t scratchCursor = 0;
   int64_t &scratchHigh;
+  int64_t wgmmaStaging = -1; // byte offset of the staging buffer, or none
+  int64_t wgmmaCols = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1262,11 +1486,29 @@ struct LowerChunkGpuPass
     if (auto attr = kernel->getAttrOfType<IntegerAttr>("linac.shared_bytes"))
       base = attr.getInt();
 
+    // A wgmma schedule reserves the operand staging buffer right after the
+    // tiles, sized by the state's columns (every output of a wgmma matmul
+    // has at most that many), as gpuSharedBytes plans it.
+    int64_t staging = 0, stagingCols = 0;
+    auto schedule = kernel->getAttrOfType<ScheduleAttr>("linac.schedule");
+    if (schedule && schedule.getMma() == "wgmma") {
+      if (mma == Mma::None)
+        return kernel.emitOpError()
+               << "has a wgmma schedule but no 16-bit operands";
+      for (Operation *op : ops)
+        if (auto update = dyn_cast<ChunkStateUpdateOp>(op)) {
+          stagingCols = colsOf(update.getState());
+          staging = gpuWgmmaStagingBytes(stagingCols);
+          break;
+        }
+    }
     int64_t scratchHigh = 0;
     DenseSet<Operation *> f32Only = f32Products(kernel);
     for (Operation *op : ops) {
       Emitter e(op, threads, f32Only.contains(op) ? Mma::None : mma,
-                mmaEmulation, base, scratchHigh);
+                mmaEmulation, base + staging, scratchHigh);
+      if (staging > 0)
+        e.enableWgmma(base, stagingCols);
       e.barrier();
       TypeSwitch<Operation *>(op)
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
@@ -1279,7 +1521,7 @@ struct LowerChunkGpuPass
     }
     dropRedundantBarriers(kernel);
 
-    const int64_t total = base + scratchHigh;
+    const int64_t total = base + staging + scratchHigh;
     kernel->setAttr("linac.shared_bytes",
                     IntegerAttr::get(IntegerType::get(kernel.getContext(), 64),
                                      total));
@@ -1291,7 +1533,10 @@ struct LowerChunkGpuPass
       if (total > gpu.sharedLimit)
         return kernel.emitOpError()
                << "needs " << total << " bytes of shared memory (" << base
-               << " for tiles, " << scratchHigh
+               << " for tiles, "
+               << (staging > 0 ? std::to_string(staging) + " for wgmma operands, "
+                               : std::string())
+               << scratchHigh
                << " for scratch), more than the " << gpu.sharedLimit
                << " bytes of " << gpu.chip
                << "; choose a smaller chunk_size or value_tile";

@@ -102,11 +102,30 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
     chunks = {0};
   else if (auto requested = op->getAttrOfType<IntegerAttr>("linac.chunk_size"))
     chunks = {requested.getInt()};
+  // Hopper's warpgroup MMA takes 16-bit operands from shared memory; f32
+  // stays on CUDA cores (TF32 would miss the f32 tolerance) and decode has
+  // no matmul. The choice is part of the schedule because the staging
+  // buffer it needs is part of the shared-memory plan.
+  // Only schedules with a matmul that wgmma can take get it (64-row
+  // tiles: chunk_inter and chunk_attend need C % 64 == 0, the state update
+  // K' % 64 == 0, and the rank-one variants keep their state update in f32,
+  // see f32Products in LowerChunkGPU.cpp); the others would pay for the
+  // staging buffer without using it.
+  Type element = cast<ShapedType>(op.getQ().getType()).getElementType();
+  const bool rankOne = op.getRankOne() != RankOneKind::None;
+  auto mmaFor = [&](int64_t chunk) -> StringRef {
+    if (!target.hopper || decode || !(element.isBF16() || element.isF16()))
+      return "";
+    if (chunk % 64 == 0 || (!rankOne && op.getStateKeyDim() % 64 == 0))
+      return "wgmma";
+    return "";
+  };
   for (int64_t tile : tiles)
     for (int64_t chunk : chunks) {
-      auto schedule =
-          ScheduleAttr::get(op.getContext(), algorithm, chunk,
-                            /*vector_width=*/0, tile, kGpuWarps, /*stages=*/1);
+      StringRef mma = mmaFor(chunk);
+      auto schedule = ScheduleAttr::get(op.getContext(), algorithm, chunk,
+                                        /*vector_width=*/0, tile, kGpuWarps,
+                                        /*stages=*/1, mma);
       if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
         return schedule;
     }
@@ -139,6 +158,7 @@ int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
   shape.l2norm = op.getFeatureMap() == FeatureMap::L2Norm;
   shape.threads =
       32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
+  shape.wgmma = schedule.getMma() == "wgmma";
   return gpuSharedBytes(shape);
 }
 

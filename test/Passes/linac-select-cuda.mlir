@@ -12,12 +12,15 @@
 // C = 16 fits, with 64 columns on sm_90a but 32 on sm_80. A small V (24) is
 // one tile.
 // CHECK-LABEL: func.func @gpu
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1>
 func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
                %gs: tensor<1x8x2xf32>, %q2: tensor<1x8x2x256xbf16>,
                %g2: tensor<1x8x2x256xf32>, %v: tensor<1x8x2x24xbf16>)
@@ -52,7 +55,8 @@ func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
 // A spec's chunk size and value tile fix the choice; a schedule written by
 // hand is kept.
 // CHECK-LABEL: func.func @requested
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 8, warps = 2, stages = 1>
 func.func @requested(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>)
     -> (tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>) {
@@ -93,11 +97,11 @@ func.func @too_big(%q: tensor<1x8x2x256xbf16>, %g: tensor<1x8x2x256xf32>)
 // their gates) only C = 16, with 32 columns on sm_80; RWKV-6 (the shifted
 // k, v, g) C = 32 on sm_90a, C = 16 on sm_80. Decode needs a few rows.
 // CHECK-LABEL: func.func @rank_one
-// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
 // SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 // SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 // SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 func.func @rank_one(%q: tensor<1x8x2x128xbf16>, %gs: tensor<1x8x2xf32>,

@@ -67,7 +67,20 @@ struct GpuTaskShape {
   bool shifted = false;  ///< output(previous_state_plus_bonus): RWKV-6
   bool l2norm = false;   ///< feature_map(l2norm): per-row scales
   int64_t threads = 32 * kGpuWarps;
+  bool wgmma = false; ///< schedule mma = "wgmma": the operand staging buffer
 };
+
+/// Reduction depth of one wgmma operand stage: the staged slice of A is
+/// 64 x kWgmmaSliceK and of B is n x kWgmmaSliceK (bf16/f16).
+constexpr int64_t kWgmmaSliceK = 64;
+
+/// Bytes of the wgmma operand staging buffer of a prefill kernel whose
+/// matmuls have at most `valueTile` output columns: one 64-row A slice and
+/// one B slice, 16-bit, rounded to the shared-memory alignment.
+constexpr int64_t gpuWgmmaStagingBytes(int64_t valueTile) {
+  return ((64 + valueTile) * kWgmmaSliceK * 2 + kSharedAlign - 1) /
+         kSharedAlign * kSharedAlign;
+}
 
 /// Bytes of op-internal scratch that linac-lower-chunk-gpu needs at most.
 /// Ops run one after the other, so they share one region.

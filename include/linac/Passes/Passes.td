@@ -278,7 +278,13 @@ def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
       f32. The diagonal sub-chunk blocks of gated scores take the running
       product of decays per element, as on the CPU. With `linac.mma = none`
       (f32 inputs) or dimensions that are not multiples of the fragment,
-      every op is a thread-strided loop of f32 FMAs on CUDA cores;
+      every op is a thread-strided loop of f32 FMAs on CUDA cores. With a
+      schedule `mma = "wgmma"` (sm_90a), `chunk_inter`, `chunk_attend` and
+      `chunk_state_update` with whole 64-row output tiles run on
+      `nvvm.wgmma.mma_async` m64nNk16 instead: the block (one warpgroup)
+      stages 16-bit operand slices in shared memory without swizzle,
+      fences the async proxy, and issues fence / wgmma / commit / wait;
+      `mma-emulation` replaces them by per-register FMA loops;
     - `chunk_delta_solve` and `chunk_dplr_solve` (forward substitutions,
       row t after the rows before it) solve the value columns in parallel,
       in blocks of 16 rows: all threads first add the solved blocks' part

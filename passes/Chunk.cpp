@@ -131,7 +131,12 @@ LogicalResult ChunkLowering::checkSupported() {
     return op.emitOpError()
            << "K = " << keyDim << " and the value tile " << valueTile
            << " must be multiples of the vector width " << width
-           << ", and the value tile must divide V = " << valueDim;
+           << ", and the value tile must divide V = " << valueDim
+           << " (every row of a tile is whole vectors; "
+           << (width == 16 ? "x86-64-v3 has 8-lane vectors, or pad "
+                             "the head dims to a multiple of 16"
+                           : "pad the head dims to a multiple of the width")
+           << ")";
   for (Value operand : op->getOperands())
     if (auto type = dyn_cast<RankedTensorType>(operand.getType());
         type && type.getRank() == 4 && type.isDynamicDim(3))

@@ -692,7 +692,7 @@ func.func @too_wide(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 func.func @ragged_tiles(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                         %v: tensor<1x32x1x48xf32> {linac.arg = "v"})
     -> (tensor<1x32x1x48xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 32 must be multiples of the vector width 16, and the value tile must divide V = 48}}
+  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 32 must be multiples of the vector width 16, and the value tile must divide V = 48 (every row of a tile is whole vectors; x86-64-v3 has 8-lane vectors, or pad the head dims to a multiple of 16)}}
   %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%v : tensor<1x32x1x48xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16, value_tile = 32>}

@@ -632,6 +632,9 @@ int main(int argc, char **argv) {
   registerAllPasses();
   linac::registerLinacPasses();
   MLIRContext context(registry);
+  // A user reading "K = 24 must be a multiple of ..." at a spec line needs
+  // no generic dump of the op (linac-opt keeps it for compiler work).
+  context.printOpOnDiagnostic(false);
 
   // MLIR diagnostics print as file:line:col with the source line, like the
   // spec front end's.

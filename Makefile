@@ -44,8 +44,8 @@ sanitize: deps
 	./scripts/sanitize.sh
 
 # libFuzzer targets (spec parser, .npy reader, oracle validation,
-# linac_validate, linac IR text) under ASan+UBSan in build-fuzz/,
-# FUZZ_SECONDS each (default 20).
+# linac_validate, linac IR text, specs through the whole CPU and CUDA
+# pipelines) under ASan+UBSan in build-fuzz/, FUZZ_SECONDS each (default 20).
 fuzz: deps
 	./scripts/fuzz.sh
 

@@ -173,10 +173,17 @@ Value ChunkLowering::stateWindow(OpBuilder &b, Location loc, Value state,
                                      b.getIndexAttr(keyDim),
                                      b.getIndexAttr(valueTile)};
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  auto resultType = memref::SubViewOp::inferRankReducedResultType(
-      {keyDim, valueTile}, type, offsets, sizes, strides);
-  return memref::SubViewOp::create(b, loc, cast<MemRefType>(resultType), state,
-                                   offsets, sizes, strides);
+  // The window keeps the state's last two dimensions, so its inner stride is
+  // the state's unit stride. Written out because with K' = 1 and a one-column
+  // tile all four sizes are 1, and inferRankReducedResultType then keeps the
+  // two outer dimensions and their dynamic strides, which the tile ops
+  // reject (found by linac-fuzz-pipeline: K = V = 1 for a cuda target).
+  auto resultType = MemRefType::get(
+      {keyDim, valueTile}, type.getElementType(),
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                             {ShapedType::kDynamic, 1}));
+  return memref::SubViewOp::create(b, loc, resultType, state, offsets, sizes,
+                                   strides);
 }
 
 Value ChunkLowering::loadBonus(OpBuilder &b, Location loc,

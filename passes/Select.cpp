@@ -12,6 +12,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 namespace linac {
 #define GEN_PASS_DEF_LINACSELECT
 #include "linac/Passes/Passes.h.inc"
@@ -164,6 +166,50 @@ int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
 
 namespace {
 
+/// The chunk lengths a spec or IR may ask for: whole sub-chunks of 16 rows,
+/// up to the spec's 256 (the C x C scores tile of a CPU task then takes
+/// 256 KiB of its stack).
+constexpr int64_t kSubChunk = 16;
+constexpr int64_t kMaxChunk = 256;
+
+/// Checks the schedule hints a spec (or hand-written IR) puts on `op`
+/// before anything is computed from them: they come from the input, and
+/// the tile sizes derived from a huge or negative one overflowed int64 in
+/// the GPU shared-memory plan (found by the pipeline fuzzer).
+LogicalResult checkRequests(RecurrenceOp op) {
+  // A value that does not fit in int64 (an i128 attribute) counts as out of
+  // range; getSExtValue would assert on it.
+  auto value = [](IntegerAttr attr) {
+    const APInt &bits = attr.getValue();
+    return bits.getSignificantBits() <= 64 ? bits.getSExtValue() : INT64_MIN;
+  };
+  if (Attribute attr = op->getAttr("linac.chunk_size")) {
+    auto chunk = dyn_cast<IntegerAttr>(attr);
+    if (!chunk || chunk.getType().isInteger(1))
+      return op.emitOpError() << "linac.chunk_size must be an integer; got "
+                              << attr;
+    int64_t size = value(chunk);
+    if (size < kSubChunk || size > kMaxChunk || size % kSubChunk != 0)
+      return op.emitOpError()
+             << "linac.chunk_size " << llvm::toString(chunk.getValue(), 10, true)
+             << " must be a multiple of " << kSubChunk << " in [" << kSubChunk
+             << ", " << kMaxChunk << "]";
+  }
+  if (Attribute attr = op->getAttr("linac.value_tile")) {
+    auto tile = dyn_cast<IntegerAttr>(attr);
+    if (!tile || tile.getType().isInteger(1))
+      return op.emitOpError() << "linac.value_tile must be an integer; got "
+                              << attr;
+    int64_t v = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+    int64_t columns = value(tile);
+    if (columns < 1 || columns > v || v % columns != 0)
+      return op.emitOpError() << "linac.value_tile "
+                              << llvm::toString(tile.getValue(), 10, true)
+                              << " must divide V = " << v;
+  }
+  return success();
+}
+
 struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
   using LinacSelectBase::LinacSelectBase;
 
@@ -220,6 +266,8 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
         }
         decode = mode.getValue() == "decode";
       }
+      if (failed(checkRequests(op)))
+        return WalkResult::interrupt();
 
       Algorithm algorithm = Algorithm::Chunked;
       if (decode)

@@ -372,6 +372,29 @@ func.func @decode(%q: tensor<?x?x2x16xf16> {linac.arg = "q"},
 
 // -----
 
+// K' = 1 with a one-column value tile (K = V = 1 on a cuda target): every
+// size of the state window is 1, and the window must still keep the state's
+// unit inner stride, which the tile ops require (found by
+// linac-fuzz-pipeline; the inferred rank-reduced type had strided<[?, ?]>).
+// CHECK-LABEL: func.func private @k1_v1_task(
+// CHECK: memref.subview %{{.+}}[%{{.+}}, %{{.+}}, 0, %{{.+}}] [1, 1, 1, 1] [1, 1, 1, 1] : memref<?x2x1x1xf32, strided<[?, ?, ?, 1], offset: ?>> to memref<1x1xf32, strided<[?, 1], offset: ?>>
+// CHECK: linac.recurrent_step {{.*}} state(%{{.+}} : memref<1x1xf32, strided<[?, 1], offset: ?>>)
+func.func @k1_v1(%q: tensor<?x?x2x1xf32> {linac.arg = "q"},
+                 %k: tensor<?x?x2x1xf32> {linac.arg = "k"},
+                 %v: tensor<?x?x2x1xf32> {linac.arg = "v"},
+                 %h0: tensor<?x2x1x1xf32> {linac.arg = "h0"})
+    -> (tensor<?x?x2x1xf32> {linac.arg = "o"},
+        tensor<?x2x1x1xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(none)
+      q(%q : tensor<?x?x2x1xf32>) k(%k : tensor<?x?x2x1xf32>)
+      v(%v : tensor<?x?x2x1xf32>) h0(%h0 : tensor<?x2x1x1xf32>)
+      {linac.mode = "decode", linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 1, warps = 4, stages = 1>}
+      -> tensor<?x?x2x1xf32>, tensor<?x2x1x1xf32>
+  return %o, %ht : tensor<?x?x2x1xf32>, tensor<?x2x1x1xf32>
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Rejected inputs
 //===----------------------------------------------------------------------===//

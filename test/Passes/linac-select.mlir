@@ -131,3 +131,84 @@ func.func @one_head(%q1: tensor<1x8x1x16xf32>, %v1: tensor<1x8x1x128xf32>,
   return %0, %1, %2, %3 : tensor<1x8x1x128xf32>, tensor<1x8x2x128xf32>,
       tensor<1x8x?x128xf32>, tensor<1x8x1x128xf32>
 }
+
+// -----
+
+// Schedule hints come from the input and are checked before any tile is
+// sized from them: a chunk of 2^40 rows overflowed int64 in the CUDA
+// shared-memory plan (found by linac-fuzz-pipeline).
+func.func @huge_chunk(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{linac.chunk_size 1099511627776 must be a multiple of 16 in [16, 256]}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.chunk_size = 1099511627776 : i64}
+      -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+func.func @odd_chunk(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{linac.chunk_size 24 must be a multiple of 16 in [16, 256]}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.chunk_size = 24 : i64}
+      -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+func.func @negative_chunk(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{linac.chunk_size -16 must be a multiple of 16 in [16, 256]}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.chunk_size = -16 : i64, linac.mode = "decode"}
+      -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+// Wider than 64 bits: out of range, not an assertion in APInt.
+func.func @wide_chunk(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{linac.chunk_size 18446744073709551632 must be a multiple of 16 in [16, 256]}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.chunk_size = 18446744073709551632 : i128}
+      -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+func.func @text_chunk(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{linac.chunk_size must be an integer; got "64"}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.chunk_size = "64"}
+      -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+func.func @tile_not_dividing(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{linac.value_tile 3 must divide V = 16}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.value_tile = 3 : i64}
+      -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+func.func @tile_zero(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error @+1 {{linac.value_tile 0 must divide V = 16}}
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>)
+      v(%q : tensor<1x8x2x16xf32>) {linac.value_tile = 0 : i64}
+      -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}

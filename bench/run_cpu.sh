@@ -22,8 +22,8 @@ case_() {
 for spec in gla simple_gla retention lightning linear_attn; do
   case_ "$spec" --shape=B=1,T=4096
 done
-# The delta-rule family (issue 5; gated_delta_rule's target is 80 ms).
-for spec in gated_delta_rule kda delta_rule; do
+# The delta-rule family, dplr and rwkv6 (issue 5; gated_delta_rule: 80 ms).
+for spec in gated_delta_rule kda delta_rule dplr rwkv6; do
   case_ "$spec" --shape=B=1,T=4096
 done
 "$run" "$root/examples/gla.toml" --bench --json --threads=1 --shape=B=1,T=4096 | tee -a "$out"

@@ -58,6 +58,15 @@ bool linac::resolveCpuTarget(StringRef name, CpuTarget &target,
   return true;
 }
 
+bool linac::isHeadMajor(ModuleOp module, StringRef name) {
+  auto layout =
+      module ? module->getAttrOfType<StringAttr>("linac.layout") : StringAttr();
+  if (!layout || layout.getValue() != "bhtd")
+    return false;
+  return llvm::is_contained(
+      ArrayRef<StringRef>{"q", "k", "v", "g", "beta", "a", "b", "o"}, name);
+}
+
 FailureOr<KernelInterface>
 linac::getKernelInterface(FunctionOpInterface task) {
   auto name = task->getAttrOfType<StringAttr>("linac.kernel");
@@ -99,6 +108,10 @@ linac::getKernelInterface(FunctionOpInterface task) {
       tensor.dims.push_back(type.isDynamicDim(d)
                                 ? std::string(symbols[d])
                                 : std::to_string(type.getDimSize(d)));
+    // Head-major tensors are listed in their stored order.
+    if (isHeadMajor(task->getParentOfType<ModuleOp>(), tensor.name) &&
+        tensor.dims.size() >= 3)
+      std::swap(tensor.dims[1], tensor.dims[2]);
     kernel.tensors.push_back(std::move(tensor));
   }
   kernel.stateAlias = decode;

@@ -19,6 +19,7 @@
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/Passes/Passes.h"
+#include "linac/Target/Artifact.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -39,10 +40,13 @@ using namespace linac;
 namespace {
 
 /// The strided buffer type a tensor argument becomes: same shape, any
-/// offset and outer strides, unit inner stride.
-MemRefType bufferTypeOf(RankedTensorType type) {
+/// offset and outer strides, unit inner stride. A head-major per-token
+/// tensor ([B, H, T] stored, seen as [B, T, H]) has no unit stride left in
+/// that order, so its strides are all dynamic (it is read by scalars).
+MemRefType bufferTypeOf(RankedTensorType type, bool headMajor) {
   SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
-  strides.back() = 1;
+  if (!(headMajor && type.getRank() == 3))
+    strides.back() = 1;
   return MemRefType::get(
       type.getShape(), type.getElementType(),
       StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides));
@@ -116,12 +120,8 @@ LogicalResult ChunkLowering::checkSupported() {
   if (op.getRankOne() == RankOneKind::Dplr &&
       op.getDecay() != DecayKind::Diagonal)
     return unsupported("a dplr transition without a diagonal decay");
-  auto layout = op->getParentOfType<ModuleOp>()
-                    ? op->getParentOfType<ModuleOp>()->getAttrOfType<StringAttr>(
-                          "linac.layout")
-                    : StringAttr();
-  if (layout && layout.getValue() != "bthd")
-    return unsupported("layout '" + layout.getValue() + "' (only bthd)");
+  // bhtd needs nothing here: tasks index [B, T, H, ...] views with any
+  // strides, and linac-cpu-abi swaps the stored dims into that order.
   if (schedule.getAlgorithm() != Algorithm::Recurrent &&
       (schedule.getChunkSize() <= 0 || schedule.getChunkSize() % 16 != 0))
     return op.emitOpError() << "chunk_size " << schedule.getChunkSize()
@@ -131,7 +131,12 @@ LogicalResult ChunkLowering::checkSupported() {
     return op.emitOpError()
            << "K = " << keyDim << " and the value tile " << valueTile
            << " must be multiples of the vector width " << width
-           << ", and the value tile must divide V = " << valueDim;
+           << ", and the value tile must divide V = " << valueDim
+           << " (every row of a tile is whole vectors; "
+           << (width == 16 ? "x86-64-v3 has 8-lane vectors, or pad "
+                             "the head dims to a multiple of 16"
+                           : "pad the head dims to a multiple of the width")
+           << ")";
   for (Value operand : op->getOperands())
     if (auto type = dyn_cast<RankedTensorType>(operand.getType());
         type && type.getRank() == 4 && type.isDynamicDim(3))
@@ -582,7 +587,10 @@ LogicalResult ChunkLowering::run() {
     auto name = attrs ? attrs.getAs<StringAttr>("linac.arg") : StringAttr();
     roles.push_back({name ? name.getValue() : StringRef(), types.size()});
     names.push_back(name ? name : StringAttr::get(ctx, ""));
-    types.push_back(bufferTypeOf(cast<RankedTensorType>(type)));
+    types.push_back(bufferTypeOf(
+        cast<RankedTensorType>(type),
+        name && isHeadMajor(func->getParentOfType<ModuleOp>(),
+                            name.getValue())));
   };
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
     addBuffer(func.getArgumentTypes()[i], func.getArgAttrDict(i));

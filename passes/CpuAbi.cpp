@@ -67,8 +67,10 @@ private:
   /// The linac_tensor* of argument `index` (the null tensor when NULL), and
   /// whether it was present.
   std::pair<Value, Value> tensorPtr(Value tensors, int64_t index);
-  /// A memref of `type` over the tensor `t` points to.
-  Value descriptor(Value t, MemRefType type);
+  /// A memref of `type` over the tensor `t` points to; with `swapTimeHead`,
+  /// the tensor's dims 1 and 2 are exchanged (a bhtd tensor seen in the
+  /// kernel's [B, T, H, ...] order: the strides carry the layout).
+  Value descriptor(Value t, MemRefType type, bool swapTimeHead);
   /// Memrefs (and presence flags) for every buffer argument of the task.
   void unpack(Value tensors, SmallVectorImpl<Value> &buffers,
               SmallVectorImpl<Value> &present);
@@ -89,7 +91,7 @@ std::pair<Value, Value> AbiBuilder::tensorPtr(Value tensors, int64_t index) {
   return {LLVM::SelectOp::create(b, present, t, fallback), present};
 }
 
-Value AbiBuilder::descriptor(Value t, MemRefType type) {
+Value AbiBuilder::descriptor(Value t, MemRefType type, bool swapTimeHead) {
   const int64_t rank = type.getRank();
   auto i64Type = b.getI64Type();
   auto array = LLVM::LLVMArrayType::get(i64Type, rank);
@@ -101,10 +103,13 @@ Value AbiBuilder::descriptor(Value t, MemRefType type) {
   desc = LLVM::InsertValueOp::create(b, desc, data, ArrayRef<int64_t>{1});
   desc = LLVM::InsertValueOp::create(b, desc, i64(0), ArrayRef<int64_t>{2});
   for (int64_t d = 0; d < rank; ++d) {
+    int64_t from = d;
+    if (swapTimeHead && rank >= 3 && (d == 1 || d == 2))
+      from = 3 - d;
     Value size =
-        LLVM::LoadOp::create(b, i64Type, bytePtr(t, kShapeOffset + 8 * d));
-    Value stride =
-        LLVM::LoadOp::create(b, i64Type, bytePtr(t, kStridesOffset + 8 * d));
+        LLVM::LoadOp::create(b, i64Type, bytePtr(t, kShapeOffset + 8 * from));
+    Value stride = LLVM::LoadOp::create(
+        b, i64Type, bytePtr(t, kStridesOffset + 8 * from));
     desc = LLVM::InsertValueOp::create(b, desc, size, ArrayRef<int64_t>{3, d});
     desc =
         LLVM::InsertValueOp::create(b, desc, stride, ArrayRef<int64_t>{4, d});
@@ -114,9 +119,12 @@ Value AbiBuilder::descriptor(Value t, MemRefType type) {
 
 void AbiBuilder::unpack(Value tensors, SmallVectorImpl<Value> &buffers,
                         SmallVectorImpl<Value> &present) {
+  auto names = task->getAttrOfType<ArrayAttr>("linac.tensors");
   for (auto [index, type] : llvm::enumerate(count.getArgumentTypes())) {
     auto [t, isPresent] = tensorPtr(tensors, index);
-    buffers.push_back(descriptor(t, cast<MemRefType>(type)));
+    StringRef name = cast<StringAttr>(names[index]).getValue();
+    buffers.push_back(descriptor(t, cast<MemRefType>(type),
+                                 isHeadMajor(module, name)));
     present.push_back(isPresent);
   }
 }

@@ -250,33 +250,13 @@ struct GpuMapPass : linac::impl::LinacGpuMapBase<GpuMapPass> {
       module.emitError() << "linac-gpu-map: " << error;
       return signalPassFailure();
     }
-
-    // The chunked-scan ops of the delta-rule family, rwkv6 and dplr have no
-    // block-cooperative lowering yet; say so before any tile is placed.
-    for (func::FuncOp task : tasks) {
-      bool delta = false, dplr = false, shifted = false, step = false;
-      task.walk([&](Operation *op) {
-        delta |= isa<ChunkDeltaSolveOp>(op);
-        dplr |= isa<ChunkDplrSolveOp>(op);
-        shifted |= isa<TileShiftRowsOp, ChunkBonusOp>(op);
-        if (auto s = dyn_cast<RecurrentStepOp>(op))
-          step |= s.getBeta() || s.getBonus() || s.getA();
-      });
-      StringRef what = dplr    ? "the dplr transition (chunk_dplr_solve)"
-                       : delta ? "the delta rule's WY/UT form "
-                                 "(chunk_delta_solve)"
-                       : shifted
-                           ? "rwkv6's output form (tile_shift_rows, "
-                             "chunk_bonus)"
-                       : step ? "decode steps with a rank-one transition or "
-                                "a bonus"
-                              : "";
-      if (!what.empty()) {
-        task.emitOpError() << "(" << task->getAttr("linac.variant")
-                           << ") is not supported by the CUDA backend yet: "
-                           << what << " runs on the CPU only (issue 5)";
-        return signalPassFailure();
-      }
+    // The CPU ABI swaps a head-major tensor's dims into the kernel's order;
+    // the CUDA launch path does not yet.
+    if (auto layout = module->getAttrOfType<StringAttr>("linac.layout");
+        layout && layout.getValue() == "bhtd") {
+      module.emitError() << "linac-gpu-map: layout 'bhtd' is not supported by "
+                            "the CUDA backend yet (use bthd, or the CPU)";
+      return signalPassFailure();
     }
 
     for (func::FuncOp task : tasks)

@@ -17,6 +17,9 @@
 //   Both take the operands element by element through the same functions,
 //   which apply the decay factors as they read, so the two paths compute
 //   the same sums and differ only in operand rounding;
+// - the forward substitutions of the delta rule and dplr solve the value
+//   columns in parallel, 16 rows at a time, in f32; the products around
+//   them stay in f32 too (f32Products);
 // - a gpu.barrier fences every op on both sides, so an op never reads a
 //   tile that another thread is still writing.
 //
@@ -45,6 +48,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace linac {
@@ -78,6 +82,14 @@ public:
       : b(op->getLoc(), op), threads(threads), mma(mma),
         emulateMma(emulateMma), scratchBase(scratchBase),
         scratchHigh(scratchHigh) {}
+
+  /// Lets the matmuls with whole 64-row tiles use wgmma, staging their
+  /// operands at byte `offset` of shared memory (gpuWgmmaStagingBytes(
+  /// `cols`) bytes: B slices of at most `cols` columns).
+  void enableWgmma(int64_t offset, int64_t cols) {
+    wgmmaStaging = offset;
+    wgmmaCols = cols;
+  }
 
   //===--- Small helpers --------------------------------------------------===//
 
@@ -199,21 +211,27 @@ public:
 
   //===--- Matmuls --------------------------------------------------------===//
 
-  /// out(i, j) = init(i, j) + sum_{kk < kEnd(i)} a(i, kk) * bt(kk, j) for
-  /// i < m, j < n, one thread per output element, f32 FMAs. `init` may be
-  /// null (zero). `kEnd(rowStart, rows)` bounds the reduction that rows
-  /// [rowStart, rowStart + rows) need (a triangular operand ends early).
-  void simtMatmul(int64_t m, int64_t n,
-                  function_ref<Value(Value, int64_t)> kEnd, ElementFn a,
-                  ElementFn bt, ElementFn init,
+  /// One reduction of a matmul: sum_{kk < kEnd} a(i, kk) * bt(kk, j), where
+  /// `kEnd(rowStart, rows)` bounds the reduction that rows [rowStart,
+  /// rowStart + rows) need (a triangular operand ends early).
+  struct Term {
+    function_ref<Value(Value, int64_t)> kEnd;
+    ElementFn a, bt;
+  };
+
+  /// out(i, j) = init(i, j) + the sums of `terms`, in order, for i < m,
+  /// j < n, one thread per output element, f32 FMAs. `init` may be null
+  /// (zero).
+  void simtMatmul(int64_t m, int64_t n, ArrayRef<Term> terms, ElementFn init,
                   function_ref<void(Value, Value, Value)> out) {
     forThreads(m * n, [&](Value e) {
       Value i = div(e, n), j = rem(e, n);
-      Value acc0 = init ? init(i, j) : f32(0.0f);
-      Value acc = forLoop(idx(0), kEnd(i, 1), idx(1), {acc0},
-                          [&](Value kk, ValueRange acc) -> SmallVector<Value> {
-                            return {fma(a(i, kk), bt(kk, j), acc[0])};
-                          })[0];
+      Value acc = init ? init(i, j) : f32(0.0f);
+      for (const Term &term : terms)
+        acc = forLoop(idx(0), term.kEnd(i, 1), idx(1), {acc},
+                      [&](Value kk, ValueRange acc) -> SmallVector<Value> {
+                        return {fma(term.a(i, kk), term.bt(kk, j), acc[0])};
+                      })[0];
       out(i, j, acc);
     });
   }
@@ -375,33 +393,252 @@ public:
         });
   }
 
-  /// The matmul of simtMatmul on tensor cores (the caller checked mmaFits).
-  void mmaMatmul(int64_t m, int64_t n,
-                 function_ref<Value(Value, int64_t)> kEnd, ElementFn a,
-                 ElementFn bt, ElementFn init,
+  /// The matmul of simtMatmul on tensor cores (the caller checked mmaFits):
+  /// the terms' reductions accumulate into the same fragment.
+  void mmaMatmul(int64_t m, int64_t n, ArrayRef<Term> terms, ElementFn init,
                  function_ref<void(Value, Value, Value)> out) {
     Lanes l = lanes();
     forEachFragment(l, m, n, [&](Value m0, Value n0) {
-      SmallVector<Value> acc0;
+      SmallVector<Value> acc;
       for (int e = 0; e < 4; ++e)
-        acc0.push_back(init ? init(accRow(l, m0, e), accCol(l, n0, e))
-                            : f32(0.0f));
-      SmallVector<Value> acc =
-          mmaReduce(l, m0, n0, kEnd(m0, 16), a, bt, acc0);
+        acc.push_back(init ? init(accRow(l, m0, e), accCol(l, n0, e))
+                           : f32(0.0f));
+      for (const Term &term : terms)
+        acc = mmaReduce(l, m0, n0, term.kEnd(m0, 16), term.a, term.bt, acc);
       for (int e = 0; e < 4; ++e)
         out(accRow(l, m0, e), accCol(l, n0, e), acc[e]);
     });
   }
 
-  /// Tensor cores when the shape allows, CUDA cores otherwise.
+  //===--- Warpgroup MMA (sm_90a) ------------------------------------------===//
+
+  /// Whether wgmma can take an m x n output with a reduction of k: whole
+  /// m64nNk16 tiles (N <= 256, a multiple of 8) whose B slices fit the
+  /// staging buffer, and a reduction that is a whole number of slices. The
+  /// block's 128 threads are exactly one warpgroup.
+  bool wgmmaFits(int64_t m, int64_t n, int64_t k) const {
+    return wgmmaStaging >= 0 && mma != Mma::None && threads == 128 &&
+           m % 64 == 0 && n % 8 == 0 && n <= std::min<int64_t>(256, wgmmaCols) &&
+           k % 16 == 0 && k % std::min(k, kWgmmaSliceK) == 0;
+  }
+
+  /// Row and column of accumulator register `r` (0 .. n/2) of this thread
+  /// in the 64 x n wgmma tile at row m0: warp w owns rows 16w .. 16w + 15,
+  /// and each 8-column block repeats mma.sync's m16n8 C layout (PTX ISA,
+  /// "wgmma .m64nNk16 register fragment layout for accumulator D").
+  Value wgmmaRow(const Lanes &l, Value m0, Value r) {
+    return add(add(add(m0, mul(l.warp, 16)), l.group),
+               mul(rem(div(r, 2), 2), 8));
+  }
+  Value wgmmaCol(const Lanes &l, Value r) {
+    return add(add(mul(div(r, 4), 8), mul(l.quad, 2)), rem(r, 2));
+  }
+
+  /// Element offset of (row, col) in a staged K-major operand slice of
+  /// depth `depth` without swizzling: 8 x 8 core matrices of 128 contiguous
+  /// bytes (a row of a core matrix is 16 bytes), the two core matrices of a
+  /// k16 step 128 bytes apart (the descriptor's leading byte offset) and
+  /// consecutive 8-row groups depth * 16 bytes apart (its stride byte
+  /// offset).
+  Value stagedOffset(Value row, Value col, int64_t depth) {
+    return add(add(mul(div(row, 8), depth * 8), mul(div(col, 8), 64)),
+               add(mul(rem(row, 8), 8), rem(col, 8)));
+  }
+
+  /// A wgmma shared-memory matrix descriptor (PTX ISA "matrix descriptor"):
+  /// start address, leading and stride byte offsets, all in 16-byte units,
+  /// base offset 0 and layout type 0 (no swizzle).
+  Value wgmmaDescriptor(Value address, int64_t depth) {
+    auto c64 = [&](int64_t v) {
+      return arith::ConstantOp::create(b, b.getI64IntegerAttr(v));
+    };
+    Value start = arith::ShRUIOp::create(
+        b, arith::AndIOp::create(b, address, c64(0x3FFFF)), c64(4));
+    const int64_t lbo = 128 >> 4, sbo = (depth * 16) >> 4;
+    return arith::OrIOp::create(b, start, c64((lbo << 16) | (sbo << 32)));
+  }
+
+  /// The shared-memory address of byte `offset` of the dynamic shared
+  /// memory, as an i64 (the 32-bit shared window address).
+  Value sharedAddress(int64_t offset) {
+    auto space =
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                 MemRefLayoutAttrInterface(), space);
+    Value base = gpu::DynamicSharedMemoryOp::create(b, bytes);
+    Value address =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, base).getResult();
+    return arith::IndexCastOp::create(b, b.getI64Type(), add(address, offset));
+  }
+
+  /// A 1-D 16-bit view of `elements` elements at byte `offset` of the
+  /// dynamic shared memory.
+  Value stagingView(int64_t offset, int64_t elements) {
+    auto space =
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                 MemRefLayoutAttrInterface(), space);
+    auto view = MemRefType::get({elements}, narrowType(),
+                                MemRefLayoutAttrInterface(), space);
+    Value base = gpu::DynamicSharedMemoryOp::create(b, bytes);
+    return memref::ViewOp::create(b, view, base, idx(offset), ValueRange{});
+  }
+
+  Type narrowType() {
+    return mma == Mma::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
+  }
+
+  /// The matmul of simtMatmul on Hopper's warpgroup MMA (the caller checked
+  /// wgmmaFits). Per 64-row tile and term, the reduction goes in slices of
+  /// at most kWgmmaSliceK: all threads write the slice's operands, rounded
+  /// to 16 bits, into the staging buffer in the K-major layout above (B
+  /// transposed, so neither operand needs wgmma's transpose flags), make
+  /// the generic-proxy writes visible to the async proxy that wgmma reads
+  /// through, synchronize, and issue one m64nNk16 per 16-deep step with f32
+  /// accumulators in registers (fence, commit, wait 0 before the staging
+  /// buffer is reused).
+  void wgmmaMatmul(int64_t m, int64_t n, int64_t k, ArrayRef<Term> terms,
+                   ElementFn init, function_ref<void(Value, Value, Value)> out) {
+    if (emulateMma)
+      return emulatedWgmmaMatmul(m, n, terms, init, out);
+    const int64_t depth = std::min(k, kWgmmaSliceK);
+    const int64_t aBytes = 64 * kWgmmaSliceK * 2;
+    Value stA = stagingView(wgmmaStaging, 64 * depth);
+    Value stB = stagingView(wgmmaStaging + aBytes, n * depth);
+    Value addrA = sharedAddress(wgmmaStaging);
+    Value addrB = sharedAddress(wgmmaStaging + aBytes);
+    Lanes l = lanes();
+    Type f32Type = b.getF32Type();
+    SmallVector<Type> fields(n / 2, f32Type);
+    auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+    auto narrow = [&](Value x) {
+      return arith::TruncFOp::create(b, narrowType(), x);
+    };
+    auto i64 = [&](Value index) {
+      return arith::IndexCastOp::create(b, b.getI64Type(), index);
+    };
+    NVVM::WGMMATypes type = mma == Mma::BF16 ? NVVM::WGMMATypes::bf16
+                                             : NVVM::WGMMATypes::f16;
+    forLoop(idx(0), idx(m), idx(64), [&](Value m0) {
+      SmallVector<Value> acc;
+      for (int64_t r = 0; r < n / 2; ++r)
+        acc.push_back(init ? init(wgmmaRow(l, m0, idx(r)), wgmmaCol(l, idx(r)))
+                           : f32(0.0f));
+      for (const Term &term : terms) {
+        Value kEnd = term.kEnd(m0, 64);
+        acc = forLoop(
+            idx(0), kEnd, idx(depth), acc,
+            [&](Value ks, ValueRange acc) -> SmallVector<Value> {
+              // The previous slice's wgmmas have completed (wait 0) in
+              // every warp once all threads are here.
+              barrier();
+              forThreads(64 * depth, [&](Value e) {
+                Value r = div(e, depth), c = rem(e, depth);
+                store(narrow(term.a(add(m0, r), add(ks, c))), stA,
+                      {stagedOffset(r, c, depth)});
+              });
+              forThreads(n * depth, [&](Value e) {
+                Value c = div(e, n), j = rem(e, n);
+                store(narrow(term.bt(add(ks, c), j)), stB,
+                      {stagedOffset(j, c, depth)});
+              });
+              NVVM::FenceProxyOp::create(
+                  b, NVVM::ProxyKind::async_shared,
+                  NVVM::SharedSpaceAttr::get(b.getContext(),
+                                             NVVM::SharedSpace::shared_cta));
+              barrier();
+              NVVM::WgmmaFenceAlignedOp::create(b);
+              Value steps = arith::MinUIOp::create(b, idx(depth), sub(kEnd, ks));
+              SmallVector<Value> result = forLoop(
+                  idx(0), steps, idx(16), acc,
+                  [&](Value kk, ValueRange acc) -> SmallVector<Value> {
+                    // A k16 step is two core matrices along K: 256 bytes.
+                    Value step = i64(mul(kk, 16));
+                    Value descA = wgmmaDescriptor(
+                        arith::AddIOp::create(b, addrA, step), depth);
+                    Value descB = wgmmaDescriptor(
+                        arith::AddIOp::create(b, addrB, step), depth);
+                    Value d = LLVM::UndefOp::create(b, accType);
+                    for (int64_t r = 0; r < n / 2; ++r)
+                      d = LLVM::InsertValueOp::create(b, d, acc[r],
+                                                      ArrayRef<int64_t>{r});
+                    d = NVVM::WgmmaMmaAsyncOp::create(
+                        b, accType, d, descA, descB,
+                        NVVM::MMAShapeAttr::get(b.getContext(), 64, n, 16),
+                        NVVM::WGMMATypesAttr::get(b.getContext(), type),
+                        NVVM::WGMMATypesAttr::get(b.getContext(), type),
+                        NVVM::WGMMATypesAttr::get(b.getContext(),
+                                                  NVVM::WGMMATypes::f32),
+                        NVVM::WGMMAScaleOutAttr::get(
+                            b.getContext(), NVVM::WGMMAScaleOut::one),
+                        NVVM::WGMMAScaleInAttr::get(b.getContext(),
+                                                    NVVM::WGMMAScaleIn::one),
+                        NVVM::WGMMAScaleInAttr::get(b.getContext(),
+                                                    NVVM::WGMMAScaleIn::one),
+                        NVVM::MMALayoutAttr::get(b.getContext(),
+                                                 NVVM::MMALayout::row),
+                        NVVM::MMALayoutAttr::get(b.getContext(),
+                                                 NVVM::MMALayout::col),
+                        NVVM::MMAIntOverflowAttr());
+                    SmallVector<Value> next;
+                    for (int64_t r = 0; r < n / 2; ++r)
+                      next.push_back(LLVM::ExtractValueOp::create(
+                          b, d, ArrayRef<int64_t>{r}));
+                    return next;
+                  });
+              NVVM::WgmmaGroupSyncAlignedOp::create(b);
+              NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+              return result;
+            });
+      }
+      for (int64_t r = 0; r < n / 2; ++r)
+        out(wgmmaRow(l, m0, idx(r)), wgmmaCol(l, idx(r)), acc[r]);
+      // The next tile's first slice overwrites the staging buffer only
+      // after its own leading barrier.
+    });
+  }
+
+  /// What wgmmaMatmul computes, register by register, for running the
+  /// kernel without a warpgroup: each accumulator (at the row and column
+  /// the accumulator layout gives it) gets its products in 16-deep steps
+  /// from scalar FMAs of 16-bit-rounded operands, in reduction order. The
+  /// staging buffer and the descriptors are not modelled.
+  void emulatedWgmmaMatmul(int64_t m, int64_t n, ArrayRef<Term> terms,
+                           ElementFn init,
+                           function_ref<void(Value, Value, Value)> out) {
+    Lanes l = lanes();
+    forLoop(idx(0), idx(m), idx(64), [&](Value m0) {
+      forLoop(idx(0), idx(n / 2), idx(1), [&](Value r) {
+        Value row = wgmmaRow(l, m0, r), col = wgmmaCol(l, r);
+        Value acc = init ? init(row, col) : f32(0.0f);
+        for (const Term &term : terms)
+          acc = forLoop(idx(0), term.kEnd(m0, 64), idx(1), {acc},
+                        [&](Value kk, ValueRange sum) -> SmallVector<Value> {
+                          return {fma(roundToMma(term.a(row, kk)),
+                                      roundToMma(term.bt(kk, col)), sum[0])};
+                        })[0];
+        out(row, col, acc);
+      });
+    });
+  }
+
+  /// Tensor cores when the shape allows, CUDA cores otherwise; `k` bounds
+  /// every term's reduction.
+  void matmul(int64_t m, int64_t n, int64_t k, ArrayRef<Term> terms,
+              ElementFn init, function_ref<void(Value, Value, Value)> out) {
+    if (wgmmaFits(m, n, k))
+      wgmmaMatmul(m, n, k, terms, init, out);
+    else if (mmaFits(m, n, k))
+      mmaMatmul(m, n, terms, init, out);
+    else
+      simtMatmul(m, n, terms, init, out);
+  }
   void matmul(int64_t m, int64_t n, int64_t k,
               function_ref<Value(Value, int64_t)> kEnd, ElementFn a,
               ElementFn bt, ElementFn init,
               function_ref<void(Value, Value, Value)> out) {
-    if (mmaFits(m, n, k))
-      mmaMatmul(m, n, kEnd, a, bt, init, out);
-    else
-      simtMatmul(m, n, kEnd, a, bt, init, out);
+    Term term{kEnd, a, bt};
+    matmul(m, n, k, ArrayRef<Term>(term), init, out);
   }
 
   ImplicitLocOpBuilder b;
@@ -411,6 +648,8 @@ public:
   int64_t scratchBase;
   int64_t scratchCursor = 0;
   int64_t &scratchHigh;
+  int64_t wgmmaStaging = -1; // byte offset of the staging buffer, or none
+  int64_t wgmmaCols = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -659,6 +898,7 @@ void lower(ChunkAttendOp op, Emitter &e) {
 
 void lower(ChunkStateUpdateOp op, Emitter &e) {
   Value k = op.getK(), v = op.getV(), state = op.getState();
+  Value pairKeys = op.getB(), pairValues = op.getW();
   const int64_t rows = rowsOf(k), keys = colsOf(k), values = colsOf(state);
   const int64_t sub = op.getSubChunk();
   Value prefix, suffix, carry;
@@ -670,9 +910,11 @@ void lower(ChunkStateUpdateOp op, Emitter &e) {
   // S[key] = prod(decay[0 .. C-1]) S[key]
   //          + sum_j (k[j, key] * prod(decay[j+1 .. C-1])) v[j],
   // the product after j being what is left of j's sub-chunk (suffix) times
-  // the whole sub-chunks after it (the backward carry).
-  auto a = [&](Value key, Value j) -> Value {
-    Value x = e.load(k, {j, key});
+  // the whole sub-chunks after it (the backward carry). With pair(b, w), a
+  // second sum of the same form over b and w joins the same accumulators:
+  // the state is decayed once.
+  auto decayedToEnd = [&](Value tile, Value key, Value j) -> Value {
+    Value x = e.load(tile, {j, key});
     if (!prefix)
       return x;
     return e.mulf(x, e.mulf(e.gate(suffix, j, key),
@@ -684,10 +926,18 @@ void lower(ChunkStateUpdateOp op, Emitter &e) {
       return s;
     return e.mulf(s, e.gate(carry, e.idx(rows / sub), key));
   };
-  e.matmul(
-      keys, values, rows, [&](Value, int64_t) { return e.idx(rows); }, a,
-      [&](Value j, Value n) { return e.load(v, {j, n}); }, init,
-      [&](Value key, Value n, Value x) { e.store(x, state, {key, n}); });
+  auto allRows = [&](Value, int64_t) { return e.idx(rows); };
+  auto a = [&](Value key, Value j) { return decayedToEnd(k, key, j); };
+  auto bt = [&](Value j, Value n) { return e.load(v, {j, n}); };
+  auto pairA = [&](Value key, Value j) {
+    return decayedToEnd(pairKeys, key, j);
+  };
+  auto pairBt = [&](Value j, Value n) { return e.load(pairValues, {j, n}); };
+  SmallVector<Emitter::Term, 2> terms = {{allRows, a, bt}};
+  if (pairKeys)
+    terms.push_back({allRows, pairA, pairBt});
+  e.matmul(keys, values, rows, terms, init,
+           [&](Value key, Value n, Value x) { e.store(x, state, {key, n}); });
 }
 
 /// Scores on CUDA cores: one thread per (i, j) of the C x C tile.
@@ -829,42 +1079,333 @@ void lower(ChunkScoresOp op, Emitter &e) {
     lowerScoresSimt(op, e, g);
 }
 
-void lower(RecurrentStepOp op, Emitter &e) {
-  const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
-  // Each value column's keys are split into `parts` ranges, one thread per
-  // (range, column); the partial outputs meet in shared memory.
-  const int64_t parts = std::max<int64_t>(e.threads / values, 1);
-  const int64_t perPart = (keys + parts - 1) / parts;
-  Value partials = e.scratch(parts, values);
+/// Forward substitution through a unit lower-triangular system of `rows`
+/// rows, every column of `out` on its own:
+///
+///   out[t][c] = finish(t, base(t, c) + sum_{j<t} coef(t, j) out[j][c])
+///
+/// Row t needs the rows before it, but only in its own column, so the
+/// columns are solved in parallel. Rows go in blocks of 16: first all
+/// threads add the solved blocks' part of each row's sum (an ordinary
+/// parallel reduction over the whole block x cols), then one thread per
+/// column walks the 16 rows of the block in order for the rest. That
+/// leaves 16 rows of dependent work per block instead of `rows`, with two
+/// barriers per block. The sum runs over j in increasing order from
+/// base(t, c), like the CPU's, so both compute the same roundings; only
+/// f32 FMAs on CUDA cores (the numerics policy keeps the delta residual
+/// and the dplr reads in f32).
+void forwardSubstitute(Emitter &e, Value out, int64_t rows, int64_t cols,
+                       ElementFn base, function_ref<Value(Value, Value)> coef,
+                       function_ref<Value(Value, Value)> finish) {
+  const int64_t block = rows % 16 == 0 ? 16 : rows;
+  e.forLoop(e.idx(0), e.idx(rows), e.idx(block), [&](Value r0) {
+    e.forThreads(block * cols, [&](Value el) {
+      Value t = e.add(r0, e.div(el, cols)), c = e.rem(el, cols);
+      Value acc =
+          e.forLoop(e.idx(0), r0, e.idx(1), {base(t, c)},
+                    [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                      return {e.fma(coef(t, j), e.load(out, {j, c}), acc[0])};
+                    })[0];
+      e.store(acc, out, {t, c});
+    });
+    e.barrier();
+    e.forThreads(cols, [&](Value c) {
+      e.forLoop(r0, e.add(r0, block), e.idx(1), [&](Value t) {
+        Value acc =
+            e.forLoop(r0, t, e.idx(1), {e.load(out, {t, c})},
+                      [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                        return {e.fma(coef(t, j), e.load(out, {j, c}), acc[0])};
+                      })[0];
+        e.store(finish(t, acc), out, {t, c});
+      });
+    });
+    e.barrier();
+  });
+}
+
+/// u[t] = beta[t] (v[t] - ks[t] - sum_{j<t} kk[t, j] u[j]).
+void lower(ChunkDeltaSolveOp op, Emitter &e) {
+  Value kk = op.getKk(), beta = op.getBeta(), v = op.getV(), ks = op.getKs();
   Value c0 = e.idx(0);
-  Value decay = op.getGates().empty() ? Value() : op.getGates()[0];
-  e.forThreads(parts * values, [&](Value i) {
-    Value n = e.rem(i, values), part = e.div(i, values);
-    Value begin = e.mul(part, perPart);
-    Value end = arith::MinUIOp::create(e.b, e.add(begin, perPart),
-                                       e.idx(keys));
-    Value v = e.load(op.getV(), {c0, n});
-    Value acc = e.forLoop(
-        begin, end, e.idx(1), {e.f32(0.0f)},
-        [&](Value key, ValueRange acc) -> SmallVector<Value> {
-          Value s = e.load(op.getStateIn(), {key, n});
-          if (decay)
-            s = e.mulf(s, e.gate(decay, c0, key));
-          s = e.fma(e.load(op.getK(), {c0, key}), v, s);
-          e.store(s, op.getStateOut(), {key, n});
-          return {e.fma(e.load(op.getQ(), {c0, key}), s, acc[0])};
-        })[0];
-    e.store(acc, partials, {part, n});
+  forwardSubstitute(
+      e, op.getU(), rowsOf(kk), colsOf(v),
+      [&](Value t, Value c) {
+        return arith::SubFOp::create(e.b, e.load(v, {t, c}),
+                                     e.load(ks, {t, c}));
+      },
+      [&](Value t, Value j) {
+        return arith::NegFOp::create(e.b, e.load(kk, {t, j}));
+      },
+      [&](Value t, Value x) { return e.mulf(x, e.load(beta, {t, c0})); });
+}
+
+/// w[t] = rhs[t] + sum_{j<t} ab[t, j + 1] w[j].
+void lower(ChunkDplrSolveOp op, Emitter &e) {
+  Value ab = op.getAb(), rhs = op.getRhs();
+  forwardSubstitute(
+      e, op.getW(), rowsOf(ab), colsOf(rhs),
+      [&](Value t, Value c) { return e.load(rhs, {t, c}); },
+      [&](Value t, Value j) { return e.load(ab, {t, e.add(j, 1)}); },
+      [&](Value, Value x) { return x; });
+}
+
+/// dst[0] = carry; dst[r] = src[r - 1]; then carry = src[len - 1] when
+/// len > 0. The barrier between keeps every read of the old carry before
+/// its overwrite.
+void lower(TileShiftRowsOp op, Emitter &e) {
+  Value src = op.getSrc(), carry = op.getCarry(), dst = op.getDst();
+  const int64_t rows = rowsOf(dst), cols = colsOf(dst);
+  Value c0 = e.idx(0);
+  e.forThreads(rows * cols, [&](Value el) {
+    Value r = e.div(el, cols), c = e.rem(el, cols);
+    Value x = e.select(
+        e.eq(r, c0), [&] { return e.load(carry, {c0, c}); },
+        [&] { return e.load(src, {e.sub(r, e.idx(1)), c}); });
+    e.store(x, dst, {r, c});
   });
   e.barrier();
-  e.forThreads(values, [&](Value n) {
-    Value sum = e.forLoop(e.idx(0), e.idx(parts), e.idx(1), {e.f32(0.0f)},
-                          [&](Value p, ValueRange acc) -> SmallVector<Value> {
-                            return {arith::AddFOp::create(
-                                e.b, acc[0], e.load(partials, {p, n}))};
-                          })[0];
-    e.store(sum, op.getO(), {c0, n});
+  Value any =
+      arith::CmpIOp::create(e.b, arith::CmpIPredicate::sgt, op.getLen(), c0);
+  auto ifOp = scf::IfOp::create(e.b, any, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(e.b);
+  e.b.setInsertionPointToStart(ifOp.thenBlock());
+  Value last = e.sub(op.getLen(), e.idx(1));
+  e.forThreads(
+      cols, [&](Value c) { e.store(e.load(src, {last, c}), carry, {c0, c}); });
+}
+
+/// sum_key x[xRow, key] y[yRow, key] z[0, key], in key order.
+Value tripleDot(Emitter &e, Value x, Value xRow, Value y, Value yRow, Value z) {
+  Value c0 = e.idx(0);
+  return e.forLoop(e.idx(0), e.idx(colsOf(x)), e.idx(1), {e.f32(0.0f)},
+                   [&](Value key, ValueRange acc) -> SmallVector<Value> {
+                     Value xy =
+                         e.mulf(e.load(x, {xRow, key}), e.load(y, {yRow, key}));
+                     return {e.fma(xy, e.load(z, {c0, key}), acc[0])};
+                   })[0];
+}
+
+/// o[r] += ((q[r] ⊙ u) · k[r]) v[r]: one thread per row for the weights
+/// (in scratch), then one per element.
+void lower(ChunkBonusOp op, Emitter &e) {
+  Value q = op.getQ(), k = op.getK(), u = op.getU(), v = op.getV(),
+        o = op.getO();
+  const int64_t rows = rowsOf(q), cols = colsOf(v);
+  Value c0 = e.idx(0);
+  Value weights = e.scratch(rows, 1);
+  e.forThreads(rows, [&](Value r) {
+    e.store(tripleDot(e, q, r, k, r, u), weights, {r, c0});
   });
+  e.barrier();
+  e.forThreads(rows * cols, [&](Value el) {
+    Value r = e.div(el, cols), c = e.rem(el, cols);
+    e.store(
+        e.fma(e.load(weights, {r, c0}), e.load(v, {r, c}), e.load(o, {r, c})),
+        o, {r, c});
+  });
+}
+
+/// One decode step. The state streams from and to global memory (read once
+/// per pass, written once); each value column's keys are split into
+/// `parts` ranges, one thread per (range, column), and the partial sums
+/// over keys meet in shared memory. The beta and lowrank forms need a
+/// reduction over the whole state before any row of the new state, so
+/// they read it twice, as on the CPU.
+void lower(RecurrentStepOp op, Emitter &e) {
+  const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
+  const int64_t parts = std::max<int64_t>(e.threads / values, 1);
+  const int64_t perPart = (keys + parts - 1) / parts;
+  Value c0 = e.idx(0);
+  Value q = op.getQ(), k = op.getK(), v = op.getV(), o = op.getO();
+  Value stateIn = op.getStateIn(), stateOut = op.getStateOut();
+  Value decay = op.getGates().empty() ? Value() : op.getGates()[0];
+
+  // Diag(decay) S_in at (key, n).
+  auto decayed = [&](Value key, Value n) -> Value {
+    Value s = e.load(stateIn, {key, n});
+    return decay ? e.mulf(s, e.gate(decay, c0, key)) : s;
+  };
+  // Runs `body` over the keys of every (range, column) with `sums`
+  // loop-carried f32 sums from zero, and stores them to the rows `part` of
+  // the `partials` tiles.
+  auto overKeys =
+      [&](ArrayRef<Value> partials,
+          function_ref<SmallVector<Value>(Value, Value, ValueRange)> body) {
+        e.forThreads(parts * values, [&](Value i) {
+          Value n = e.rem(i, values), part = e.div(i, values);
+          Value begin = e.mul(part, perPart);
+          Value end =
+              arith::MinUIOp::create(e.b, e.add(begin, perPart), e.idx(keys));
+          SmallVector<Value> init(partials.size(), e.f32(0.0f));
+          SmallVector<Value> sums = e.forLoop(
+              begin, end, e.idx(1), init,
+              [&](Value key, ValueRange acc) { return body(key, n, acc); });
+          for (auto [tile, sum] : llvm::zip(partials, sums))
+            e.store(sum, tile, {part, n});
+        });
+      };
+  // The whole sum of column n of a partials tile.
+  auto total = [&](Value partials, Value n) -> Value {
+    return e.forLoop(
+        e.idx(0), e.idx(parts), e.idx(1), {e.f32(0.0f)},
+        [&](Value p, ValueRange acc) -> SmallVector<Value> {
+          return {arith::AddFOp::create(e.b, acc[0], e.load(partials, {p, n}))};
+        })[0];
+  };
+
+  if (Value beta = op.getBeta()) {
+    // Pass 1: S'ᵀ k and S'ᵀ q.
+    Value keyPart = e.scratch(parts, values),
+          queryPart = e.scratch(parts, values);
+    Value residual = e.scratch(1, values);
+    overKeys({keyPart, queryPart},
+             [&](Value key, Value n, ValueRange acc) -> SmallVector<Value> {
+               Value s = decayed(key, n);
+               return {e.fma(e.load(k, {c0, key}), s, acc[0]),
+                       e.fma(e.load(q, {c0, key}), s, acc[1])};
+             });
+    e.barrier();
+    // r = beta (v - S'ᵀ k), formed in f32; o = S'ᵀ q + (k · q) r.
+    e.forThreads(values, [&](Value n) {
+      Value kq = e.forLoop(
+          e.idx(0), e.idx(keys), e.idx(1), {e.f32(0.0f)},
+          [&](Value key, ValueRange acc) -> SmallVector<Value> {
+            return {e.fma(e.load(k, {c0, key}), e.load(q, {c0, key}), acc[0])};
+          })[0];
+      Value r = e.mulf(
+          e.load(beta, {c0, c0}),
+          arith::SubFOp::create(e.b, e.load(v, {c0, n}), total(keyPart, n)));
+      e.store(r, residual, {c0, n});
+      e.store(e.fma(kq, r, total(queryPart, n)), o, {c0, n});
+    });
+    e.barrier();
+    // Pass 2: S_out = S' + k rᵀ, one thread per element.
+    e.forThreads(keys * values, [&](Value i) {
+      Value key = e.div(i, values), n = e.rem(i, values);
+      e.store(e.fma(e.load(k, {c0, key}), e.load(residual, {c0, n}),
+                    decayed(key, n)),
+              stateOut, {key, n});
+    });
+    return;
+  }
+
+  Value outPart = e.scratch(parts, values);
+  if (Value a = op.getA()) {
+    // dplr. Pass 1: w = S_inᵀ a.
+    Value readPart = e.scratch(parts, values), read = e.scratch(1, values);
+    overKeys({readPart},
+             [&](Value key, Value n, ValueRange acc) -> SmallVector<Value> {
+               return {e.fma(e.load(a, {c0, key}), e.load(stateIn, {key, n}),
+                             acc[0])};
+             });
+    e.barrier();
+    e.forThreads(values,
+                 [&](Value n) { e.store(total(readPart, n), read, {c0, n}); });
+    e.barrier();
+    // Pass 2: S_out = D S_in + b wᵀ + k vᵀ and o = S_outᵀ q.
+    Value b = op.getB();
+    overKeys({outPart},
+             [&](Value key, Value n, ValueRange acc) -> SmallVector<Value> {
+               Value s = e.fma(e.load(b, {c0, key}), e.load(read, {c0, n}),
+                               decayed(key, n));
+               s = e.fma(e.load(k, {c0, key}), e.load(v, {c0, n}), s);
+               e.store(s, stateOut, {key, n});
+               return {e.fma(e.load(q, {c0, key}), s, acc[0])};
+             });
+    e.barrier();
+    e.forThreads(values,
+                 [&](Value n) { e.store(total(outPart, n), o, {c0, n}); });
+    return;
+  }
+
+  // S_out = D S_in + k vᵀ in one pass; o = S_outᵀ q, or with RWKV-6's
+  // bonus o = S_inᵀ q + ((q ⊙ u) · k) v.
+  // S_in is read before S_out is written: they may be the same window.
+  Value bonus = op.getBonus();
+  overKeys({outPart},
+           [&](Value key, Value n, ValueRange acc) -> SmallVector<Value> {
+             Value old = e.load(stateIn, {key, n});
+             Value s = decay ? e.mulf(old, e.gate(decay, c0, key)) : old;
+             s = e.fma(e.load(k, {c0, key}), e.load(v, {c0, n}), s);
+             e.store(s, stateOut, {key, n});
+             return {e.fma(e.load(q, {c0, key}), bonus ? old : s, acc[0])};
+           });
+  e.barrier();
+  e.forThreads(values, [&](Value n) {
+    Value sum = total(outPart, n);
+    if (bonus)
+      sum = e.fma(tripleDot(e, q, c0, k, c0, bonus), e.load(v, {c0, n}), sum);
+    e.store(sum, o, {c0, n});
+  });
+}
+
+/// The tiles `op` reads (read = true) or writes.
+SmallVector<Value> tilesOf(Operation *op, bool read) {
+  SmallVector<Value> tiles;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return tiles;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  for (const MemoryEffects::EffectInstance &effect : instances)
+    if (Value value = effect.getValue();
+        value && (read ? isa<MemoryEffects::Read>(effect.getEffect())
+                       : isa<MemoryEffects::Write>(effect.getEffect())))
+      tiles.push_back(value);
+  return tiles;
+}
+
+/// The matmul-shaped ops that stay in f32 on CUDA cores even when the
+/// kernel has tensor cores: those that read what a forward substitution
+/// (chunk_delta_solve, chunk_dplr_solve) solves for, and those whose results
+/// it reads, directly or through earlier ops of the same chunk. So the
+/// delta residual v - S'ᵀk (SEMANTICS.md: formed in f32), dplr's reads aᵀS,
+/// and the solved U and W never pass through a 16-bit operand. Rounding U
+/// to bf16 on its way into the state update, as the other products round
+/// their operands, adds an error of about 2^-9 |U| to every write; a
+/// reflection (the delta rule with beta = 2, no decay) keeps all of them,
+/// and under emulation the bf16 delta rule reached 9e-3 (o and ht) at
+/// T = 1000, against 5e-3 allowed. With these products in f32 it measures
+/// 2.3e-3 (o) and 1.3e-6 (ht). The query side (Q S, Q Kᵀ) keeps the tensor
+/// cores.
+DenseSet<Operation *> f32Products(gpu::GPUFuncOp kernel) {
+  DenseSet<Operation *> result;
+  SmallVector<std::pair<Value, Operation *>> work; // (tile, its reader)
+  auto isProduct = [](Operation *op) {
+    return isa<ChunkScoresOp, ChunkInterOp, ChunkAttendOp, ChunkStateUpdateOp>(
+        op);
+  };
+  kernel.walk([&](Operation *op) {
+    SmallVector<Value> inputs;
+    Value solved;
+    if (auto solve = dyn_cast<ChunkDeltaSolveOp>(op)) {
+      inputs = {solve.getKk(), solve.getKs()};
+      solved = solve.getU();
+    } else if (auto solve = dyn_cast<ChunkDplrSolveOp>(op)) {
+      inputs = {solve.getAb(), solve.getRhs()};
+      solved = solve.getW();
+    } else {
+      return;
+    }
+    for (Value tile : inputs)
+      work.push_back({tile, op});
+    for (Operation *next = op->getNextNode(); next; next = next->getNextNode())
+      if (isProduct(next) &&
+          llvm::is_contained(tilesOf(next, /*read=*/true), solved))
+        result.insert(next);
+  });
+  while (!work.empty()) {
+    auto [tile, reader] = work.pop_back_val();
+    for (Operation *op = reader->getPrevNode(); op; op = op->getPrevNode()) {
+      if (!isProduct(op) ||
+          !llvm::is_contained(tilesOf(op, /*read=*/false), tile) ||
+          !result.insert(op).second)
+        continue;
+      for (Value input : tilesOf(op, /*read=*/true))
+        work.push_back({input, op});
+    }
+  }
+  return result;
 }
 
 /// Drops a barrier that directly follows another (only constants between):
@@ -905,9 +1446,23 @@ struct LowerChunkGpuPass
     kernel.walk([&](Operation *op) {
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
-              RecurrentStepOp>(op))
+              ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
+              ChunkBonusOp, RecurrentStepOp>(op))
         ops.push_back(op);
     });
+    // A linac op without a block-cooperative form here would reach the
+    // NVVM lowering and fail there, in words that do not name the op.
+    WalkResult unknown = kernel.walk([&](Operation *op) {
+      if (isa<LinacDialect>(op->getDialect()) && !llvm::is_contained(ops, op)) {
+        op->emitOpError() << "has no block-cooperative lowering "
+                             "(linac-lower-chunk-gpu lowers the chunked-scan "
+                             "ops of linac-chunk only)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (unknown.wasInterrupted())
+      return failure();
     if (ops.empty())
       return success();
     auto blockSize = kernel.getKnownBlockSizeAttr();
@@ -931,21 +1486,42 @@ struct LowerChunkGpuPass
     if (auto attr = kernel->getAttrOfType<IntegerAttr>("linac.shared_bytes"))
       base = attr.getInt();
 
+    // A wgmma schedule reserves the operand staging buffer right after the
+    // tiles, sized by the state's columns (every output of a wgmma matmul
+    // has at most that many), as gpuSharedBytes plans it.
+    int64_t staging = 0, stagingCols = 0;
+    auto schedule = kernel->getAttrOfType<ScheduleAttr>("linac.schedule");
+    if (schedule && schedule.getMma() == "wgmma") {
+      if (mma == Mma::None)
+        return kernel.emitOpError()
+               << "has a wgmma schedule but no 16-bit operands";
+      for (Operation *op : ops)
+        if (auto update = dyn_cast<ChunkStateUpdateOp>(op)) {
+          stagingCols = colsOf(update.getState());
+          staging = gpuWgmmaStagingBytes(stagingCols);
+          break;
+        }
+    }
     int64_t scratchHigh = 0;
+    DenseSet<Operation *> f32Only = f32Products(kernel);
     for (Operation *op : ops) {
-      Emitter e(op, threads, mma, mmaEmulation, base, scratchHigh);
+      Emitter e(op, threads, f32Only.contains(op) ? Mma::None : mma,
+                mmaEmulation, base + staging, scratchHigh);
+      if (staging > 0)
+        e.enableWgmma(base, stagingCols);
       e.barrier();
       TypeSwitch<Operation *>(op)
-          .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
-                ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
-                ChunkStateUpdateOp, RecurrentStepOp>(
+          .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
+                ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
+                ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
+                ChunkBonusOp, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       e.barrier();
       op->erase();
     }
     dropRedundantBarriers(kernel);
 
-    const int64_t total = base + scratchHigh;
+    const int64_t total = base + staging + scratchHigh;
     kernel->setAttr("linac.shared_bytes",
                     IntegerAttr::get(IntegerType::get(kernel.getContext(), 64),
                                      total));
@@ -957,7 +1533,10 @@ struct LowerChunkGpuPass
       if (total > gpu.sharedLimit)
         return kernel.emitOpError()
                << "needs " << total << " bytes of shared memory (" << base
-               << " for tiles, " << scratchHigh
+               << " for tiles, "
+               << (staging > 0 ? std::to_string(staging) + " for wgmma operands, "
+                               : std::string())
+               << scratchHigh
                << " for scratch), more than the " << gpu.sharedLimit
                << " bytes of " << gpu.chip
                << "; choose a smaller chunk_size or value_tile";

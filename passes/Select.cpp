@@ -7,6 +7,7 @@
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/Passes/GpuSchedule.h"
 #include "linac/Passes/Passes.h"
+#include "linac/Spec/Spec.h"
 #include "linac/Target/Artifact.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -23,10 +24,6 @@ using namespace linac;
 
 namespace {
 
-/// Default chunk length, and the one for states too tall for its tiles.
-constexpr int64_t kDefaultChunk = 64;
-constexpr int64_t kTallStateChunk = 32;
-constexpr int64_t kTallStateRows = 256;
 
 /// Value columns per task. Columns of the state are independent for every
 /// variant (each transition, the delta and dplr updates included, acts on
@@ -95,15 +92,11 @@ SmallVector<int64_t> gpuValueTiles(int64_t v) {
 FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
                                   const GpuTarget &target) {
   const bool decode = algorithm == Algorithm::Recurrent;
-  const int64_t keys = op.getStateKeyDim();
   const int64_t v = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
-  const int64_t gateCols = op.getDecay() == DecayKind::None       ? 0
-                           : op.getDecay() == DecayKind::Diagonal ? keys
-                                                                  : 1;
-  const int64_t threads = kGpuWarps * 32;
+  // Every variant's state columns are independent (see chooseValueTile),
+  // the rank-one ones included, so they take value tiles like the rest;
+  // their extra tiles are what limits them (GpuTaskShape).
   SmallVector<int64_t> tiles = gpuValueTiles(v);
-  if (op.getRankOne() != RankOneKind::None)
-    tiles = {v}; // The delta and dplr updates mix the columns of the state.
   if (auto requested = op->getAttrOfType<IntegerAttr>("linac.value_tile"))
     tiles = {requested.getInt()};
   SmallVector<int64_t> chunks = {64, 32, 16};
@@ -111,22 +104,67 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
     chunks = {0};
   else if (auto requested = op->getAttrOfType<IntegerAttr>("linac.chunk_size"))
     chunks = {requested.getInt()};
+  // Hopper's warpgroup MMA takes 16-bit operands from shared memory; f32
+  // stays on CUDA cores (TF32 would miss the f32 tolerance) and decode has
+  // no matmul. The choice is part of the schedule because the staging
+  // buffer it needs is part of the shared-memory plan.
+  // Only schedules with a matmul that wgmma can take get it (64-row
+  // tiles: chunk_inter and chunk_attend need C % 64 == 0, the state update
+  // K' % 64 == 0, and the rank-one variants keep their state update in f32,
+  // see f32Products in LowerChunkGPU.cpp); the others would pay for the
+  // staging buffer without using it.
+  Type element = cast<ShapedType>(op.getQ().getType()).getElementType();
+  const bool rankOne = op.getRankOne() != RankOneKind::None;
+  auto mmaFor = [&](int64_t chunk) -> StringRef {
+    if (!target.hopper || decode || !(element.isBF16() || element.isF16()))
+      return "";
+    if (chunk % 64 == 0 || (!rankOne && op.getStateKeyDim() % 64 == 0))
+      return "wgmma";
+    return "";
+  };
   for (int64_t tile : tiles)
     for (int64_t chunk : chunks) {
-      int64_t bytes =
-          decode ? gpuDecodeSharedBytes(keys, tile, gateCols, threads)
-                 : gpuChunkedSharedBytes(chunk, keys, tile, gateCols, threads);
-      if (bytes <= target.sharedLimit)
-        return ScheduleAttr::get(op.getContext(), algorithm, chunk,
-                                 /*vector_width=*/0, tile, kGpuWarps,
-                                 /*stages=*/1);
+      StringRef mma = mmaFor(chunk);
+      auto schedule = ScheduleAttr::get(op.getContext(), algorithm, chunk,
+                                        /*vector_width=*/0, tile, kGpuWarps,
+                                        /*stages=*/1, mma);
+      if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
+        return schedule;
     }
-  return op.emitOpError()
-         << "has no schedule for " << target.name
-         << " whose tiles fit in its " << target.sharedLimit
-         << " bytes of shared memory (K' = " << keys << ", V = " << v
-         << "); choose a smaller chunk_size or value_tile";
+  return op.emitOpError() << "has no schedule for " << target.name
+                          << " whose tiles fit in its " << target.sharedLimit
+                          << " bytes of shared memory (K' = "
+                          << op.getStateKeyDim() << ", V = " << v
+                          << "); choose a smaller chunk_size or value_tile";
 }
+
+} // namespace
+
+int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
+  const int64_t keys = op.getStateKeyDim();
+  GpuTaskShape shape;
+  shape.chunk = schedule.getAlgorithm() == Algorithm::Recurrent
+                    ? 0
+                    : schedule.getChunkSize();
+  shape.keys = keys;
+  shape.valueTile =
+      schedule.getValueTile() > 0
+          ? schedule.getValueTile()
+          : cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+  shape.gateCols = op.getDecay() == DecayKind::None       ? 0
+                   : op.getDecay() == DecayKind::Diagonal ? keys
+                                                          : 1;
+  shape.delta = op.getRankOne() == RankOneKind::Delta;
+  shape.dplr = op.getRankOne() == RankOneKind::Dplr;
+  shape.shifted = op.getOutputForm() == OutputForm::PreviousStatePlusBonus;
+  shape.l2norm = op.getFeatureMap() == FeatureMap::L2Norm;
+  shape.threads =
+      32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
+  shape.wgmma = schedule.getMma() == "wgmma";
+  return gpuSharedBytes(shape);
+}
+
+namespace {
 
 /// The chunk lengths a spec or IR may ask for: whole sub-chunks of 16 rows,
 /// up to the spec's 256 (the C x C scores tile of a CPU task then takes
@@ -247,8 +285,8 @@ struct SelectPass : linac::impl::LinacSelectBase<SelectPass> {
 
       int64_t chunk = 0;
       if (!decode) {
-        chunk = op.getStateKeyDim() > kTallStateRows ? kTallStateChunk
-                                                     : kDefaultChunk;
+        // Shared with linac-run's cost estimate (lib/Spec).
+        chunk = spec::defaultChunkSize(op.getStateKeyDim());
         if (auto requested = op->getAttrOfType<IntegerAttr>("linac.chunk_size"))
           chunk = requested.getInt();
       }

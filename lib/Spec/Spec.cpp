@@ -568,3 +568,27 @@ std::string linac::spec::symbolPrefix(std::string_view specPath) {
       c = '_';
   return name;
 }
+
+int64_t linac::spec::flopsPerToken(CostAlgorithm algorithm,
+                                   CostRankOne rankOne, int64_t chunk,
+                                   int64_t stateRows, int64_t valueDim) {
+  const int64_t c = chunk, k = stateRows, v = valueDim;
+  switch (algorithm) {
+  case CostAlgorithm::Recurrent:
+    return 4 * k * v + (rankOne != CostRankOne::None ? 2 * k * v : 0);
+  case CostAlgorithm::Chunked:
+  case CostAlgorithm::ChunkedWY:
+    break;
+  }
+  int64_t flops = 2 * c * (k + v) + 4 * k * v;
+  if (rankOne == CostRankOne::Delta)
+    flops += 2 * c * k + c * v + 2 * k * v;
+  if (rankOne == CostRankOne::Dplr)
+    flops += 6 * c * k + 5 * c * v + 4 * k * v;
+  return flops;
+}
+
+int64_t linac::spec::defaultChunkSize(int64_t stateRows) {
+  return stateRows > 256 ? 32 : 64;
+}
+

@@ -685,21 +685,6 @@ func.func @wy_schedule(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 
 // -----
 
-// Only [B, T, H, D] tensors are chunked.
-module attributes {linac.layout = "bhtd"} {
-  func.func @bhtd(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
-      -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-    // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: layout 'bhtd' (only bthd)}}
-    %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
-        k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
-        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
-        -> tensor<1x32x1x16xf32>
-    return %o : tensor<1x32x1x16xf32>
-  }
-}
-
-// -----
-
 // Chunks are whole sub-chunks of 16.
 func.func @chunk_40(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
@@ -730,7 +715,7 @@ func.func @too_wide(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 func.func @ragged_tiles(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                         %v: tensor<1x32x1x48xf32> {linac.arg = "v"})
     -> (tensor<1x32x1x48xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 32 must be multiples of the vector width 16, and the value tile must divide V = 48}}
+  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 32 must be multiples of the vector width 16, and the value tile must divide V = 48 (every row of a tile is whole vectors; x86-64-v3 has 8-lane vectors, or pad the head dims to a multiple of 16)}}
   %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%v : tensor<1x32x1x48xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16, value_tile = 32>}
@@ -857,4 +842,28 @@ func.func @empty_chunk(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 0, vector_width = 16>}
       -> tensor<1x32x1x16xf32>
   return %o : tensor<1x32x1x16xf32>
+}
+
+// -----
+
+// layout = "bhtd": tasks still index [B, T, H, D] views (linac-cpu-abi swaps
+// the stored dims); a per-token tensor stored [B, H, T] then has no unit
+// stride in that order, so its buffer keeps all strides dynamic, while the
+// [B, T, H, D] ones keep their unit inner stride.
+// CHECK-LABEL: func.func private @hm_task(
+// CHECK-SAME: %arg0: memref<?x?x1x16xf32, strided<[?, ?, ?, 1], offset: ?>>
+// CHECK-SAME: %arg3: memref<?x?x1xf32, strided<[?, ?, ?], offset: ?>>
+module attributes {linac.layout = "bhtd"} {
+  func.func @hm(%q: tensor<?x?x1x16xf32> {linac.arg = "q"},
+                %k: tensor<?x?x1x16xf32> {linac.arg = "k"},
+                %v: tensor<?x?x1x16xf32> {linac.arg = "v"},
+                %g: tensor<?x?x1xf32> {linac.arg = "g"})
+      -> (tensor<?x?x1x16xf32> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(scalar) q(%q : tensor<?x?x1x16xf32>)
+        k(%k : tensor<?x?x1x16xf32>) v(%v : tensor<?x?x1x16xf32>)
+        g(%g : tensor<?x?x1xf32>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
+        -> tensor<?x?x1x16xf32>
+    return %o : tensor<?x?x1x16xf32>
+  }
 }

@@ -166,6 +166,35 @@ func.func @packed(%q: tensor<1x?x2x16xf16> {linac.arg = "q"},
 
 // -----
 
+// layout = "bhtd": the task still indexes [B, T, H, D] views; the manifest
+// lists the stored [B, H, T, D] order and NAME_body builds each activation's
+// memref from the tensor's dims 0, 2, 1, 3 (shape words at byte 16 + 8d,
+// strides at 48 + 8d), so the strides carry the layout. States keep their
+// order.
+// CHECK: llvm.mlir.global external constant @hm_manifest("{{.*}}tensor q in required f32 B 1 T 16\0Atensor k in required f32 B 1 T 16\0Atensor v in required f32 B 1 T 16\0Atensor o out required f32 B 1 T 16\0A
+// CHECK-LABEL: func.func @hm_body(
+// CHECK: %[[T0:.+]] = llvm.select %{{.+}}, %{{.+}}, %{{.+}} : i1, !llvm.ptr
+// CHECK: %[[PS0:.+]] = llvm.getelementptr %[[T0]][16]
+// CHECK: %[[PT0:.+]] = llvm.getelementptr %[[T0]][48]
+// CHECK: %[[PS1:.+]] = llvm.getelementptr %[[T0]][32]
+// CHECK: %[[PT1:.+]] = llvm.getelementptr %[[T0]][64]
+// CHECK: %[[PS2:.+]] = llvm.getelementptr %[[T0]][24]
+// CHECK: %[[PT2:.+]] = llvm.getelementptr %[[T0]][56]
+module attributes {linac.layout = "bhtd"} {
+  func.func @hm(%q: tensor<?x?x1x16xf32> {linac.arg = "q"},
+                %k: tensor<?x?x1x16xf32> {linac.arg = "k"},
+                %v: tensor<?x?x1x16xf32> {linac.arg = "v"})
+      -> (tensor<?x?x1x16xf32> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none) q(%q : tensor<?x?x1x16xf32>)
+        k(%k : tensor<?x?x1x16xf32>) v(%v : tensor<?x?x1x16xf32>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
+        -> tensor<?x?x1x16xf32>
+    return %o : tensor<?x?x1x16xf32>
+  }
+}
+
+// -----
+
 // No task function: nothing is added, not even the null tensor.
 // CHECK-LABEL: func.func @plain(
 // CHECK-NOT: llvm.mlir.global

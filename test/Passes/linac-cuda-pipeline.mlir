@@ -14,8 +14,27 @@
 // SM80-SAME: bar.sync \090
 // SM80-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // SM90: gpu.binary @la_module [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
+// sm_90a (schedule mma = "wgmma"): Q Kᵀ and the state update (K = 32 rows)
+// stay on mma.sync; Q S and P V, whose outputs are whole 64-row tiles
+// (C = 64), run on wgmma m64n16k16 from operands staged in shared memory:
+// the async-proxy fence and a barrier after staging, then fence, the
+// k16 steps (2 for K = 32, 4 for C = 64), commit and wait.
 // SM90-SAME: .target sm_90a
 // SM90-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// SM90-SAME: fence.proxy.async.shared::cta;
+// SM90-SAME: bar.sync \090
+// SM90-SAME: wgmma.fence.sync.aligned;
+// SM90-SAME: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {{.%r[0-9]+(, %r[0-9]+)+.}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 0;
+// SM90-SAME: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// SM90-SAME: wgmma.commit_group.sync.aligned;
+// SM90-SAME: wgmma.wait_group.sync.aligned \090;
+// SM90-SAME: wgmma.fence.sync.aligned;
+// SM90-SAME: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// SM90-SAME: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// SM90-SAME: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// SM90-SAME: wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16
+// SM90-SAME: wgmma.commit_group.sync.aligned;
+// SM80-NOT: wgmma
 // The cubin is an ELF image.
 // BIN: gpu.binary @la_module [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, properties = {{.*}}, bin = "\7FELF
 // PASSES: linac-select{cpu= target=cuda:sm_80}

@@ -152,19 +152,28 @@ module {
 
 // -----
 
-// The delta rule's WY/UT form has no GPU lowering yet: refused by name
-// before any tile is placed.
+// The delta rule's WY/UT form maps like any other task: its extra tiles
+// (beta 32 x 1, the key scores 32 x 32, (K ⊙ Γ) S and U 32 x 16) join the
+// diagonal-decay ones in shared memory: 2048 (state) + 2 x 4096 (q, k) +
+// 2 x 2048 (v, o) + 4096 (scores) + 128 + 4096 + 2 x 2048 + 4 x 128 (gate
+// tiles) = 27264 bytes, what linac-select planned for it.
+// CHECK-LABEL: gpu.module @gdn_module
+// CHECK: gpu.func @gdn(
+// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 16, warps = 4, stages = 1>
+// CHECK-SAME: linac.shared_bytes = 27264 : i64
+// CHECK-SAME: linac.variant = "gdn"
+// CHECK: linac.chunk_delta_solve ins({{.*}} : memref<32x32xf32, #gpu.address_space<workgroup>>, memref<32x1xf32, #gpu.address_space<workgroup>>, memref<32x16xf32, #gpu.address_space<workgroup>>, memref<32x16xf32, #gpu.address_space<workgroup>>) outs(%{{.+}} : memref<32x16xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.return
 module attributes {linac.target = "cuda:sm_90a"} {
-  // expected-error @+1 {{("gdn") is not supported by the CUDA backend yet: the delta rule's WY/UT form (chunk_delta_solve) runs on the CPU only (issue 5)}}
-  func.func @gdn(%q: tensor<1x?x1x16xbf16> {linac.arg = "q"},
-                 %k: tensor<1x?x1x16xbf16> {linac.arg = "k"},
+  func.func @gdn(%q: tensor<1x?x1x32xbf16> {linac.arg = "q"},
+                 %k: tensor<1x?x1x32xbf16> {linac.arg = "k"},
                  %v: tensor<1x?x1x16xbf16> {linac.arg = "v"},
                  %g: tensor<1x?x1xf32> {linac.arg = "g"},
                  %beta: tensor<1x?x1xf32> {linac.arg = "beta"})
       -> (tensor<1x?x1x16xbf16> {linac.arg = "o"}) attributes {linac.variant = "gdn"} {
-    %o = linac.recurrence decay(scalar) rank_one(delta) q(%q : tensor<1x?x1x16xbf16>)
-        k(%k : tensor<1x?x1x16xbf16>) v(%v : tensor<1x?x1x16xbf16>)
-        g(%g : tensor<1x?x1xf32>) beta(%beta : tensor<1x?x1xf32>)
+    %o = linac.recurrence decay(scalar) rank_one(delta) q(%q : tensor<1x?x1x32xbf16>)
+        k(%k : tensor<1x?x1x32xbf16>) v(%v : tensor<1x?x1x16xbf16>)
+        g(%g : tensor<1x?x1xf32>) beta(%beta : tensor<1x?x1xf32>) {linac.chunk_size = 32 : i64}
         -> tensor<1x?x1x16xbf16>
     return %o : tensor<1x?x1x16xbf16>
   }

@@ -12,12 +12,15 @@
 // C = 16 fits, with 64 columns on sm_90a but 32 on sm_80. A small V (24) is
 // one tile.
 // CHECK-LABEL: func.func @gpu
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1>
 func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
                %gs: tensor<1x8x2xf32>, %q2: tensor<1x8x2x256xbf16>,
                %g2: tensor<1x8x2x256xf32>, %v: tensor<1x8x2x24xbf16>)
@@ -52,7 +55,8 @@ func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
 // A spec's chunk size and value tile fix the choice; a schedule written by
 // hand is kept.
 // CHECK-LABEL: func.func @requested
-// CHECK: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 8, warps = 2, stages = 1>
 func.func @requested(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>)
     -> (tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>) {
@@ -81,4 +85,48 @@ func.func @too_big(%q: tensor<1x8x2x256xbf16>, %g: tensor<1x8x2x256xf32>)
       v(%q : tensor<1x8x2x256xbf16>) g(%g : tensor<1x8x2x256xf32>)
       {linac.chunk_size = 64 : i64} -> tensor<1x8x2x256xbf16>
   return %0 : tensor<1x8x2x256xbf16>
+}
+
+// -----
+
+// The delta rule, dplr and RWKV-6 take value tiles like the rest (their
+// state columns are independent too), and their extra tiles count: at
+// K = V = 128 the gated delta rule (beta, K Kᵀ, (K ⊙ Γ) S, U) fits C = 64 on
+// sm_90a (198144 bytes) but only C = 32 on sm_80 (107264); dplr (a, b, W,
+// the right-hand side, three more C x C scores, the delayed k, v, b, g and
+// their gates) only C = 16, with 32 columns on sm_80; RWKV-6 (the shifted
+// k, v, g) C = 32 on sm_90a, C = 16 on sm_80. Decode needs a few rows.
+// CHECK-LABEL: func.func @rank_one
+// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+func.func @rank_one(%q: tensor<1x8x2x128xbf16>, %gs: tensor<1x8x2xf32>,
+                    %beta: tensor<1x8x2xf32>, %g: tensor<1x8x2x128xf32>,
+                    %u: tensor<2x128xf32>)
+    -> (tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>,
+        tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>) {
+  %0 = linac.recurrence decay(scalar) rank_one(delta) feature_map(l2norm)
+      q(%q : tensor<1x8x2x128xbf16>) k(%q : tensor<1x8x2x128xbf16>)
+      v(%q : tensor<1x8x2x128xbf16>) g(%gs : tensor<1x8x2xf32>)
+      beta(%beta : tensor<1x8x2xf32>) -> tensor<1x8x2x128xbf16>
+  %1 = linac.recurrence decay(diagonal) rank_one(dplr)
+      q(%q : tensor<1x8x2x128xbf16>) k(%q : tensor<1x8x2x128xbf16>)
+      v(%q : tensor<1x8x2x128xbf16>) g(%g : tensor<1x8x2x128xf32>)
+      a(%g : tensor<1x8x2x128xf32>) b(%g : tensor<1x8x2x128xf32>)
+      -> tensor<1x8x2x128xbf16>
+  %2 = linac.recurrence decay(diagonal) output(previous_state_plus_bonus)
+      q(%q : tensor<1x8x2x128xbf16>) k(%q : tensor<1x8x2x128xbf16>)
+      v(%q : tensor<1x8x2x128xbf16>) g(%g : tensor<1x8x2x128xf32>)
+      u(%u : tensor<2x128xf32>) -> tensor<1x8x2x128xbf16>
+  %3 = linac.recurrence decay(diagonal) rank_one(dplr)
+      q(%q : tensor<1x8x2x128xbf16>) k(%q : tensor<1x8x2x128xbf16>)
+      v(%q : tensor<1x8x2x128xbf16>) g(%g : tensor<1x8x2x128xf32>)
+      a(%g : tensor<1x8x2x128xf32>) b(%g : tensor<1x8x2x128xf32>)
+      {linac.mode = "decode"} -> tensor<1x8x2x128xbf16>
+  return %0, %1, %2, %3 : tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>,
+      tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>
 }

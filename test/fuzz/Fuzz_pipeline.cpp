@@ -679,7 +679,7 @@ void applyOverrides(const Input &input, ModuleOp module) {
                   linac::ScheduleAttr::get(op.getContext(), input.algorithm,
                                            input.chunk, input.width,
                                            input.tile, input.warps,
-                                           input.stages));
+                                           input.stages, /*mma=*/""));
   });
 }
 

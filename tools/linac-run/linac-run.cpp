@@ -475,11 +475,10 @@ int main(int argc, char **argv) {
     t.data = buffer.data();
     std::memcpy(t.strides, st, sizeof(st));
   };
-  // Copies a padded output back into its contiguous array.
-  auto unstride = [&](const std::string &tensorName, NpyArray &array) {
+  // Copies a padded output back into contiguous storage.
+  auto unstride = [&](const std::string &tensorName, linac_tensor dense) {
     const linac_tensor &t = views[tensorName];
     const int64_t eb = elementSize(t.dtype);
-    linac_tensor dense = viewOf(array);
     for (int64_t a = 0; a < t.shape[0]; ++a)
       for (int64_t b = 0; b < t.shape[1]; ++b)
         for (int64_t c = 0; c < t.shape[2]; ++c)
@@ -491,6 +490,64 @@ int main(int argc, char **argv) {
                            c * t.strides[2]) * eb,
                       t.shape[3] * eb);
   };
+  // layout = "bhtd": the activations move into head-major storage,
+  // [B, H, T, ...] contiguous, as a bhtd caller would pass them; o comes
+  // back from it after the run. `bthdView` is that storage seen in the
+  // [B, T, H, ...] order of the arrays (dims 1 and 2 swapped).
+  const bool headMajor = spec->layout == spec::Layout::BHTD;
+  std::map<std::string, std::vector<uint8_t>> headMajorData;
+  auto bthdView = [](linac_tensor t) {
+    std::swap(t.shape[1], t.shape[2]);
+    std::swap(t.strides[1], t.strides[2]);
+    return t;
+  };
+  // Element by element between two views of one [B, T, H, ...] shape.
+  auto copyElements = [&](const linac_tensor &from, const linac_tensor &to) {
+    const int64_t eb = elementSize(from.dtype);
+    int64_t shape[4] = {1, 1, 1, 1};
+    for (int32_t d = 0; d < from.rank; ++d)
+      shape[d] = from.shape[d];
+    auto offset = [&](const linac_tensor &t, const int64_t *i) {
+      int64_t o = 0;
+      for (int32_t d = 0; d < t.rank; ++d)
+        o += i[d] * t.strides[d];
+      return o * eb;
+    };
+    int64_t i[4];
+    for (i[0] = 0; i[0] < shape[0]; ++i[0])
+      for (i[1] = 0; i[1] < shape[1]; ++i[1])
+        for (i[2] = 0; i[2] < shape[2]; ++i[2])
+          for (i[3] = 0; i[3] < shape[3]; ++i[3])
+            std::memcpy(static_cast<uint8_t *>(to.data) + offset(to, i),
+                        static_cast<const uint8_t *>(from.data) +
+                            offset(from, i),
+                        eb);
+  };
+  auto toHeadMajor = [&](const std::string &tensorName, bool copyIn) {
+    linac_tensor &t = views[tensorName];
+    if (t.rank < 3)
+      return;
+    linac_tensor stored = t;
+    std::swap(stored.shape[1], stored.shape[2]);
+    int64_t stride = 1;
+    for (int32_t d = stored.rank - 1; d >= 0; --d) {
+      stored.strides[d] = stride;
+      stride *= stored.shape[d];
+    }
+    std::vector<uint8_t> &buffer = headMajorData[tensorName];
+    buffer.assign(static_cast<size_t>(stride * elementSize(t.dtype)), 0);
+    stored.data = buffer.data();
+    if (copyIn)
+      copyElements(t, bthdView(stored));
+    t = stored;
+  };
+  if (headMajor) {
+    for (const char *input : {"q", "k", "v", "g", "beta", "a", "b"})
+      if (views.count(input))
+        toHeadMajor(input, /*copyIn=*/true);
+    toHeadMajor("o", /*copyIn=*/false);
+  }
+  const linac_tensor oStored = views["o"];
   if (strided) {
     for (const char *input : {"q", "k", "v", "g"})
       if (views.count(input))
@@ -522,7 +579,9 @@ int main(int argc, char **argv) {
     return fail(err.message);
   }
   if (strided)
-    unstride("o", o);
+    unstride("o", headMajor ? oStored : viewOf(o));
+  if (headMajor)
+    copyElements(bthdView(oStored), viewOf(o));
   const NpyArray &finalState = decode ? problem.h0 : ht;
 
   int exitCode = Success;
@@ -598,11 +657,23 @@ int main(int argc, char **argv) {
     }
     std::sort(times.begin(), times.end());
     double median = times[times.size() / 2];
-    // FLOP as linacc --explain counts them (chunked: 2C(K+V) + 4KV per token
-    // and value head; recurrent: 4KV).
-    const int64_t chunk = 64;
-    double perToken = decode ? 4.0 * K * V
-                             : 2.0 * chunk * (K + V) + 4.0 * K * V;
+    // FLOP as linacc --explain counts them, for the algorithm linac-select
+    // picks for this spec.
+    using spec::CostAlgorithm;
+    using spec::CostRankOne;
+    const int64_t stateRows = oracle::featureDim(spec->featureMap, K);
+    const oracle::VariantTraits traits = oracle::variantTraits(spec->variant);
+    const CostRankOne rankOne = traits.deltaWrite ? CostRankOne::Delta
+                                : traits.lowRank  ? CostRankOne::Dplr
+                                                  : CostRankOne::None;
+    const CostAlgorithm algorithm =
+        decode ? CostAlgorithm::Recurrent
+        : rankOne != CostRankOne::None ? CostAlgorithm::ChunkedWY
+                                       : CostAlgorithm::Chunked;
+    const int64_t chunk =
+        spec->chunkSize ? *spec->chunkSize : spec::defaultChunkSize(stateRows);
+    double perToken = double(
+        spec::flopsPerToken(algorithm, rankOne, chunk, stateRows, V));
     double tokens = double(B) * double(T);
     double flops = perToken * tokens * double(HV);
     double gflops = flops / (median * 1e-3) / 1e9;

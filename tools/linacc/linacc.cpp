@@ -19,6 +19,7 @@
 
 #include "linac/Dialect/Linac/IR/LinacDialect.h"
 #include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/GpuSchedule.h"
 #include "linac/Passes/Passes.h"
 #include "linac/Spec/Spec.h"
 #include "linac/Target/Artifact.h"
@@ -201,14 +202,8 @@ int64_t elementBytes(Value value) {
 }
 
 /// `--explain`: what linac-select chose for `op` and what it will cost, per
-/// token and value head. FLOP counts are multiply-adds times two, for the
-/// algorithm chosen (chunk C, state K' x V):
-///   chunked:    2C(K'+V) for the masked intra-chunk products, 4K'V for the
-///               state contribution to the output and the state update;
-///   chunked_wy: chunked plus 2CK' (the gated K K^T), CV (the forward
-///               substitution for the written values U) and 2K'V (the
-///               state read through the keys), as linac-chunk builds it;
-///   recurrent:  4K'V (update and output), plus 2K'V for a rank-one term.
+/// token and value head (FLOPs from linac::spec::flopsPerToken, shared with
+/// linac-run --bench).
 /// Bytes count the inputs and the output once; decode also reads and writes
 /// the f32 state for every step.
 void explainRecurrence(linac::RecurrenceOp op) {
@@ -217,25 +212,20 @@ void explainRecurrence(linac::RecurrenceOp op) {
   const int64_t stateRows = op.getStateKeyDim();
   const int64_t keyDim = op.getQ().getType().getDimSize(3);
   const int64_t valueDim = op.getV().getType().getDimSize(3);
-  const bool rankOne = op.getRankOne() != linac::RankOneKind::None;
   const int64_t chunk = schedule ? schedule.getChunkSize() : 0;
   const linac::Algorithm algorithm =
       schedule ? schedule.getAlgorithm() : linac::Algorithm::Recurrent;
 
-  int64_t flops = 0;
-  switch (algorithm) {
-  case linac::Algorithm::Chunked:
-    flops = 2 * chunk * (stateRows + valueDim) + 4 * stateRows * valueDim;
-    break;
-  case linac::Algorithm::ChunkedWY:
-    flops = 2 * chunk * (stateRows + valueDim) + 4 * stateRows * valueDim +
-            2 * chunk * stateRows + chunk * valueDim +
-            2 * stateRows * valueDim;
-    break;
-  case linac::Algorithm::Recurrent:
-    flops = 4 * stateRows * valueDim + (rankOne ? 2 * stateRows * valueDim : 0);
-    break;
-  }
+  using linac::spec::CostAlgorithm;
+  using linac::spec::CostRankOne;
+  const int64_t flops = linac::spec::flopsPerToken(
+      algorithm == linac::Algorithm::Chunked     ? CostAlgorithm::Chunked
+      : algorithm == linac::Algorithm::ChunkedWY ? CostAlgorithm::ChunkedWY
+                                                 : CostAlgorithm::Recurrent,
+      op.getRankOne() == linac::RankOneKind::Delta  ? CostRankOne::Delta
+      : op.getRankOne() == linac::RankOneKind::Dplr ? CostRankOne::Dplr
+                                                    : CostRankOne::None,
+      chunk, stateRows, valueDim);
 
   // Per token and value head: q and k are shared by HV/H value heads, but
   // counting them once per value head keeps the estimate an upper bound.
@@ -278,7 +268,9 @@ void explainRecurrence(linac::RecurrenceOp op) {
   if (schedule && schedule.getWarps() > 0)
     llvm::outs() << "  gpu:          value tile " << schedule.getValueTile()
                  << ", " << schedule.getWarps() << " warps per block, "
-                 << schedule.getStages() << " pipeline stage(s)\n";
+                 << schedule.getStages() << " pipeline stage(s), "
+                 << linac::gpuPlannedSharedBytes(op, schedule)
+                 << " bytes of shared memory\n";
   llvm::outs() << "  scale:        " << op.getEffectiveScale() << "\n";
   llvm::outs() << "  per token and value head: ~" << flops << " FLOP, ~"
                << bytes << " bytes"
@@ -640,6 +632,9 @@ int main(int argc, char **argv) {
   registerAllPasses();
   linac::registerLinacPasses();
   MLIRContext context(registry);
+  // A user reading "K = 24 must be a multiple of ..." at a spec line needs
+  // no generic dump of the op (linac-opt keeps it for compiler work).
+  context.printOpOnDiagnostic(false);
 
   // MLIR diagnostics print as file:line:col with the source line, like the
   // spec front end's.

@@ -53,22 +53,51 @@ constexpr int64_t sharedTileBytes(int64_t rows, int64_t cols) {
   return (rows * cols * 4 + kSharedAlign - 1) / kSharedAlign * kSharedAlign;
 }
 
-/// Bytes of op-internal scratch that linac-lower-chunk-gpu needs at most,
-/// for `chunk` rows (1 for decode), `keys` K, `valueTile` columns, `gateCols`
-/// G (0 when ungated) and `threads` per block. Ops run one after the other,
-/// so they share one region.
-int64_t gpuScratchBytes(int64_t chunk, int64_t keys, int64_t valueTile,
-                        int64_t gateCols, int64_t threads);
+/// What the shared memory of one task depends on: the sizes of its tiles
+/// and the structure of the recurrence, which decides which tiles
+/// linac-chunk allocates (passes/Chunk.cpp) and which ops'
+/// scratch linac-lower-chunk-gpu adds.
+struct GpuTaskShape {
+  int64_t chunk = 0;     ///< rows of a chunk; 0 for decode
+  int64_t keys = 0;      ///< K' (state rows)
+  int64_t valueTile = 0; ///< state columns of one task
+  int64_t gateCols = 0;  ///< G: K' (diagonal), 1 (scalar, constant), 0 (none)
+  bool delta = false;    ///< rank_one(delta): beta, K Kᵀ, (K ⊙ Γ) S, U
+  bool dplr = false;     ///< rank_one(dplr): a, b, W and the delayed tiles
+  bool shifted = false;  ///< output(previous_state_plus_bonus): RWKV-6
+  bool l2norm = false;   ///< feature_map(l2norm): per-row scales
+  int64_t threads = 32 * kGpuWarps;
+  bool wgmma = false; ///< schedule mma = "wgmma": the operand staging buffer
+};
 
-/// Shared memory of one task of a chunked (prefill) kernel: the tiles that
-/// linac-chunk allocates (state, q, k, v, o, scores, four gate tiles) plus
-/// the scratch of gpuScratchBytes.
-int64_t gpuChunkedSharedBytes(int64_t chunk, int64_t keys, int64_t valueTile,
-                              int64_t gateCols, int64_t threads);
+/// Reduction depth of one wgmma operand stage: the staged slice of A is
+/// 64 x kWgmmaSliceK and of B is n x kWgmmaSliceK (bf16/f16).
+constexpr int64_t kWgmmaSliceK = 64;
 
-/// Shared memory of one task of a decode kernel (rows of q, k, v, o, gates).
-int64_t gpuDecodeSharedBytes(int64_t keys, int64_t valueTile,
-                             int64_t gateCols, int64_t threads);
+/// Bytes of the wgmma operand staging buffer of a prefill kernel whose
+/// matmuls have at most `valueTile` output columns: one 64-row A slice and
+/// one B slice, 16-bit, rounded to the shared-memory alignment.
+constexpr int64_t gpuWgmmaStagingBytes(int64_t valueTile) {
+  return ((64 + valueTile) * kWgmmaSliceK * 2 + kSharedAlign - 1) /
+         kSharedAlign * kSharedAlign;
+}
+
+/// Bytes of op-internal scratch that linac-lower-chunk-gpu needs at most.
+/// Ops run one after the other, so they share one region.
+int64_t gpuScratchBytes(const GpuTaskShape &shape);
+
+/// Shared memory of one task: the tiles that linac-chunk allocates for the
+/// shape's structure plus the scratch of gpuScratchBytes. This is the
+/// allocation linac-gpu-map and linac-lower-chunk-gpu make, byte for byte
+/// (lit Spec/cuda-schedule.test compares the two for every variant).
+int64_t gpuSharedBytes(const GpuTaskShape &shape);
+
+class RecurrenceOp;
+class ScheduleAttr;
+
+/// gpuSharedBytes of a recurrence under a CUDA schedule (passes/Select.cpp;
+/// callers include the linac dialect).
+int64_t gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule);
 
 } // namespace linac
 

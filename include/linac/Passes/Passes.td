@@ -57,7 +57,12 @@ def LinacSelect : Pass<"linac-select", "::mlir::ModuleOp"> {
     is a multiple of 8 and at most 64), then the longest chunk (64, 32, 16),
     whose tiles fit the chip's shared memory (227 KiB on sm_90a, 163 KiB on
     sm_80; the spec's `chunk_size` / `value_tile` fix either), with
-    `warps = 4, stages = 1`. When nothing fits, the op is reported.
+    `warps = 4, stages = 1`. The estimate counts the tiles `linac-chunk`
+    allocates for the op's structure (the delta rule's beta, K Kᵀ,
+    (K ⊙ Γ) S and U; dplr's a, b, W, right-hand side, extra scores and
+    delayed tiles; rwkv6's shifted tiles) and the scratch of
+    `linac-lower-chunk-gpu`, byte for byte. When nothing fits, the op is
+    reported.
 
     The target and CPU come from the options, or else from the module's
     `linac.target` / `linac.cpu` attributes (written by the spec front
@@ -273,12 +278,34 @@ def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
       f32. The diagonal sub-chunk blocks of gated scores take the running
       product of decays per element, as on the CPU. With `linac.mma = none`
       (f32 inputs) or dimensions that are not multiples of the fragment,
-      every op is a thread-strided loop of f32 FMAs on CUDA cores;
+      every op is a thread-strided loop of f32 FMAs on CUDA cores. With a
+      schedule `mma = "wgmma"` (sm_90a), `chunk_inter`, `chunk_attend` and
+      `chunk_state_update` with whole 64-row output tiles run on
+      `nvvm.wgmma.mma_async` m64nNk16 instead: the block (one warpgroup)
+      stages 16-bit operand slices in shared memory without swizzle,
+      fences the async proxy, and issues fence / wgmma / commit / wait;
+      `mma-emulation` replaces them by per-register FMA loops;
+    - `chunk_delta_solve` and `chunk_dplr_solve` (forward substitutions,
+      row t after the rows before it) solve the value columns in parallel,
+      in blocks of 16 rows: all threads first add the solved blocks' part
+      of each row's sum, then one thread per column walks the block's rows
+      in order; f32 on CUDA cores. The matmul-shaped ops whose results a
+      solve reads, and those that read what it solved (U, W), also stay in
+      f32 on CUDA cores in a bf16/f16 kernel, so the delta residual and
+      the solved values never pass through a 16-bit operand;
+    - `tile_shift_rows` and `chunk_bonus` are elementwise (the bonus
+      weights of each row first, in scratch); `chunk_state_update` with
+      `pair(b, w)` adds its second sum into the same accumulators;
     - `recurrent_step` splits the keys of each value column over threads
-      and sums the partial outputs in shared memory.
+      and sums the partial outputs in shared memory; with `beta` or
+      `lowrank` a first pass over the state sums S'ᵀk and S'ᵀq (or aᵀS)
+      before the second writes the new state; with `bonus` the output
+      reads the state before the update.
+
+    Any other linac op in a kernel is an error.
 
     Op-internal scratch (l2norm row scales, per-sub-chunk decay carries,
-    partial sums) shares one region of dynamic shared memory after the
+    bonus weights, partial sums) shares one region of dynamic shared memory after the
     tiles; `linac.shared_bytes` grows to include it and is checked against
     the chip again.
 

@@ -101,6 +101,30 @@ std::optional<AttentionSpec> parseSpecFile(const std::string &path,
 /// The valid keys of each table, for docs and tests.
 const std::vector<std::string_view> &attentionKeys();
 
+//===----------------------------------------------------------------------===//
+// Cost model shared by `linacc --explain` and `linac-run --bench`
+//===----------------------------------------------------------------------===//
+
+enum class CostAlgorithm { Chunked, ChunkedWY, Recurrent };
+enum class CostRankOne { None, Delta, Dplr };
+
+/// Multiply-adds times two per token and value head, for the algorithm as
+/// linac-chunk builds it (chunk C, state K' x V). A C x C product counts
+/// C K' (or C V) multiply-adds per token whether or not it is masked.
+///   chunked:    2C(K'+V) (scores, attend) + 4K'V (state read, update);
+///   chunked_wy, delta: + 2CK' (gated K Kᵀ) + CV (forward substitution)
+///               + 2K'V (the state read through the keys);
+///   chunked_wy, dplr:  + 6CK' (a k'ᵀ, a b'ᵀ, q bᵀ) + 5CV (two attends and
+///               the substitution) + 4K'V (the state read through a, the
+///               update's second sum);
+///   recurrent:  4K'V, plus 2K'V for a rank-one transition (a second read).
+int64_t flopsPerToken(CostAlgorithm algorithm, CostRankOne rankOne,
+                      int64_t chunk, int64_t stateRows, int64_t valueDim);
+
+/// The chunk length linac-select picks when the spec sets none: 64, or 32
+/// for states taller than 256 rows (taylor2).
+int64_t defaultChunkSize(int64_t stateRows);
+
 } // namespace linac::spec
 
 #endif // LINAC_SPEC_SPEC_H

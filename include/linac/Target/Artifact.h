@@ -35,6 +35,12 @@ struct CpuTarget {
 bool resolveCpuTarget(llvm::StringRef name, CpuTarget &target,
                       std::string &error);
 
+/// Whether tensor `name` of a kernel in `module` is stored head-major
+/// (`linac.layout = "bhtd"`: [B, H, T, ...] for q, k, v, g, beta, a, b and
+/// o). The IR keeps the [B, T, H, ...] order; the manifest lists the stored
+/// order and the ABI swaps dims 1 and 2 when it builds the memrefs.
+bool isHeadMajor(mlir::ModuleOp module, llvm::StringRef name);
+
 /// One tensor of a kernel's interface, in ABI order.
 struct KernelTensor {
   std::string name;

@@ -358,6 +358,17 @@ def main():
     grid.run("gla bf16 in, f32 out decode", spec, "--mode=decode",
              "--shape=B=1,T=2")
 
+    # layout = "bhtd": linac-run stores the activations head-major, the
+    # manifest lists [B, H, T, ...] and the ABI swaps the dims back.
+    for variant in ("simple_gla", "gla", "gated_delta_rule", "rwkv6", "dplr"):
+        spec = write_spec(work, f"bhtd_{variant}", variant, 64, 64, 2, HV=4,
+                          extra='layout = "bhtd"')
+        grid.run(f"{variant} bhtd", spec, "--shape=B=2,T=130")
+        grid.run(f"{variant} bhtd strided", spec, "--shape=B=2,T=70",
+                 "--strided")
+        grid.run(f"{variant} bhtd decode", spec, "--mode=decode",
+                 "--shape=B=2,T=3")
+
     # One value head: prefill splits V = 128 into two tasks of 64 columns.
     for variant in ("gla", "gated_delta_rule"):
         spec = write_spec(work, f"one_head_{variant}", variant, 128, 128, 1)

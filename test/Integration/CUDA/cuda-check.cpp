@@ -19,8 +19,11 @@
 // B = 1), H, HV (when the spec leaves them open), h0 (0 or 1, prefill),
 // seed, strided (1: q, k, v, g and o as views with padded rows, so every
 // outer stride differs from the contiguous one), gates (1: log gates of 0,
-// -80 and -inf at chosen tokens, hard resets included, as the CPU grid). Prints one line per output and exits 0 when all pass, 1 when one
-// fails, 2 on errors (including "no GPU" for a CUDA artifact).
+// -80 and -inf at chosen tokens, hard resets included, as the CPU grid),
+// beta (the delta rule's write strength for every token: 0 writes nothing,
+// 1 replaces, 2 reflects, I - 2kkᵀ). Prints one line per output and exits
+// 0 when all pass, 1 when one fails, 2 on errors (including "no GPU" for a
+// CUDA artifact).
 //
 //===----------------------------------------------------------------------===//
 
@@ -234,8 +237,8 @@ int main(int argc, char **argv) {
     return fail("mode must be prefill or decode");
   const bool decode = mode == "decode";
   std::map<std::string, int64_t> keys = {
-      {"B", 1},    {"T", decode ? 3 : 100}, {"N", 0},    {"h0", 1},
-      {"seed", 1}, {"strided", 0},          {"gates", 0}};
+      {"B", 1},    {"T", decode ? 3 : 100}, {"N", 0},     {"h0", 1},
+      {"seed", 1}, {"strided", 0},          {"gates", 0}, {"beta", -1}};
   for (int i = 4; i < argc; ++i) {
     const char *eq = std::strchr(argv[i], '=');
     if (!eq)
@@ -287,6 +290,13 @@ int main(int argc, char **argv) {
     if (problem.g.bytes.empty() || problem.g.dtype != DType::F32)
       return fail("gates=1 needs a variant with f32 log gates g");
     makeGatesExtreme(problem.g);
+  }
+  if (keys["beta"] >= 0) {
+    if (problem.beta.bytes.empty() || problem.beta.dtype != DType::F32)
+      return fail("beta=N needs a delta-rule variant (f32 beta)");
+    float *values = problem.beta.dataAs<float>();
+    for (int64_t i = 0; i < problem.beta.numElements(); ++i)
+      values[i] = static_cast<float>(keys["beta"]);
   }
 
   const int64_t B = problem.q.shape[0], T = problem.q.shape[1];

@@ -13,7 +13,12 @@ docs/cuda.md.
 With --device the same grid is compiled to cubins for the chip of device 0
 (sm_90a for compute capability 9.0, sm_80 for 8.x) and run on it.
 
+--cases picks the diagonal-decay variants' cases (emulation.test), those
+of the delta rule, rwkv6 and dplr (emulation-rank-one.test), or all of them
+(the default; gpu.test).
+
 Usage: emulation.py --linacc PATH --check PATH --work DIR [--device]
+                    [--cases=all|diagonal|rank-one]
 Prints one line per case and exits 1 if any case fails.
 """
 
@@ -24,6 +29,10 @@ import subprocess
 import sys
 
 VARIANTS = ["linear_attn", "retention", "lightning", "simple_gla", "gla"]
+# The delta-rule family (WY/UT form, chunk_delta_solve), RWKV-6 (shifted
+# tiles, chunk_bonus) and dplr (chunk_dplr_solve, the pair state update).
+RANK_ONE = ["delta_rule", "gated_delta_rule", "kda", "rwkv6", "dplr"]
+DELTA = ["delta_rule", "gated_delta_rule", "kda"]
 
 
 def write_spec(work, name, variant, K, V, H, HV=None, dtype="f32", extra=""):
@@ -73,6 +82,10 @@ def main():
     parser.add_argument("--check", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--device", action="store_true")
+    parser.add_argument("--cases", choices=["all", "diagonal", "rank-one"],
+                        default="all",
+                        help="the diagonal-decay variants' cases, those of the "
+                             "delta rule, rwkv6 and dplr, or both")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     chip_override = None
@@ -132,6 +145,64 @@ def main():
                       [("prefill", ["T=40"])]))
     specs.append(("retention_f32_sm80", dict(variant="retention", K=64, V=128, H=2), "sm_80",
                   [("prefill", ["T=129"]), ("decode", ["B=2", "T=2"])]))
+    diagonal = specs
+    specs = []
+
+    # The delta rule, rwkv6 and dplr: each variant, f32 and bf16, prefill
+    # (odd lengths across chunks, T = 1 without h0) and decode.
+    for variant in RANK_ONE:
+        for dtype in ["f32", "bf16"]:
+            checks = [("prefill", ["T=97"]), ("prefill", ["T=1", "h0=0"]),
+                      ("decode", ["B=2", "T=3"])]
+            if variant in DELTA:
+                # Write strengths of 0 (no write), 1 (replace) and 2 (the
+                # reflection I - 2kkᵀ for unit keys, which keeps every
+                # rounding error: the case that needs the f32 products
+                # around the solve).
+                for beta in ["0", "1", "2"]:
+                    checks += [("prefill", ["T=150", f"beta={beta}"]),
+                               ("decode", ["B=1", "T=4", f"beta={beta}"])]
+            if variant == "delta_rule":
+                checks.append(("prefill", ["T=600", "beta=2"]))
+            if variant != "delta_rule":
+                # Log gates of 0, -80 and -inf (hard resets).
+                checks += [("prefill", ["T=150", "gates=1"]),
+                           ("decode", ["B=1", "T=3", "gates=1"])]
+            specs.append((f"{variant}_{dtype}", dict(variant=variant, K=64, V=64, H=2,
+                                                     dtype=dtype), "sm_90a", checks))
+    # GVA, strided views, varlen (per-sequence carries for rwkv6's shifted
+    # tiles), the other chip's schedule.
+    for variant in ["gated_delta_rule", "rwkv6", "dplr"]:
+        specs.append((f"{variant}_gva", dict(variant=variant, K=32, V=32, H=2, HV=4,
+                                             dtype="bf16"), "sm_80",
+                      [("prefill", ["T=97"]), ("prefill", ["T=70", "strided=1"]),
+                       ("decode", ["B=3", "T=2", "strided=1"])]))
+    for variant in ["kda", "rwkv6", "dplr"]:
+        specs.append((f"{variant}_varlen", dict(variant=variant, K=32, V=64, H=2,
+                                                dtype="bf16", extra="varlen = true"),
+                      "sm_80", [("prefill", ["T=130", "N=3"]),
+                                ("prefill", ["T=40", "N=4", "h0=0"])]))
+    # l2norm keys (as the examples and Qwen3-Next use them) and f16.
+    specs.append(("gated_delta_rule_l2norm", dict(variant="gated_delta_rule", K=64, V=64,
+                                                  H=2, dtype="bf16",
+                                                  extra='feature_map = "l2norm"'),
+                  "sm_80", [("prefill", ["T=100"]), ("decode", ["B=1", "T=2"])]))
+    specs.append(("kda_f16", dict(variant="kda", K=64, V=64, H=2, dtype="f16"), "sm_90a",
+                  [("prefill", ["T=65"]), ("decode", ["B=1", "T=2"])]))
+    # Not whole MMA fragments (CUDA cores; a solve over 40 columns).
+    specs.append(("delta_rule_k24", dict(variant="delta_rule", K=24, V=40, H=1,
+                                         dtype="bf16"), "sm_90a",
+                  [("prefill", ["T=70"]), ("decode", ["B=1", "T=2"])]))
+    # K = V = 128: the schedules of the examples, which differ per chip and
+    # variant (C = 16 .. 64, value tiles of 32 or 64).
+    for variant, chip in [("gated_delta_rule", "sm_80"), ("kda", "sm_80"),
+                          ("rwkv6", "sm_90a"), ("dplr", "sm_80"), ("dplr", "sm_90a")]:
+        specs.append((f"{variant}_k128_{chip}", dict(variant=variant, K=128, V=128, H=1,
+                                                     dtype="bf16"), chip,
+                      [("prefill", ["T=70"]), ("decode", ["B=1", "T=2"])]))
+    rank_one = specs
+    specs = {"all": diagonal + rank_one, "diagonal": diagonal,
+             "rank-one": rank_one}[args.cases]
 
     cases = passed = 0
     for name, spec_args, chip, checks in specs:

@@ -36,6 +36,11 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
     - `stages`: depth of the pipeline that overlaps loading chunk `t + 1`
       with computing chunk `t` on CUDA targets (optional; 0 on CPUs, 1 means
       no overlap).
+    - `mma`: the tensor-core instruction of the matmul-shaped ops on CUDA
+      targets (optional). `"wgmma"` (sm_90a with bf16/f16 inputs, prefill):
+      warpgroup MMA (`wgmma.mma_async`) on operands staged in shared memory
+      for the ops whose shapes allow it, mma.sync for the rest. Absent: the
+      input type decides, mma.sync for bf16/f16 and CUDA cores for f32.
 
     ```mlir
     #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16>
@@ -49,14 +54,15 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
     "int64_t":$vector_width,
     DefaultValuedParameter<"int64_t", "0">:$value_tile,
     DefaultValuedParameter<"int64_t", "0">:$warps,
-    DefaultValuedParameter<"int64_t", "0">:$stages
+    DefaultValuedParameter<"int64_t", "0">:$stages,
+    StringRefParameter<"tensor-core instruction", "\"\"">:$mma
   );
   // The CPU schedule, which has no warps or stages.
   let builders = [
     AttrBuilder<(ins "::linac::Algorithm":$algorithm, "int64_t":$chunk_size,
                      "int64_t":$vector_width, "int64_t":$value_tile), [{
       return $_get($_ctxt, algorithm, chunk_size, vector_width, value_tile,
-                   /*warps=*/0, /*stages=*/0);
+                   /*warps=*/0, /*stages=*/0, /*mma=*/"");
     }]>
   ];
   let assemblyFormat = "`<` struct(params) `>`";

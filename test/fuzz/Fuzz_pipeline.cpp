@@ -55,7 +55,7 @@
 //   12 initial/final     13 target           14 scale
 //   15 decay (lightning) 16 linac.chunk_size 17 linac.value_tile
 //   18 linac.mode        19 schedule on?     20-25 schedule fields
-//   26 static B and T
+//   26 static B and T     27 schedule's mma
 // New entries go at the end of a table, and the committed corpus holds table
 // indices (each byte below its table's size), so that a committed input
 // keeps its meaning when a table grows.
@@ -201,6 +201,9 @@ const int64_t kStages[] = {0, 1, 2, 3, -1};
 struct Extents {
   int64_t batch, time;
 };
+// The schedule's tensor-core instruction: absent, wgmma (sm_90a, 16-bit,
+// prefill only), and names no pass knows.
+const char *const kMmas[] = {"", "wgmma", "mma_sync", "bogus"};
 const Extents kExtents[] = {{0, 0},  {0, 1},  {0, 5}, {0, 64}, {0, 65},
                             {1, 0},  {2, 3},  {0, 200}, {1, 1}, {3, 16}};
 
@@ -231,6 +234,7 @@ struct Input {
   linac::Algorithm algorithm = linac::Algorithm::Chunked;
   int64_t chunk = 0, width = 0, tile = 0, warps = 0, stages = 0;
   Extents extents = {0, 0};
+  std::string mma;
 
   std::string describe() const {
     std::string text = toml;
@@ -247,7 +251,7 @@ struct Input {
     if (schedule)
       os << " linac.schedule=<" << linac::stringifyAlgorithm(algorithm) << ", "
          << chunk << ", " << width << ", " << tile << ", " << warps << ", "
-         << stages << ">";
+         << stages << (mma.empty() ? "" : ", " + mma) << ">";
     if (extents.batch)
       os << " B=" << extents.batch;
     if (extents.time)
@@ -349,6 +353,9 @@ Input decode(const uint8_t *data, size_t size) {
   in.warps = f.pick(kWarps);
   in.stages = f.pick(kStages);
   in.extents = f.pick(kExtents);
+  // After the extents (which came first), so that their byte keeps its
+  // position.
+  in.mma = f.pick(kMmas);
   return in;
 }
 
@@ -679,7 +686,7 @@ void applyOverrides(const Input &input, ModuleOp module) {
                   linac::ScheduleAttr::get(op.getContext(), input.algorithm,
                                            input.chunk, input.width,
                                            input.tile, input.warps,
-                                           input.stages, /*mma=*/""));
+                                           input.stages, input.mma));
   });
 }
 

@@ -129,6 +129,16 @@ LogicalResult KernelBuilder::run() {
            << "has a CPU schedule (vector_width = "
            << schedule.getVectorWidth()
            << "); run linac-select with target=" << target.name;
+  // A hand-written schedule may name any instruction; only sm_90a has
+  // warpgroup MMA, and NVVM's verifier otherwise rejects the lowered kernel
+  // after linac's passes succeeded (found by linac-fuzz-pipeline).
+  if (!schedule.getMma().empty() && schedule.getMma() != "wgmma")
+    return task.emitOpError() << "has a schedule with mma = \""
+                              << schedule.getMma()
+                              << "\" (expected \"wgmma\" or none)";
+  if (schedule.getMma() == "wgmma" && !target.hopper)
+    return task.emitOpError() << "has a wgmma schedule, but " << target.chip
+                              << " has no warpgroup MMA (sm_90a only)";
   const int64_t warps =
       schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps;
   const int64_t threads = 32 * warps;

@@ -178,3 +178,41 @@ module attributes {linac.target = "cuda:sm_90a"} {
     return %o : tensor<1x?x1x16xbf16>
   }
 }
+
+// -----
+
+// Warpgroup MMA is sm_90a's: a hand-written wgmma schedule for sm_80 used
+// to lower to nvvm.wgmma ops that NVVM's verifier rejected after every
+// linac pass had succeeded (found by linac-fuzz-pipeline).
+module attributes {linac.target = "cuda:sm_80"} {
+  // expected-error @+1 {{has a wgmma schedule, but sm_80 has no warpgroup MMA (sm_90a only)}}
+  func.func @wgmma_sm80(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
+                        %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
+                        %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x2x64xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
+        v(%v : tensor<?x?x2x64xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">}
+        -> tensor<?x?x2x64xbf16>
+    return %o : tensor<?x?x2x64xbf16>
+  }
+}
+
+// -----
+
+// An instruction no pass knows is not silently read as "none".
+module attributes {linac.target = "cuda:sm_90a"} {
+  // expected-error @+1 {{has a schedule with mma = "wmma" (expected "wgmma" or none)}}
+  func.func @unknown_mma(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
+                         %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
+                         %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x2x64xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
+        v(%v : tensor<?x?x2x64xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wmma">}
+        -> tensor<?x?x2x64xbf16>
+    return %o : tensor<?x?x2x64xbf16>
+  }
+}

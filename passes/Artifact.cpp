@@ -127,16 +127,8 @@ std::vector<KernelInterface> linac::getKernelInterfaces(ModuleOp module) {
   return kernels;
 }
 
-std::string linac::buildManifest(const KernelInterface &kernel,
-                                 const CpuTarget &target) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "linac-manifest " << LINAC_MANIFEST_VERSION << "\n";
-  os << "compiler " << LINAC_VERSION << "\n";
-  os << "kernel " << kernel.name << "\n";
-  os << "target cpu " << target.name << " " << target.manifestList << "\n";
-  os << "mode " << kernel.mode << "\n";
-  os << "variant " << kernel.variant << "\n";
+void linac::writeManifestTensors(llvm::raw_ostream &os,
+                                 const KernelInterface &kernel) {
   for (const KernelTensor &tensor : kernel.tensors) {
     os << "tensor " << tensor.name << " " << (tensor.output ? "out" : "in")
        << " " << (tensor.optional ? "optional" : "required") << " "
@@ -147,6 +139,19 @@ std::string linac::buildManifest(const KernelInterface &kernel,
   }
   if (kernel.stateAlias)
     os << "alias ht h0\n";
+}
+
+std::string linac::buildManifest(const KernelInterface &kernel,
+                                 const CpuTarget &target) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "linac-manifest " << LINAC_MANIFEST_VERSION << "\n";
+  os << "compiler " << LINAC_VERSION << "\n";
+  os << "kernel " << kernel.name << "\n";
+  os << "target cpu " << target.name << " " << target.manifestList << "\n";
+  os << "mode " << kernel.mode << "\n";
+  os << "variant " << kernel.variant << "\n";
+  writeManifestTensors(os, kernel);
   return text;
 }
 

@@ -589,13 +589,18 @@ void lower(ChunkStateUpdateOp op, Emitter &e) {
   }
 }
 
-/// u[t] = beta[t] (v[t] - ks[t] - sum_{j<t} kk[t, j] u[j]), row after row:
-/// row t reads the rows of u solved before it. A row of up to eight
-/// vectors stays in registers across the j loop; wider value tiles are
-/// done eight vectors at a time.
-void lower(ChunkDeltaSolveOp op, Emitter &e) {
-  auto &b = e.b;
-  const int64_t rows = rowsOf(op.getKk()), cols = colsOf(op.getV());
+/// A forward substitution over the rows of `out` (rows x cols):
+///   out[t] = finish(t, init(t) + sum_{j<t} weight(t, j) out[j]),
+/// row after row, each row reading the rows solved before it. A row of up to
+/// eight vectors stays in registers across the j loop; wider tiles are done
+/// eight vectors at a time. `init(t, col)` gives the starting vector,
+/// `weight(t, j)` the scalar coefficient, `finish(t)` the scale applied on
+/// the way out (null: none).
+void forwardSubstitution(
+    Emitter &e, Value out, int64_t rows, int64_t cols,
+    function_ref<Value(Value t, Value col, int64_t lanes)> init,
+    function_ref<Value(Value t, Value j)> weight,
+    function_ref<Value(Value t, int64_t lanes)> finish) {
   const int64_t lanes = e.lanesFor(cols);
   const int64_t vectors = cols / lanes;
   int64_t block = 1;
@@ -604,69 +609,58 @@ void lower(ChunkDeltaSolveOp op, Emitter &e) {
       block = candidate;
       break;
     }
-  Value c0 = e.idx(0);
   e.forLoop(e.idx(0), e.idx(rows), e.idx(1), {}, [&](Value t, ValueRange) {
     e.forLoop(0, cols, block * lanes, [&](Value n0) {
-      SmallVector<Value> init;
-      for (int64_t v = 0; v < block; ++v) {
-        Value col = e.add(n0, v * lanes);
-        init.push_back(arith::SubFOp::create(b, e.load(op.getV(), t, col, lanes),
-                                             e.load(op.getKs(), t, col, lanes)));
-      }
+      SmallVector<Value> start;
+      for (int64_t v = 0; v < block; ++v)
+        start.push_back(init(t, e.add(n0, v * lanes), lanes));
       SmallVector<Value> acc = e.forLoop(
-          e.idx(0), t, e.idx(1), init,
+          e.idx(0), t, e.idx(1), start,
           [&](Value j, ValueRange it) -> SmallVector<Value> {
-            Value weight = e.broadcast(
-                arith::NegFOp::create(b, e.scalar(op.getKk(), t, j)), lanes);
+            Value w = e.broadcast(weight(t, j), lanes);
             SmallVector<Value> next;
             for (int64_t v = 0; v < block; ++v)
-              next.push_back(e.fma(
-                  weight, e.load(op.getU(), j, e.add(n0, v * lanes), lanes),
-                  it[v]));
+              next.push_back(
+                  e.fma(w, e.load(out, j, e.add(n0, v * lanes), lanes), it[v]));
             return next;
           });
-      Value beta = e.broadcast(e.scalar(op.getBeta(), t, c0), lanes);
+      Value scale = finish ? finish(t, lanes) : Value();
       for (int64_t v = 0; v < block; ++v)
-        e.store(e.mulf(acc[v], beta), op.getU(), t, e.add(n0, v * lanes));
+        e.store(scale ? e.mulf(acc[v], scale) : acc[v], out, t,
+                e.add(n0, v * lanes));
     });
     return SmallVector<Value>();
   });
 }
 
-/// w[t] = rhs[t] + sum_{j<t} ab[t, j + 1] w[j], row after row, with a row
-/// of up to eight vectors in registers across the j loop.
+/// u[t] = beta[t] (v[t] - ks[t] - sum_{j<t} kk[t, j] u[j]).
+void lower(ChunkDeltaSolveOp op, Emitter &e) {
+  auto &b = e.b;
+  Value c0 = e.idx(0);
+  forwardSubstitution(
+      e, op.getU(), rowsOf(op.getKk()), colsOf(op.getV()),
+      [&](Value t, Value col, int64_t lanes) -> Value {
+        return arith::SubFOp::create(b, e.load(op.getV(), t, col, lanes),
+                                     e.load(op.getKs(), t, col, lanes));
+      },
+      [&](Value t, Value j) -> Value {
+        return arith::NegFOp::create(b, e.scalar(op.getKk(), t, j));
+      },
+      [&](Value t, int64_t lanes) {
+        return e.broadcast(e.scalar(op.getBeta(), t, c0), lanes);
+      });
+}
+
+/// w[t] = rhs[t] + sum_{j<t} ab[t, j + 1] w[j] (the coefficient column is
+/// one to the right: ab scores a against b delayed by one row).
 void lower(ChunkDplrSolveOp op, Emitter &e) {
-  const int64_t rows = rowsOf(op.getAb()), cols = colsOf(op.getRhs());
-  const int64_t lanes = e.lanesFor(cols);
-  const int64_t vectors = cols / lanes;
-  int64_t block = 1;
-  for (int64_t candidate : {8, 6, 4, 3, 2, 1})
-    if (vectors % candidate == 0) {
-      block = candidate;
-      break;
-    }
-  e.forLoop(e.idx(0), e.idx(rows), e.idx(1), {}, [&](Value t, ValueRange) {
-    e.forLoop(0, cols, block * lanes, [&](Value n0) {
-      SmallVector<Value> init;
-      for (int64_t v = 0; v < block; ++v)
-        init.push_back(e.load(op.getRhs(), t, e.add(n0, v * lanes), lanes));
-      SmallVector<Value> acc = e.forLoop(
-          e.idx(0), t, e.idx(1), init,
-          [&](Value j, ValueRange it) -> SmallVector<Value> {
-            Value weight =
-                e.broadcast(e.scalar(op.getAb(), t, e.add(j, 1)), lanes);
-            SmallVector<Value> next;
-            for (int64_t v = 0; v < block; ++v)
-              next.push_back(e.fma(
-                  weight, e.load(op.getW(), j, e.add(n0, v * lanes), lanes),
-                  it[v]));
-            return next;
-          });
-      for (int64_t v = 0; v < block; ++v)
-        e.store(acc[v], op.getW(), t, e.add(n0, v * lanes));
-    });
-    return SmallVector<Value>();
-  });
+  forwardSubstitution(
+      e, op.getW(), rowsOf(op.getAb()), colsOf(op.getRhs()),
+      [&](Value t, Value col, int64_t lanes) {
+        return e.load(op.getRhs(), t, col, lanes);
+      },
+      [&](Value t, Value j) { return e.scalar(op.getAb(), t, e.add(j, 1)); },
+      nullptr);
 }
 
 /// dst[0] = carry; dst[r] = src[r - 1]; then carry = src[len - 1] when
@@ -838,32 +832,9 @@ void lower(RecurrentStepOp op, Emitter &e) {
     return;
   }
 
-  if (Value bonus = op.getBonus()) {
-    // RWKV-6: o = S_inᵀ q + ((q ⊙ u) · k) v, and S_out = D S_in + k vᵀ, in
-    // one pass over the state.
-    SmallVector<Value> acc = e.forLoop(
-        e.idx(0), e.idx(keys), e.idx(1), init,
-        [&](Value kk, ValueRange it) -> SmallVector<Value> {
-          Value qs = e.broadcast(e.scalar(op.getQ(), c0, kk), lanes);
-          Value ks = e.broadcast(e.scalar(op.getK(), c0, kk), lanes);
-          Value ds = rowDecay(kk);
-          SmallVector<Value> next;
-          for (int64_t v = 0; v < vectors; ++v) {
-            Value col = e.idx(v * lanes);
-            Value s = e.load(op.getStateIn(), kk, col, lanes);
-            next.push_back(e.fma(qs, s, it[v]));
-            Value decayedS = ds ? e.mulf(s, ds) : s;
-            e.store(e.fma(ks, vv[v], decayedS), op.getStateOut(), kk, col);
-          }
-          return next;
-        });
-    Value weight = e.broadcast(
-        tripleDot(e, op.getQ(), c0, op.getK(), c0, bonus, keys), lanes);
-    for (int64_t v = 0; v < vectors; ++v)
-      e.store(e.fma(weight, vv[v], acc[v]), op.getO(), c0, e.idx(v * lanes));
-    return;
-  }
-
+  // One pass: S_out = D S_in + k vᵀ, row by row, and o accumulates q times
+  // S_out, or (RWKV-6's bonus form) q times S_in plus ((q ⊙ u) · k) v.
+  Value bonus = op.getBonus();
   SmallVector<Value> acc = e.forLoop(
       e.idx(0), e.idx(keys), e.idx(1), init,
       [&](Value kk, ValueRange it) -> SmallVector<Value> {
@@ -873,14 +844,20 @@ void lower(RecurrentStepOp op, Emitter &e) {
         SmallVector<Value> next;
         for (int64_t v = 0; v < vectors; ++v) {
           Value col = e.idx(v * lanes);
-          Value s = e.fma(ks, vv[v], decayed(kk, v, ds));
+          Value in = e.load(op.getStateIn(), kk, col, lanes);
+          Value s = e.fma(ks, vv[v], ds ? e.mulf(in, ds) : in);
           e.store(s, op.getStateOut(), kk, col);
-          next.push_back(e.fma(qs, s, it[v]));
+          next.push_back(e.fma(qs, bonus ? in : s, it[v]));
         }
         return next;
       });
+  Value weight;
+  if (bonus)
+    weight = e.broadcast(
+        tripleDot(e, op.getQ(), c0, op.getK(), c0, bonus, keys), lanes);
   for (int64_t v = 0; v < vectors; ++v)
-    e.store(acc[v], op.getO(), c0, e.idx(v * lanes));
+    e.store(weight ? e.fma(weight, vv[v], acc[v]) : acc[v], op.getO(), c0,
+            e.idx(v * lanes));
 }
 
 struct VectorizeCPUPass

@@ -86,16 +86,7 @@ std::string linac::buildCudaManifest(const CudaKernel &kernel,
      << (kernel.flags.empty() ? std::string("-")
                               : llvm::join(kernel.flags, ","))
      << "\n";
-  for (const KernelTensor &tensor : k.tensors) {
-    os << "tensor " << tensor.name << " " << (tensor.output ? "out" : "in")
-       << " " << (tensor.optional ? "optional" : "required") << " "
-       << tensor.dtype;
-    for (const std::string &dim : tensor.dims)
-      os << " " << dim;
-    os << "\n";
-  }
-  if (k.stateAlias)
-    os << "alias ht h0\n";
+  writeManifestTensors(os, k);
   return text;
 }
 

@@ -294,6 +294,32 @@ int writeOutput(llvm::StringRef path,
   return Success;
 }
 
+/// Writes the object `writeObject` produces to `outputPath`, or, for a
+/// shared library, to a temporary file that is then linked there. Shared by
+/// the CPU and CUDA targets: both artifacts are an object plus a link.
+int writeObjectOrShared(bool objectOnly, llvm::StringRef outputPath,
+                        llvm::function_ref<int(llvm::StringRef)> writeObject) {
+  if (objectOnly)
+    return writeObject(outputPath);
+  llvm::SmallString<128> object;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("linacc", "o", object)) {
+    llvm::errs() << "linacc: error: cannot create a temporary file: "
+                 << ec.message() << "\n";
+    return InternalError;
+  }
+  llvm::FileRemover remover(object);
+  if (int status = writeObject(object))
+    return status;
+  std::string error;
+  if (!linac::linkSharedLibrary(object, outputPath, error)) {
+    llvm::errs() << "linacc: internal error: " << error << "\n";
+    return InternalError;
+  }
+  return Success;
+}
+
+
 /// The include guard of a generated header.
 std::string headerGuard() {
   std::string guard = "LINAC_GENERATED_";
@@ -365,23 +391,7 @@ int emulateCuda(MLIRContext &context, ModuleOp module,
       return true;
     });
   };
-  if (emit == Emit::Obj)
-    return writeObject(outputPath);
-  llvm::SmallString<128> object;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("linacc", "o", object)) {
-    llvm::errs() << "linacc: error: cannot create a temporary file: "
-                 << ec.message() << "\n";
-    return InternalError;
-  }
-  llvm::FileRemover remover(object);
-  if (int status = writeObject(object))
-    return status;
-  if (!linac::linkSharedLibrary(object, outputPath, error)) {
-    llvm::errs() << "linacc: internal error: " << error << "\n";
-    return InternalError;
-  }
-  return Success;
+  return writeObjectOrShared(emit == Emit::Obj, outputPath, writeObject);
 }
 
 /// --target=cuda:*: the CUDA pipeline, to IR, PTX, cubin, an object or
@@ -575,23 +585,7 @@ int compileCuda(MLIRContext &context, ModuleOp module,
       return true;
     });
   };
-  if (emit == Emit::Obj)
-    return writeObject(outputPath);
-  llvm::SmallString<128> object;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("linacc", "o", object)) {
-    llvm::errs() << "linacc: error: cannot create a temporary file: "
-                 << ec.message() << "\n";
-    return InternalError;
-  }
-  llvm::FileRemover remover(object);
-  if (int status = writeObject(object))
-    return status;
-  if (!linac::linkSharedLibrary(object, outputPath, error)) {
-    llvm::errs() << "linacc: internal error: " << error << "\n";
-    return InternalError;
-  }
-  return Success;
+  return writeObjectOrShared(emit == Emit::Obj, outputPath, writeObject);
 }
 
 } // namespace

@@ -65,6 +65,11 @@ getKernelInterface(mlir::FunctionOpInterface task);
 std::vector<KernelInterface> getKernelInterfaces(mlir::ModuleOp module);
 
 /// The manifest text of one kernel (no trailing NUL).
+/// The `tensor` records (and the `alias` record) of a manifest, the part
+/// every target's manifest shares.
+void writeManifestTensors(llvm::raw_ostream &os,
+                          const KernelInterface &kernel);
+
 std::string buildManifest(const KernelInterface &kernel,
                           const CpuTarget &target);
 

@@ -509,4 +509,20 @@ void resetDriverForTesting() {
   driverTried = false;
 }
 
+int32_t driverSymbol(const char *symbol, void **address, linac_error *err) {
+  *address = nullptr;
+  if (int32_t status = getDriver(err))
+    return status;
+  *address = dlsym(driver.handle, symbol);
+  if (!*address)
+    return fail(err, LINAC_ERROR_CUDA,
+                "the CUDA driver has no %s (a driver older than CUDA 11?)",
+                symbol);
+  return succeed(err);
+}
+
+int32_t cudaError(linac_error *err, int result, const char *context) {
+  return cudaFail(err, result, "%s", context);
+}
+
 } // namespace linac::cuda

@@ -50,6 +50,15 @@ int32_t deviceCount(int32_t *count, linac_error *err);
 /// LINAC_LIBCUDA changed). For tests; no kernel may be loaded.
 void resetDriverForTesting();
 
+/// The address of the driver entry point `symbol` (for the runtime's other
+/// CUDA files, CudaDevice.cpp), opening the driver first; an error when
+/// there is no usable driver or it lacks the symbol.
+int32_t driverSymbol(const char *symbol, void **address, linac_error *err);
+
+/// Fails with LINAC_ERROR_CUDA and "CONTEXT failed: NAME (description)" for
+/// the driver's result `result` (the format of every CUDA error here).
+int32_t cudaError(linac_error *err, int result, const char *context);
+
 } // namespace linac::cuda
 
 #endif // LINAC_RUNTIME_CUDA_H

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../../runtime/Cuda.h"
+#include "../../runtime/CudaDevice.h"
 
 #include "linac/runtime/linac.h"
 
@@ -52,6 +53,13 @@ std::string cudaManifest(const std::string &arch = "sm_90a",
 }
 
 const unsigned char kCubin[8] = {0x7f, 'E', 'L', 'F'};
+
+/// Makes the runtime open the driver again: the loader's and the device
+/// helpers' state.
+void resetDriver() {
+  linac::cuda::resetDeviceHelpersForTesting();
+  linac::cuda::resetDriverForTesting();
+}
 
 /// The fake driver's controls, looked up in the same library instance the
 /// runtime opens.
@@ -96,7 +104,7 @@ protected:
       setenv("LINAC_LIBCUDA", path, 1);
     else
       unsetenv("LINAC_LIBCUDA");
-    linac::cuda::resetDriverForTesting();
+    resetDriver();
   }
 
   Fake fake;
@@ -186,13 +194,13 @@ TEST_F(Cuda, InitFailures) {
              "library)"},
         {999, "cuInit failed: CUDA error 999"}}) {
     fake.set("init", code);
-    linac::cuda::resetDriverForTesting();
+    resetDriver();
     int32_t count = 0;
     EXPECT_EQ(linac_cuda_device_count(&count, &err), LINAC_ERROR_CUDA);
     EXPECT_TRUE(contains(err, text)) << err.message;
   }
   fake.set("init", 0);
-  linac::cuda::resetDriverForTesting();
+  resetDriver();
   int32_t count = 0;
   EXPECT_EQ(linac_cuda_device_count(&count, &err), LINAC_OK) << err.message;
   EXPECT_EQ(count, 1);
@@ -493,6 +501,203 @@ TEST_F(CudaLaunch, EmptyProblemsLaunchNothing) {
 }
 
 //===----------------------------------------------------------------------===//
+// Device memory, streams and events (linac.h's helpers)
+//===----------------------------------------------------------------------===//
+
+TEST_F(Cuda, HelpersWithoutADriver) {
+  useDriver("/nonexistent/libcuda.so.1");
+  void *pointer = reinterpret_cast<void *>(1);
+  EXPECT_EQ(linac_cuda_malloc(64, &pointer, &err), LINAC_ERROR_CUDA);
+  EXPECT_EQ(pointer, nullptr);
+  EXPECT_TRUE(contains(err, "cannot load the CUDA driver")) << err.message;
+  linac_cuda_device_info info;
+  EXPECT_EQ(linac_cuda_get_device_info(0, &info, &err), LINAC_ERROR_CUDA);
+  void *stream = nullptr;
+  EXPECT_EQ(linac_cuda_stream_create(&stream, &err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "CUDA kernels need an NVIDIA driver"))
+      << err.message;
+}
+
+TEST_F(Cuda, DeviceInfo) {
+  linac_cuda_device_info info;
+  ASSERT_EQ(linac_cuda_get_device_info(0, &info, &err), LINAC_OK)
+      << err.message;
+  EXPECT_STREQ(info.name, "Fake CUDA device");
+  EXPECT_EQ(info.major, 9);
+  EXPECT_EQ(info.minor, 0);
+  EXPECT_EQ(info.multiprocessors, 132);
+  EXPECT_EQ(info.clock_khz, 1980000);
+  EXPECT_EQ(info.memory_clock_khz, 2619000);
+  EXPECT_EQ(info.memory_bus_bits, 5120);
+  EXPECT_EQ(info.l2_bytes, 50 << 20);
+  EXPECT_EQ(info.memory_bytes, int64_t{80} << 30);
+  EXPECT_EQ(info.shared_per_block_optin, 227 * 1024);
+  // No context is needed for device properties.
+  EXPECT_EQ(fake.get("retains"), 0);
+
+  EXPECT_EQ(linac_cuda_get_device_info(1, &info, &err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuDeviceGet(1) failed: CUDA_ERROR_INVALID_VALUE "
+                            "(invalid argument)"))
+      << err.message;
+  EXPECT_EQ(linac_cuda_get_device_info(0, nullptr, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_F(Cuda, MemoryRoundTrip) {
+  void *device = nullptr;
+  ASSERT_EQ(linac_cuda_malloc(64, &device, &err), LINAC_OK) << err.message;
+  ASSERT_NE(device, nullptr);
+  std::vector<uint8_t> in(64), out(64, 0);
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i] = static_cast<uint8_t>(3 * i + 1);
+  ASSERT_EQ(linac_cuda_memcpy_htod(device, in.data(), 64, &err), LINAC_OK)
+      << err.message;
+  ASSERT_EQ(linac_cuda_memcpy_dtoh(out.data(), device, 64, &err), LINAC_OK)
+      << err.message;
+  EXPECT_EQ(in, out);
+  ASSERT_EQ(linac_cuda_memset(static_cast<char *>(device) + 8, 0xab, 8, &err),
+            LINAC_OK)
+      << err.message;
+  ASSERT_EQ(linac_cuda_memcpy_dtoh(out.data(), device, 64, &err), LINAC_OK);
+  EXPECT_EQ(out[7], in[7]);
+  EXPECT_EQ(out[8], 0xab);
+  EXPECT_EQ(out[15], 0xab);
+  EXPECT_EQ(out[16], in[16]);
+  EXPECT_EQ(linac_cuda_synchronize(&err), LINAC_OK) << err.message;
+  EXPECT_EQ(linac_cuda_free(device, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(fake.get("allocations"), 1);
+  EXPECT_EQ(fake.get("frees"), 1);
+  // Device 0's primary context, retained once and kept; every call left
+  // the thread's context stack as it found it.
+  EXPECT_EQ(fake.get("retains"), 1);
+  EXPECT_EQ(fake.get("releases"), 0);
+  EXPECT_EQ(fake.get("balanced"), 1);
+
+  // Nothing to do: no driver call, no error.
+  void *none = reinterpret_cast<void *>(1);
+  EXPECT_EQ(linac_cuda_malloc(0, &none, &err), LINAC_OK);
+  EXPECT_EQ(none, nullptr);
+  EXPECT_EQ(linac_cuda_free(nullptr, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_memcpy_htod(nullptr, nullptr, 0, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_malloc(8, nullptr, &err), LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(linac_cuda_memcpy_dtoh(nullptr, in.data(), 8, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_F(Cuda, HelpersUseTheCurrentContext) {
+  fake.set("current", 1);
+  void *device = nullptr;
+  ASSERT_EQ(linac_cuda_malloc(16, &device, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(linac_cuda_free(device, &err), LINAC_OK);
+  EXPECT_EQ(fake.get("retains"), 0);
+}
+
+TEST_F(Cuda, HelperErrorsAreMessages) {
+  fake.set("alloc", 2);
+  void *device = nullptr;
+  EXPECT_EQ(linac_cuda_malloc(1 << 20, &device, &err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuMemAlloc(1048576 bytes) failed: "
+                            "CUDA_ERROR_OUT_OF_MEMORY (out of memory)"))
+      << err.message;
+  fake.set("alloc", 0);
+  ASSERT_EQ(linac_cuda_malloc(16, &device, &err), LINAC_OK);
+  // Past the end of the allocation: the driver refuses it.
+  std::vector<uint8_t> host(32);
+  EXPECT_EQ(linac_cuda_memcpy_htod(device, host.data(), 32, &err),
+            LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuMemcpyHtoD failed: CUDA_ERROR_INVALID_VALUE"))
+      << err.message;
+  fake.set("copy", 700);
+  EXPECT_EQ(linac_cuda_memcpy_dtoh(host.data(), device, 16, &err),
+            LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuMemcpyDtoH failed: CUDA_ERROR_ILLEGAL_ADDRESS "
+                            "(an illegal memory access was encountered)"))
+      << err.message;
+  fake.set("copy", 0);
+  // A kernel that faulted reports at the next synchronization.
+  fake.set("sync", 700);
+  EXPECT_EQ(linac_cuda_stream_synchronize(nullptr, &err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuStreamSynchronize failed: "
+                            "CUDA_ERROR_ILLEGAL_ADDRESS"))
+      << err.message;
+  EXPECT_EQ(linac_cuda_synchronize(&err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuCtxSynchronize failed")) << err.message;
+  fake.set("sync", 0);
+  EXPECT_EQ(linac_cuda_free(device, &err), LINAC_OK);
+  // Freeing twice is the driver's error, reported, not a crash.
+  EXPECT_EQ(linac_cuda_free(device, &err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuMemFree failed")) << err.message;
+  EXPECT_EQ(fake.get("balanced"), 1);
+}
+
+TEST_F(Cuda, StreamsAndEvents) {
+  void *stream = nullptr, *start = nullptr, *end = nullptr;
+  ASSERT_EQ(linac_cuda_stream_create(&stream, &err), LINAC_OK) << err.message;
+  ASSERT_EQ(linac_cuda_event_create(&start, &err), LINAC_OK) << err.message;
+  ASSERT_EQ(linac_cuda_event_create(&end, &err), LINAC_OK) << err.message;
+  float ms = -1;
+  // Never recorded: the driver's error.
+  EXPECT_EQ(linac_cuda_event_elapsed(&ms, start, end, &err), LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "cuEventSynchronize failed: "
+                            "CUDA_ERROR_INVALID_HANDLE"))
+      << err.message;
+  ASSERT_EQ(linac_cuda_event_record(start, stream, &err), LINAC_OK);
+  ASSERT_EQ(linac_cuda_event_record(end, stream, &err), LINAC_OK);
+  ASSERT_EQ(linac_cuda_event_elapsed(&ms, start, end, &err), LINAC_OK)
+      << err.message;
+  EXPECT_FLOAT_EQ(ms, 0.25f); // the fake's 250 us per record
+  EXPECT_EQ(linac_cuda_stream_synchronize(stream, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_event_elapsed(nullptr, start, end, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(linac_cuda_event_record(nullptr, stream, &err),
+            LINAC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(linac_cuda_event_destroy(start, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_event_destroy(end, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_stream_destroy(stream, &err), LINAC_OK);
+  EXPECT_EQ(fake.get("events"), 0);
+  EXPECT_EQ(fake.get("streams"), 0);
+
+  fake.set("event", 2);
+  EXPECT_EQ(linac_cuda_event_create(&start, &err), LINAC_ERROR_CUDA);
+  EXPECT_EQ(start, nullptr);
+  EXPECT_TRUE(contains(err, "cuEventCreate failed: CUDA_ERROR_OUT_OF_MEMORY"))
+      << err.message;
+}
+
+TEST_F(Cuda, KernelsAcceptHelperMemory) {
+  // The kernel and the helpers share device 0's primary context, so the
+  // launch's address check finds linac_cuda_malloc's allocations.
+  std::string manifest = cudaManifest();
+  linac_kernel *kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin,
+                                                  sizeof(kCubin), &err);
+  ASSERT_NE(kernel, nullptr) << err.message;
+  Tensors host(1, 3, 1, 1);
+  void *q = nullptr, *v = nullptr, *o = nullptr;
+  ASSERT_EQ(linac_cuda_malloc(host.q.size() * 2, &q, &err), LINAC_OK);
+  ASSERT_EQ(linac_cuda_malloc(host.v.size() * 2, &v, &err), LINAC_OK);
+  ASSERT_EQ(linac_cuda_malloc(host.o.size() * 2, &o, &err), LINAC_OK);
+  linac_tensor tq = host.tq, tv = host.tv, to = host.to;
+  tq.data = q;
+  tv.data = v;
+  to.data = o;
+  const linac_tensor *tensors[] = {&tq, &tv, nullptr, &to};
+  void *stream = nullptr;
+  ASSERT_EQ(linac_cuda_stream_create(&stream, &err), LINAC_OK);
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, tensors, 4, stream, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(fake.get("launches"), 1);
+  EXPECT_EQ(fake.stream(), stream);
+  for (void *pointer : {q, v, o})
+    EXPECT_EQ(linac_cuda_free(pointer, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_stream_destroy(stream, &err), LINAC_OK);
+  linac_kernel_destroy(kernel);
+  // The kernel released its own reference; the helpers' stays.
+  EXPECT_EQ(fake.get("retains"), 2);
+  EXPECT_EQ(fake.get("releases"), 1);
+}
+
+//===----------------------------------------------------------------------===//
 // A real driver, when there is one
 //===----------------------------------------------------------------------===//
 
@@ -501,7 +706,7 @@ TEST_F(CudaLaunch, EmptyProblemsLaunchNothing) {
 /// checked by test/Integration/CUDA/gpu.test.
 TEST(CudaDevice, RealDriverRefusesABadImage) {
   unsetenv("LINAC_LIBCUDA");
-  linac::cuda::resetDriverForTesting();
+  resetDriver();
   linac_error err;
   int32_t count = 0;
   if (linac_cuda_device_count(&count, &err) != LINAC_OK || count == 0)
@@ -521,6 +726,45 @@ TEST(CudaDevice, RealDriverRefusesABadImage) {
                 contains(err, "recompile for its architecture"))
         << err.message;
   }
+}
+
+/// The memory, stream and event helpers against the real driver.
+TEST(CudaDevice, HelpersRoundTrip) {
+  unsetenv("LINAC_LIBCUDA");
+  resetDriver();
+  linac_error err;
+  int32_t count = 0;
+  if (linac_cuda_device_count(&count, &err) != LINAC_OK || count == 0)
+    GTEST_SKIP() << "needs a CUDA device: " << err.message;
+  linac_cuda_device_info info;
+  ASSERT_EQ(linac_cuda_get_device_info(0, &info, &err), LINAC_OK)
+      << err.message;
+  EXPECT_GT(info.multiprocessors, 0);
+  EXPECT_GT(info.memory_bytes, 0);
+  std::vector<float> in(1 << 20), out(in.size());
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i] = static_cast<float>(i) * 0.5f;
+  void *device = nullptr, *stream = nullptr, *start = nullptr, *end = nullptr;
+  const uint64_t bytes = in.size() * sizeof(float);
+  ASSERT_EQ(linac_cuda_malloc(bytes, &device, &err), LINAC_OK) << err.message;
+  ASSERT_EQ(linac_cuda_stream_create(&stream, &err), LINAC_OK) << err.message;
+  ASSERT_EQ(linac_cuda_event_create(&start, &err), LINAC_OK) << err.message;
+  ASSERT_EQ(linac_cuda_event_create(&end, &err), LINAC_OK) << err.message;
+  ASSERT_EQ(linac_cuda_event_record(start, stream, &err), LINAC_OK);
+  ASSERT_EQ(linac_cuda_memcpy_htod(device, in.data(), bytes, &err), LINAC_OK)
+      << err.message;
+  ASSERT_EQ(linac_cuda_event_record(end, stream, &err), LINAC_OK);
+  float ms = -1;
+  ASSERT_EQ(linac_cuda_event_elapsed(&ms, start, end, &err), LINAC_OK)
+      << err.message;
+  EXPECT_GE(ms, 0.0f);
+  ASSERT_EQ(linac_cuda_memcpy_dtoh(out.data(), device, bytes, &err), LINAC_OK)
+      << err.message;
+  EXPECT_EQ(in, out);
+  EXPECT_EQ(linac_cuda_event_destroy(start, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_event_destroy(end, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_stream_destroy(stream, &err), LINAC_OK);
+  EXPECT_EQ(linac_cuda_free(device, &err), LINAC_OK);
 }
 
 } // namespace

@@ -218,6 +218,79 @@ int32_t linac_kernel_launch_cuda(const linac_kernel *kernel,
                                  int32_t count, void *stream,
                                  linac_error *err);
 
+/*---- CUDA devices, memory, streams and events --------------------------*/
+
+/* A few driver calls for programs that have no CUDA runtime of their own
+ * (linac-run uses them to stage tensors and time kernels), through the
+ * driver the runtime already opened: nothing links against CUDA.
+ *
+ * Context: each call works in the calling thread's current CUDA context, or,
+ * when it has none, in the primary context of device 0, the context
+ * linac_cuda_kernel_create and linac_module_kernel load kernels into in the
+ * same situation (so memory from linac_cuda_malloc is memory such a kernel
+ * accepts). That primary context is retained by the first call that needs
+ * it and kept for the rest of the process, so that allocations outlive the
+ * kernels.
+ *
+ * Streams and events are CUstream and CUevent handles passed as void *; a
+ * NULL stream is the legacy default stream. Errors: LINAC_ERROR_CUDA with
+ * the call, the CUDA error's name and its description in the message (for
+ * example "cuStreamSynchronize failed: CUDA_ERROR_ILLEGAL_ADDRESS (an
+ * illegal memory access was encountered)": a kernel queued earlier
+ * faulted), or the reason there is no usable driver. */
+
+/* What the driver reports about a device (cuDeviceGetName,
+ * cuDeviceGetAttribute, cuDeviceTotalMem). */
+typedef struct linac_cuda_device_info {
+  char name[256];            /* e.g. "NVIDIA H100 80GB HBM3" */
+  int32_t ordinal;
+  int32_t major, minor;      /* compute capability */
+  int32_t multiprocessors;
+  int32_t clock_khz;         /* SM clock (CU_DEVICE_ATTRIBUTE_CLOCK_RATE) */
+  int32_t memory_clock_khz;  /* peak memory clock */
+  int32_t memory_bus_bits;   /* global memory bus width */
+  int64_t l2_bytes;
+  int64_t memory_bytes;      /* global memory */
+  int64_t shared_per_block_optin; /* the most a kernel may opt into */
+} linac_cuda_device_info;
+
+/* Fills `info` for device `ordinal` (no context is needed or created). */
+int32_t linac_cuda_get_device_info(int32_t ordinal,
+                                   linac_cuda_device_info *info,
+                                   linac_error *err);
+/* Allocates `bytes` of device memory (cuMemAlloc); 0 bytes gives NULL. */
+int32_t linac_cuda_malloc(uint64_t bytes, void **device, linac_error *err);
+/* Frees memory from linac_cuda_malloc; NULL is ignored. */
+int32_t linac_cuda_free(void *device, linac_error *err);
+/* Copies between host and device memory (cuMemcpyHtoD / cuMemcpyDtoH).
+ * Synchronous: they return once the bytes have arrived, after the work
+ * queued before them on the legacy default stream and on every stream that
+ * synchronizes with it (linac_cuda_stream_create's do). */
+int32_t linac_cuda_memcpy_htod(void *device, const void *host, uint64_t bytes,
+                               linac_error *err);
+int32_t linac_cuda_memcpy_dtoh(void *host, const void *device, uint64_t bytes,
+                               linac_error *err);
+/* Sets `bytes` bytes of device memory to `value` (cuMemsetD8). */
+int32_t linac_cuda_memset(void *device, uint8_t value, uint64_t bytes,
+                          linac_error *err);
+/* Waits for all work of the context (cuCtxSynchronize). */
+int32_t linac_cuda_synchronize(linac_error *err);
+/* A stream that synchronizes with the legacy default stream
+ * (cuStreamCreate, flags 0). */
+int32_t linac_cuda_stream_create(void **stream, linac_error *err);
+int32_t linac_cuda_stream_destroy(void *stream, linac_error *err);
+/* Waits for the work queued on `stream`; a kernel that failed reports here. */
+int32_t linac_cuda_stream_synchronize(void *stream, linac_error *err);
+/* Timing events (cuEventCreate, default flags: they record time). */
+int32_t linac_cuda_event_create(void **event, linac_error *err);
+int32_t linac_cuda_event_destroy(void *event, linac_error *err);
+/* Queues `event` on `stream` (cuEventRecord). */
+int32_t linac_cuda_event_record(void *event, void *stream, linac_error *err);
+/* Waits for `end`, then stores the milliseconds between the two recorded
+ * events in `ms` (cuEventElapsedTime; resolution about 0.5 microseconds). */
+int32_t linac_cuda_event_elapsed(float *ms, void *start, void *end,
+                                 linac_error *err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -6,6 +6,7 @@
 
 #include "linac/Target/Artifact.h"
 
+#include "linac/Dialect/Linac/IR/LinacOps.h"
 #include "linac/runtime/linac.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -115,6 +116,12 @@ linac::getKernelInterface(FunctionOpInterface task) {
     kernel.tensors.push_back(std::move(tensor));
   }
   kernel.stateAlias = decode;
+  if (auto schedule = task->getAttrOfType<ScheduleAttr>("linac.schedule")) {
+    kernel.algorithm = stringifyAlgorithm(schedule.getAlgorithm()).str();
+    kernel.chunkSize = schedule.getAlgorithm() == Algorithm::Recurrent
+                           ? 0
+                           : schedule.getChunkSize();
+  }
   return kernel;
 }
 
@@ -129,6 +136,8 @@ std::vector<KernelInterface> linac::getKernelInterfaces(ModuleOp module) {
 
 void linac::writeManifestTensors(llvm::raw_ostream &os,
                                  const KernelInterface &kernel) {
+  if (!kernel.algorithm.empty())
+    os << "schedule " << kernel.algorithm << " " << kernel.chunkSize << "\n";
   for (const KernelTensor &tensor : kernel.tensors) {
     os << "tensor " << tensor.name << " " << (tensor.output ? "out" : "in")
        << " " << (tensor.optional ? "optional" : "required") << " "

@@ -175,6 +175,7 @@ private:
   int32_t parseTensor();
   int32_t parseAlias();
   int32_t parseLaunch();
+  int32_t parseSchedule();
   int32_t finishLaunch();
   int findTensor(std::string_view name) const {
     for (int i = 0; i < m.numTensors; ++i)
@@ -248,6 +249,26 @@ int32_t Parser::parseLaunch() {
     return error("launch value tiles '%.*s' is not in [1, 2^20]",
                  LINAC_QUOTE(fields[3]));
   launchFlags = fields[4];
+  return LINAC_OK;
+}
+
+int32_t Parser::parseSchedule() {
+  if (!m.scheduleAlgorithm.empty())
+    return error("second 'schedule' record");
+  if (numFields != 3)
+    return error("'schedule' takes an algorithm and a chunk size, found %d "
+                 "fields",
+                 numFields - 1);
+  std::string_view algorithm = fields[1];
+  if (algorithm != "chunked" && algorithm != "chunked_wy" &&
+      algorithm != "recurrent")
+    return error("schedule algorithm '%.*s' is not chunked, chunked_wy or "
+                 "recurrent",
+                 LINAC_QUOTE(algorithm));
+  if (!parseSize(fields[2], m.scheduleChunk) || m.scheduleChunk > (1 << 20))
+    return error("schedule chunk size '%.*s' is not a size up to 2^20",
+                 LINAC_QUOTE(fields[2]));
+  m.scheduleAlgorithm = algorithm;
   return LINAC_OK;
 }
 
@@ -330,6 +351,8 @@ int32_t Parser::parseLine(std::string_view line) {
     return parseAlias();
   if (kind == "launch")
     return parseLaunch();
+  if (kind == "schedule")
+    return parseSchedule();
 
   for (int h = 0; h < kNumHeaders; ++h) {
     if (kind != kHeaderNames[h])

@@ -23,7 +23,7 @@
 //
 // The manifest: tensors in ABI order (arguments then results) with dtype,
 // direction, optionality and symbolic or static dims, NUL-terminated.
-// CHECK: llvm.mlir.global external constant @sgla_manifest("linac-manifest 1\0Acompiler {{[0-9]+\.[0-9]+\.[0-9]+}}\0Akernel sgla\0Atarget cpu x86-64-v4 avx512f,avx512bw,avx512dq,avx512vl,avx2,fma\0Amode prefill\0Avariant simple_gla\0Atensor q in required bf16 B T 2 16\0Atensor k in required bf16 B T 2 16\0Atensor v in required bf16 B T 4 16\0Atensor g in required f32 B T 4\0Atensor h0 in optional f32 S 4 16 16\0Atensor o out required bf16 B T 4 16\0Atensor ht out optional f32 S 4 16 16\0A\00") {addr_space = 0 : i32}
+// CHECK: llvm.mlir.global external constant @sgla_manifest("linac-manifest 1\0Acompiler {{[0-9]+\.[0-9]+\.[0-9]+}}\0Akernel sgla\0Atarget cpu x86-64-v4 avx512f,avx512bw,avx512dq,avx512vl,avx2,fma\0Amode prefill\0Avariant simple_gla\0Aschedule chunked 32\0Atensor q in required bf16 B T 2 16\0Atensor k in required bf16 B T 2 16\0Atensor v in required bf16 B T 4 16\0Atensor g in required f32 B T 4\0Atensor h0 in optional f32 S 4 16 16\0Atensor o out required bf16 B T 4 16\0Atensor ht out optional f32 S 4 16 16\0A\00") {addr_space = 0 : i32}
 // MODCPU: @sgla_manifest("linac-manifest 1\0Acompiler {{[^\\]+}}\0Akernel sgla\0Atarget cpu x86-64-v3 avx2,fma,f16c\0A
 //
 // NAME_body(closure, begin, end): the closure is the linac_tensor* array.
@@ -122,7 +122,7 @@ module attributes {linac.cpu = "x86-64-v3"} {
 
 // Decode: h0 and ht are required (ht may alias h0, which the manifest
 // says), so the task takes no presence flags; no variant gives "custom".
-// CHECK: @dec_manifest("linac-manifest 1\0Acompiler {{[^\\]+}}\0Akernel dec\0Atarget cpu x86-64-v4 {{[^\\]+}}\0Amode decode\0Avariant custom\0Atensor q in required f32 B T 2 16\0Atensor k in required f32 B T 2 16\0Atensor v in required f32 B T 2 16\0Atensor h0 in required f32 S 2 16 16\0Atensor o out required f32 B T 2 16\0Atensor ht out required f32 S 2 16 16\0Aalias ht h0\0A\00")
+// CHECK: @dec_manifest("linac-manifest 1\0Acompiler {{[^\\]+}}\0Akernel dec\0Atarget cpu x86-64-v4 {{[^\\]+}}\0Amode decode\0Avariant custom\0Aschedule recurrent 0\0Atensor q in required f32 B T 2 16\0Atensor k in required f32 B T 2 16\0Atensor v in required f32 B T 2 16\0Atensor h0 in required f32 S 2 16 16\0Atensor o out required f32 B T 2 16\0Atensor ht out required f32 S 2 16 16\0Aalias ht h0\0A\00")
 // CHECK-LABEL: func.func @dec_body(
 // CHECK: scf.for %[[I:[a-z0-9]+]] =
 // CHECK-NEXT: func.call @dec_task(%{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %[[I]]) : ({{.*}}, index) -> ()
@@ -147,7 +147,7 @@ func.func @dec(%q: tensor<?x?x2x16xf32> {linac.arg = "q"},
 
 // Varlen, f16: cu_seqlens is a rank-1 i32 tensor of N + 1 offsets; a static
 // batch of 1 appears as a number.
-// CHECK: @packed_manifest("{{.*}}\0Amode prefill\0Avariant custom\0Atensor q in required f16 1 T 2 16\0Atensor k in required f16 1 T 2 16\0Atensor v in required f16 1 T 2 16\0Atensor cu_seqlens in required i32 N1\0Atensor o out required f16 1 T 2 16\0A\00")
+// CHECK: @packed_manifest("{{.*}}\0Amode prefill\0Avariant custom\0Aschedule chunked 16\0Atensor q in required f16 1 T 2 16\0Atensor k in required f16 1 T 2 16\0Atensor v in required f16 1 T 2 16\0Atensor cu_seqlens in required i32 N1\0Atensor o out required f16 1 T 2 16\0A\00")
 // CHECK-LABEL: func.func @packed_body(
 // CHECK: %[[CU:.+]] = builtin.unrealized_conversion_cast %{{.+}} : !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)> to memref<?xi32, strided<[1], offset: ?>>
 // CHECK: func.call @packed_task(%{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %[[CU]], %{{[0-9]+}}, %{{[a-z0-9]+}}) :

@@ -155,6 +155,39 @@ TEST(Manifest, BadLaunchRecords) {
   }
 }
 
+TEST(Manifest, ScheduleRecord) {
+  const std::string tensors = "tensor q in required f32 B T 1 4\n";
+  Manifest m;
+  linac_error err;
+  ASSERT_EQ(parse(std::string(kHeader) + "schedule chunked_wy 64\n" + tensors,
+                  m, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(m.scheduleAlgorithm, "chunked_wy");
+  EXPECT_EQ(m.scheduleChunk, 64);
+  // Optional: absent, it reads as nothing.
+  Manifest bare;
+  ASSERT_EQ(parse(std::string(kHeader) + tensors, bare, &err), LINAC_OK);
+  EXPECT_EQ(bare.scheduleAlgorithm, "");
+  EXPECT_EQ(bare.scheduleChunk, 0);
+  const std::pair<std::string, const char *> cases[] = {
+      {"schedule chunked\n", "'schedule' takes an algorithm and a chunk"},
+      {"schedule scan 4\n", "schedule algorithm 'scan' is not chunked"},
+      {"schedule chunked -1\n", "schedule chunk size '-1'"},
+      {"schedule chunked 4096000\n", "schedule chunk size '4096000'"},
+      {"schedule chunked 16\nschedule chunked 16\n",
+       "second 'schedule' record"},
+  };
+  for (const auto &[record, message] : cases) {
+    Manifest bad;
+    EXPECT_EQ(parse(std::string(kHeader) + record + tensors, bad, &err),
+              LINAC_ERROR_LOAD)
+        << record;
+    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
+        << err.message;
+  }
+}
+
 struct BadCase {
   std::string text;
   const char *message;

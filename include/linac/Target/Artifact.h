@@ -55,6 +55,11 @@ struct KernelInterface {
   std::string name, mode, variant;
   std::vector<KernelTensor> tensors;
   bool stateAlias = false; ///< ht may be the same tensor as h0 (decode)
+  /// What linac-select chose (the task's linac.schedule): chunked,
+  /// chunked_wy or recurrent, and the chunk length (0 when recurrent).
+  /// Empty when the task carries no schedule.
+  std::string algorithm;
+  int64_t chunkSize = 0;
 };
 
 /// Reads the interface of a task function written by linac-chunk.
@@ -65,8 +70,8 @@ getKernelInterface(mlir::FunctionOpInterface task);
 std::vector<KernelInterface> getKernelInterfaces(mlir::ModuleOp module);
 
 /// The manifest text of one kernel (no trailing NUL).
-/// The `tensor` records (and the `alias` record) of a manifest, the part
-/// every target's manifest shares.
+/// The `schedule` record, the `tensor` records and the `alias` record of a
+/// manifest, the part every target's manifest shares.
 void writeManifestTensors(llvm::raw_ostream &os,
                           const KernelInterface &kernel);
 

@@ -80,6 +80,10 @@ struct Manifest {
   int32_t numFeatures = 0;
   std::string_view mode; ///< "prefill" or "decode".
   std::string_view variant;
+  /// `schedule <algorithm> <chunk>` (optional, informational): what
+  /// linac-select chose, for cost models; "" and 0 when absent.
+  std::string_view scheduleAlgorithm;
+  int64_t scheduleChunk = 0;
   TensorDecl tensors[kMaxTensors];
   int32_t numTensors = 0;
   Alias aliases[kMaxAliases];

@@ -32,6 +32,11 @@
  *                                 (features: comma list, or "-" for none)
  *   mode prefill|decode
  *   variant <variant>             informational
+ *   schedule <algorithm> <chunk>  optional, informational: what linac-select
+ *                                 chose (chunked, chunked_wy or recurrent)
+ *                                 and its chunk length (0 for recurrent),
+ *                                 e.g. "schedule chunked 64"; cost models
+ *                                 (linac-run --bench) read it
  *   tensor <name> <in|out> <required|optional> <dtype> <dim>...
  *   alias <out-name> <in-name>    the output may be the very same tensor as
  *                                 the input (same data, shape, strides)

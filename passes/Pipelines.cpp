@@ -97,6 +97,28 @@ void linac::buildCudaPipeline(OpPassManager &pm,
     llvm::report_fatal_error("linac: malformed built-in CUDA pipeline");
 }
 
+std::string linac::cudaEmulationPipeline(const std::string &target,
+                                         const std::string &cpu) {
+  CudaPipelineOptions cudaOptions;
+  cudaOptions.target = target;
+  std::string pipeline;
+  for (auto &[name, passes] : cudaPipelineStages(cudaOptions)) {
+    if (name == "nvvm")
+      break;
+    pipeline += (pipeline.empty() ? "" : ",") +
+                (name == "linac-lower-chunk-gpu"
+                     ? std::string("linac-lower-chunk-gpu{mma-emulation}")
+                     : passes);
+  }
+  pipeline += ",linac-emulate-gpu";
+  CpuPipelineOptions cpuOptions;
+  cpuOptions.cpu = cpu;
+  for (auto &[name, passes] : cpuPipelineStages(cpuOptions))
+    if (name == "linac-cpu-abi" || name == "llvm")
+      pipeline += "," + passes;
+  return pipeline;
+}
+
 namespace {
 struct CudaPipelineCLOptions
     : public PassPipelineOptions<CudaPipelineCLOptions> {

@@ -8,13 +8,18 @@
 //
 //   front end   TOML (lib/Spec) or linac IR (the MLIR parser), every problem
 //               captured as "file:line:col: error: ..." text;
-//   target      resolved to a CpuTarget, refused early when it is cuda or
-//               when this CPU lacks the features it needs;
+//   target      resolved to a CpuTarget (cpu, and cuda emulated on this
+//               CPU) or a GpuTarget (cuda), refused early when this CPU
+//               lacks the features it needs or, for cubins, when this build
+//               has no CUDA toolkit;
 //   cache       the key hashes the text and everything that decides the
 //               code; a valid entry is loaded and returned;
 //   compile     under the entry's lock: the CPU pipeline (buildCpuPipeline,
-//               the one linacc and linac-run use), in-process object
-//               emission, ld.lld, then seal and publish (ArtifactCache.h);
+//               the one linacc uses), the CUDA pipeline to cubins and the
+//               data-only artifact that carries them (runCudaStages,
+//               emitCudaObject), or the CUDA kernels emulated on the CPU
+//               (cudaEmulationPipeline); in-process object emission, ld.lld,
+//               then seal and publish (ArtifactCache.h);
 //   load        linac_module_load, the runtime's loader.
 //
 // Nothing is printed: MLIR's diagnostics go to a handler that formats them
@@ -32,6 +37,7 @@
 #include "linac/Spec/SpecToMLIR.h"
 #include "linac/Target/Artifact.h"
 #include "linac/Target/EmitCPU.h"
+#include "linac/Target/EmitCUDA.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -39,6 +45,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -193,13 +200,19 @@ void initializeOnce() {
   });
 }
 
-/// A context with every dialect the CPU pipeline meets. Single-threaded: a
+/// The flags linac_compile knows.
+constexpr uint32_t kKnownFlags =
+    LINAC_COMPILE_OUTLINE_OPS | LINAC_COMPILE_CUDA_EMULATE;
+
+/// A context with every dialect the CPU and CUDA pipelines meet (and the GPU
+/// to LLVM IR translations gpu-module-to-binary uses). Single-threaded: a
 /// library call should not start a thread pool behind its caller's back
 /// (who may be running one already, or be about to fork), and a module of
 /// two functions gains little from one.
 std::unique_ptr<mlir::MLIRContext> makeContext() {
   mlir::DialectRegistry registry;
   registerCpuCompilerDialects(registry);
+  registerCudaCompilerDialects(registry);
   auto context = std::make_unique<mlir::MLIRContext>(
       registry, mlir::MLIRContext::Threading::DISABLED);
   // The message names the place in the input; a dump of the op would not
@@ -241,6 +254,9 @@ private:
   std::optional<Failure> readSource();
   std::optional<Failure> chooseTarget();
   std::optional<Failure> compileTo(llvm::StringRef library);
+  std::optional<Failure> lower(mlir::ModuleOp module);
+  std::optional<Failure> writeObject(mlir::ModuleOp module,
+                                     llvm::StringRef object);
   mlir::OwningOpRef<mlir::ModuleOp> buildModule();
 
   Failure inputFailure(llvm::StringRef fallback) const {
@@ -270,17 +286,22 @@ private:
   mlir::OwningOpRef<mlir::ModuleOp> irModule; ///< the parsed IR input
   /// What the source asks for when the options do not say.
   std::string sourceTarget = "cpu", sourceCpu = "native";
+  /// The code's CPU: the target's, or the host's for emulated CUDA kernels.
   CpuTarget cpuTarget;
+  /// The interfaces of the CUDA kernels (cubins), read during lower().
+  std::vector<CudaKernel> cudaKernels;
+  /// Set for cuda targets (emulated or not).
+  std::optional<GpuTarget> gpuTarget;
+  bool emulate = false;
 };
 
 std::optional<Failure> Compilation::readSource() {
   sourceName = options.source_name && *options.source_name ? options.source_name
                                                            : "<spec>";
-  if (options.flags & ~uint32_t{LINAC_COMPILE_OUTLINE_OPS})
+  if (options.flags & ~kKnownFlags)
     return Failure{LINAC_ERROR_INVALID_ARGUMENT,
                    "unknown bits in options->flags: 0x" +
-                       llvm::utohexstr(options.flags &
-                                       ~uint32_t{LINAC_COMPILE_OUTLINE_OPS})};
+                       llvm::utohexstr(options.flags & ~kKnownFlags)};
   switch (options.format) {
   case LINAC_SOURCE_AUTO:
     format = detectFormat(text, sourceName);
@@ -351,24 +372,44 @@ std::optional<Failure> Compilation::chooseTarget() {
   llvm::StringRef target = options.target && *options.target
                                ? llvm::StringRef(options.target)
                                : llvm::StringRef(sourceTarget);
+  emulate = options.flags & LINAC_COMPILE_CUDA_EMULATE;
   std::string cpu;
   if (target == "cpu") {
     cpu = sourceCpu;
   } else if (target.consume_front("cpu:")) {
     cpu = target.str();
   } else if (target == "cuda" || target.starts_with("cuda:")) {
-    return Failure{LINAC_ERROR_TARGET,
-                   "target '" + target.str() +
-                       "': CUDA kernels through linac_compile are not built "
-                       "yet; it compiles for cpu, cpu:native, cpu:x86-64-v3 "
-                       "and cpu:x86-64-v4 (compile CUDA kernels ahead of time "
-                       "with linacc --target=cuda:*)"};
+    GpuTarget gpu;
+    std::string error;
+    if (!resolveGpuTarget(target, gpu, error))
+      return Failure{LINAC_ERROR_INVALID_ARGUMENT,
+                     "target '" + target.str() +
+                         "': expected cuda:sm_90a or cuda:sm_80 (" + error +
+                         ")"};
+    gpuTarget = gpu;
+    // Emulated kernels are CPU code for this machine.
+    cpu = "native";
+    if (!emulate && cudaToolkitPath().empty())
+      return Failure{LINAC_ERROR_TARGET,
+                     "target '" + target.str() +
+                         "': this build of linac has no CUDA toolkit (ptxas, "
+                         "libdevice), so it cannot assemble cubins; "
+                         "reconfigure with -DCUDAToolkit_ROOT=DIR (or compile "
+                         "with LINAC_COMPILE_CUDA_EMULATE to run the kernels' "
+                         "code on the CPU)"};
   } else {
     return Failure{LINAC_ERROR_INVALID_ARGUMENT,
                    "unknown target '" + target.str() +
                        "' (expected cpu, cpu:native, cpu:x86-64-v3, "
-                       "cpu:x86-64-v4 or cuda:ARCH)"};
+                       "cpu:x86-64-v4, cuda:sm_90a or cuda:sm_80)"};
   }
+  if (emulate && !gpuTarget)
+    return Failure{LINAC_ERROR_INVALID_ARGUMENT,
+                   "LINAC_COMPILE_CUDA_EMULATE needs a cuda target, not '" +
+                       target.str() + "'"};
+  if ((options.flags & LINAC_COMPILE_OUTLINE_OPS) && gpuTarget)
+    return Failure{LINAC_ERROR_INVALID_ARGUMENT,
+                   "LINAC_COMPILE_OUTLINE_OPS is for cpu targets"};
   std::string error;
   if (!resolveCpuTarget(cpu, cpuTarget, error))
     return Failure{LINAC_ERROR_INVALID_ARGUMENT, error};
@@ -387,39 +428,83 @@ mlir::OwningOpRef<mlir::ModuleOp> Compilation::buildModule() {
   return spec::buildModule(*spec, prefix, *context);
 }
 
+/// Lowers the module to what writeObject emits: the LLVM dialect for the
+/// CPU (the kernels, or the CUDA kernels emulated), or gpu.binary ops and
+/// the kernels' interfaces for cubins.
+std::optional<Failure> Compilation::lower(mlir::ModuleOp module) {
+  if (gpuTarget && !emulate) {
+    CudaPipelineOptions cuda;
+    cuda.target = gpuTarget->name;
+    cuda.format = "bin";
+    auto stages = cudaPipelineStages(cuda);
+    bool inputError = false;
+    if (failed(runCudaStages(module, stages, stages.size(), cudaKernels,
+                             inputError)))
+      return inputError ? inputFailure(sourceName +
+                                       ": error: the compiler pipeline failed")
+                        : Failure{LINAC_ERROR_INTERNAL,
+                                  log.summary("the CUDA pipeline failed")};
+    return std::nullopt;
+  }
+  mlir::PassManager pm(context.get());
+  if (emulate) {
+    std::string pipeline =
+        cudaEmulationPipeline(gpuTarget->name, cpuTarget.name);
+    if (failed(mlir::parsePassPipeline(pipeline, pm)))
+      return Failure{LINAC_ERROR_INTERNAL,
+                     "malformed built-in pipeline '" + pipeline + "'"};
+  } else {
+    CpuPipelineOptions pipeline;
+    pipeline.cpu = cpuTarget.name;
+    pipeline.target = "cpu";
+    pipeline.outlineOps = options.flags & LINAC_COMPILE_OUTLINE_OPS;
+    buildCpuPipeline(pm, pipeline);
+  }
+  // A pass that fails has said why, on the input: a structure the backend
+  // does not support yet, a bad mode attribute.
+  if (failed(pm.run(module)))
+    return inputFailure(sourceName + ": error: the compiler pipeline failed");
+  if (failed(mlir::verify(module)))
+    return Failure{LINAC_ERROR_INTERNAL,
+                   log.summary("the pipeline produced invalid IR")};
+  return std::nullopt;
+}
+
+std::optional<Failure> Compilation::writeObject(mlir::ModuleOp module,
+                                                llvm::StringRef object) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(object, ec, llvm::sys::fs::CD_CreateNew);
+  if (ec)
+    return Failure{LINAC_ERROR_IO,
+                   "cannot write '" + object.str() + "': " + ec.message()};
+  std::string error;
+  if (gpuTarget && !emulate) {
+    auto cubins = getGpuObjects(module);
+    if (failed(cubins) ||
+        !emitCudaObject(*context, cudaKernels, *cubins, *gpuTarget, os, error))
+      return Failure{LINAC_ERROR_INTERNAL,
+                     log.summary(error.empty() ? "no cubins to package"
+                                               : error)};
+  } else if (!emitCpuCode(module, cpuTarget, CpuEmitKind::Object, os, error)) {
+    return Failure{LINAC_ERROR_INTERNAL, error};
+  }
+  os.close();
+  if (os.has_error())
+    return Failure{LINAC_ERROR_IO, "cannot write '" + object.str() +
+                                       "': " + os.error().message()};
+  return std::nullopt;
+}
+
 std::optional<Failure> Compilation::compileTo(llvm::StringRef library) {
   mlir::OwningOpRef<mlir::ModuleOp> module = buildModule();
   if (!module)
     return inputFailure(sourceName + ": error: cannot build IR from the spec");
-  mlir::PassManager pm(context.get());
-  CpuPipelineOptions pipeline;
-  pipeline.cpu = cpuTarget.name;
-  pipeline.target = "cpu";
-  pipeline.outlineOps = options.flags & LINAC_COMPILE_OUTLINE_OPS;
-  buildCpuPipeline(pm, pipeline);
-  // A pass that fails has said why, on the input: a structure the backend
-  // does not support yet, a bad mode attribute.
-  if (failed(pm.run(*module)))
-    return inputFailure(sourceName + ": error: the compiler pipeline failed");
-  if (failed(mlir::verify(*module)))
-    return Failure{LINAC_ERROR_INTERNAL,
-                   log.summary("the pipeline produced invalid IR")};
-
+  if (std::optional<Failure> failure = lower(*module))
+    return failure;
   std::string object = temporaryPath(library, ".o"), error;
   llvm::FileRemover removeObject(object);
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(object, ec, llvm::sys::fs::CD_CreateNew);
-    if (ec)
-      return Failure{LINAC_ERROR_IO,
-                     "cannot write '" + object + "': " + ec.message()};
-    if (!emitCpuCode(*module, cpuTarget, CpuEmitKind::Object, os, error))
-      return Failure{LINAC_ERROR_INTERNAL, error};
-    os.close();
-    if (os.has_error())
-      return Failure{LINAC_ERROR_IO,
-                     "cannot write '" + object + "': " + os.error().message()};
-  }
+  if (std::optional<Failure> failure = writeObject(*module, object))
+    return failure;
   if (!linkSharedLibrary(object, library, error))
     return Failure{LINAC_ERROR_INTERNAL, error};
   return std::nullopt;
@@ -436,9 +521,18 @@ std::optional<Failure> Compilation::run(linac_module *&module,
   const std::string &identity = compilerIdentity(reusable);
   llvm::StringRef formatTag = format == Format::Toml ? "toml" : "mlir";
   std::string flags = llvm::utohexstr(options.flags);
-  CacheKey key = hashKey({formatTag, prefix, "cpu", cpuTarget.name,
-                          cpuTarget.llvmCpu, cpuTarget.llvmFeatures,
-                          cpuTarget.manifestList, flags, identity, text});
+  // What decides the code: the CPU's name and features for CPU code
+  // (emulated CUDA kernels too), the chip and the toolkit's ptxas for
+  // cubins.
+  llvm::StringRef kind = !gpuTarget ? "cpu" : emulate ? "cuda-emulate" : "cuda";
+  std::string chip = gpuTarget ? gpuTarget->chip : "";
+  bool cubins = gpuTarget && !emulate;
+  CacheKey key =
+      hashKey({formatTag, prefix, kind, chip,
+               cubins ? "" : cpuTarget.name, cubins ? "" : cpuTarget.llvmCpu,
+               cubins ? "" : cpuTarget.llvmFeatures,
+               cubins ? "" : cpuTarget.manifestList,
+               cubins ? cudaToolkitPath() : "", flags, identity, text});
   std::string dir = resolveCacheDir(options.cache_dir ? options.cache_dir : "");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return Failure{LINAC_ERROR_IO, "cannot create the cache directory '" + dir +

@@ -13,6 +13,9 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -68,6 +71,49 @@ FailureOr<std::vector<CudaKernel>> linac::getCudaKernels(ModuleOp module) {
   if (result.wasInterrupted())
     return failure();
   return kernels;
+}
+
+LogicalResult
+linac::runCudaStages(ModuleOp module,
+                     ArrayRef<std::pair<std::string, std::string>> stages,
+                     size_t count, std::vector<CudaKernel> &kernels,
+                     bool &inputError) {
+  inputError = false;
+  // The interfaces are read after linac-lower-chunk-gpu: the stages run in
+  // two parts, split there.
+  size_t interfaceStages = 0;
+  while (interfaceStages < stages.size() &&
+         stages[interfaceStages].first != "linac-lower-chunk-gpu")
+    ++interfaceStages;
+  interfaceStages = std::min(interfaceStages + 1, stages.size());
+  count = std::min(count, stages.size());
+  for (auto [begin, end] :
+       {std::pair<size_t, size_t>{0, std::min(count, interfaceStages)},
+        std::pair<size_t, size_t>{interfaceStages, count}}) {
+    if (begin >= end)
+      continue;
+    PassManager pm(module.getContext());
+    for (size_t i = begin; i < end; ++i)
+      if (failed(parsePassPipeline(stages[i].second, pm)))
+        return module.emitError()
+               << "internal error: bad pipeline '" << stages[i].second << "'";
+    // A linac pass that fails has said why on the input; a failure in the
+    // upstream lowering or in ptxas is the compiler's fault.
+    if (failed(pm.run(module))) {
+      inputError = end <= interfaceStages;
+      return failure();
+    }
+    if (failed(verify(module)))
+      return module.emitError()
+             << "internal error: the CUDA pipeline produced invalid IR";
+    if (end == interfaceStages) {
+      auto found = getCudaKernels(module);
+      if (failed(found))
+        return failure();
+      kernels = std::move(*found);
+    }
+  }
+  return success();
 }
 
 std::string linac::buildCudaManifest(const CudaKernel &kernel,

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -678,29 +679,124 @@ TEST_F(Jit, UnsupportedStructureIsASpecError) {
   EXPECT_TRUE(entries().empty());
 }
 
-TEST_F(Jit, CudaTargetsAreRefused) {
+/// The text of data symbol `symbol` in the shared artifact at `path`
+/// (a CUDA artifact's manifest), or "" when it has none.
+std::string artifactString(const std::string &path, const std::string &symbol) {
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return "";
+  const char *text = static_cast<const char *>(dlsym(handle, symbol.c_str()));
+  std::string copy = text ? text : "";
+  dlclose(handle);
+  return copy;
+}
+
+TEST_F(Jit, CudaTargetsCompileToCubins) {
+  if (std::string(LINAC_TEST_CUDA_TOOLKIT).empty()) {
+    linac_compile_options o = options();
+    o.target = "cuda:sm_90a";
+    linac_error err;
+    EXPECT_EQ(linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, nullptr, &err),
+              nullptr);
+    EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
+    EXPECT_TRUE(contains(err.message, "no CUDA toolkit")) << err.message;
+    GTEST_SKIP() << "built without a CUDA toolkit: cubins cannot be made";
+  }
   linac_compile_options o = options();
   o.target = "cuda:sm_90a";
+  linac_compile_info info;
   linac_error err;
-  EXPECT_EQ(linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, nullptr, &err),
-            nullptr);
-  EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
-  EXPECT_TRUE(contains(err.message, "target 'cuda:sm_90a': CUDA kernels "
-                                    "through linac_compile are not built yet"))
-      << err.message;
+  linac_module *module =
+      linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, &info, &err);
+  ASSERT_NE(module, nullptr) << err.message;
+  EXPECT_EQ(info.compiled, 1);
+  // A data-only artifact: per kernel a manifest and a cubin.
+  std::string manifest = artifactString(info.path, "tiny_prefill_manifest");
+  EXPECT_TRUE(contains(manifest, "\ntarget cuda sm_90a -\n")) << manifest;
+  EXPECT_TRUE(contains(manifest, "\nlaunch 128 ")) << manifest;
+  EXPECT_TRUE(contains(manifest, "\nschedule chunked ")) << manifest;
+  EXPECT_TRUE(contains(artifactString(info.path, "tiny_decode_manifest"),
+                       "\nschedule recurrent 0\n"));
+  // Looking a kernel up loads its cubin onto the GPU: without one, the
+  // runtime says why.
+  int32_t devices = 0;
+  linac_kernel *kernel = linac_module_kernel(module, "tiny_prefill", &err);
+  if (linac_cuda_device_count(&devices, nullptr) != LINAC_OK || devices == 0) {
+    EXPECT_EQ(kernel, nullptr);
+    EXPECT_EQ(err.code, LINAC_ERROR_CUDA) << err.message;
+  } else {
+    EXPECT_TRUE(kernel || err.code == LINAC_ERROR_TARGET) << err.message;
+  }
+  linac_module_unload(module);
 
-  // The spec's own [target] default counts when the options say nothing.
+  // The second call loads the cached artifact.
+  module = linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, &info, &err);
+  ASSERT_NE(module, nullptr) << err.message;
+  EXPECT_EQ(info.compiled, 0);
+  linac_module_unload(module);
+
+  // The spec's own [target] default counts when the options say nothing...
   const std::string cudaSpec =
       std::string(kGlaSpec) + "[target]\ndefault = \"cuda:sm_80\"\n";
-  EXPECT_EQ(compile(cudaSpec, nullptr, &err), nullptr);
-  EXPECT_EQ(err.code, LINAC_ERROR_TARGET);
-  EXPECT_TRUE(contains(err.message, "'cuda:sm_80'")) << err.message;
+  module = compile(cudaSpec, &info, &err);
+  ASSERT_NE(module, nullptr) << err.message;
+  EXPECT_TRUE(contains(artifactString(info.path, "tiny_prefill_manifest"),
+                       "\ntarget cuda sm_80 -\n"));
+  linac_module_unload(module);
   // ... and the options override it.
   o.target = "cpu";
-  linac_module *module =
-      linac_compile(cudaSpec.data(), cudaSpec.size(), &o, nullptr, &err);
-  EXPECT_NE(module, nullptr) << err.message;
+  module = linac_compile(cudaSpec.data(), cudaSpec.size(), &o, nullptr, &err);
+  ASSERT_NE(module, nullptr) << err.message;
+  EXPECT_NE(linac_module_kernel(module, "tiny_prefill", &err), nullptr)
+      << err.message;
   linac_module_unload(module);
+}
+
+TEST_F(Jit, EmulatedCudaKernelsMatchTheOracle) {
+  // The CUDA kernels' own code, run on the CPU: what linac-run
+  // --cuda-emulate runs. No toolkit or GPU needed.
+  linac_compile_options o = options();
+  o.target = "cuda:sm_90a";
+  o.flags = LINAC_COMPILE_CUDA_EMULATE;
+  linac_compile_info info;
+  linac_error err;
+  linac_module *module =
+      linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, &info, &err);
+  ASSERT_NE(module, nullptr) << err.message;
+  EXPECT_EQ(info.compiled, 1);
+  expectGlaCorrect(module);
+  linac_module_unload(module);
+  // Its own cache entry: neither the CPU kernels' nor the cubins'.
+  std::string emulated = info.path;
+  o.flags = 0;
+  o.target = "cpu";
+  module = linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, &info, &err);
+  ASSERT_NE(module, nullptr) << err.message;
+  EXPECT_EQ(info.compiled, 1);
+  EXPECT_NE(emulated, info.path);
+  linac_module_unload(module);
+}
+
+TEST_F(Jit, BadCudaOptions) {
+  linac_compile_options o = options();
+  linac_error err;
+  auto expectInvalid = [&](const char *target, uint32_t flags,
+                           const std::string &message) {
+    o.target = target;
+    o.flags = flags;
+    EXPECT_EQ(linac_compile(kGlaSpec, std::strlen(kGlaSpec), &o, nullptr, &err),
+              nullptr);
+    EXPECT_EQ(err.code, LINAC_ERROR_INVALID_ARGUMENT) << err.message;
+    EXPECT_TRUE(contains(err.message, message)) << err.message;
+  };
+  expectInvalid("cuda", 0, "expected cuda:sm_90a or cuda:sm_80");
+  expectInvalid("cuda:sm_70", 0, "expected cuda:sm_90a or cuda:sm_80");
+  expectInvalid("cpu", LINAC_COMPILE_CUDA_EMULATE,
+                "LINAC_COMPILE_CUDA_EMULATE needs a cuda target");
+  expectInvalid("cuda:sm_80",
+                LINAC_COMPILE_CUDA_EMULATE | LINAC_COMPILE_OUTLINE_OPS,
+                "LINAC_COMPILE_OUTLINE_OPS is for cpu targets");
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_F(Jit, BadArguments) {

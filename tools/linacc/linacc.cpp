@@ -332,9 +332,10 @@ std::string headerGuard() {
 
 /// --target=cuda:* --cuda-emulate: the CUDA pipeline through
 /// linac-lower-chunk-gpu (tensor cores emulated), linac-emulate-gpu, then
-/// the CPU back end from linac-cpu-abi, to a CPU object or shared library.
+/// the CPU back end from linac-cpu-abi, to a CPU object or shared library
+/// (linac::cudaEmulationPipeline, which linac_compile runs too).
 int emulateCuda(MLIRContext &context, ModuleOp module,
-                std::vector<std::pair<std::string, std::string>> stages) {
+                const std::string &targetName) {
   if (emit != Emit::Obj && emit != Emit::Shared && emit != Emit::Mlir) {
     llvm::errs() << "linacc: error: --cuda-emulate writes --emit=obj, shared "
                     "or mlir\n";
@@ -347,21 +348,7 @@ int emulateCuda(MLIRContext &context, ModuleOp module,
     llvm::errs() << "linacc: error: " << error << "\n";
     return InputError;
   }
-  std::string pipeline;
-  for (auto &[name, passes] : stages) {
-    if (name == "nvvm")
-      break;
-    pipeline += (pipeline.empty() ? "" : ",") +
-                (name == "linac-lower-chunk-gpu"
-                     ? std::string("linac-lower-chunk-gpu{mma-emulation}")
-                     : passes);
-  }
-  pipeline += ",linac-emulate-gpu";
-  linac::CpuPipelineOptions cpuOptions;
-  cpuOptions.cpu = hostCpu;
-  for (auto &[name, passes] : linac::cpuPipelineStages(cpuOptions))
-    if (name == "linac-cpu-abi" || name == "llvm")
-      pipeline += "," + passes;
+  std::string pipeline = linac::cudaEmulationPipeline(targetName, hostCpu);
   PassManager pm(&context);
   if (failed(parsePassPipeline(pipeline, pm))) {
     llvm::errs() << "linacc: internal error: bad pipeline '" << pipeline
@@ -429,7 +416,7 @@ int compileCuda(MLIRContext &context, ModuleOp module,
   options.format = emit == Emit::Ptx ? "isa" : "bin";
   auto stages = linac::cudaPipelineStages(options);
   if (cudaEmulate)
-    return emulateCuda(context, module, stages);
+    return emulateCuda(context, module, gpu.name);
   std::string lastStage = !emitAfter.empty() ? emitAfter.getValue()
                           : binary           ? "binary"
                           : interfaceOnly    ? "linac-lower-chunk-gpu"
@@ -461,38 +448,11 @@ int compileCuda(MLIRContext &context, ModuleOp module,
     return InputError;
   }
 
-  // The interfaces are read after linac-lower-chunk-gpu, when each kernel's
-  // shared memory is final and before the NVVM lowering drops the metadata.
-  constexpr size_t kInterfaceStages = 6;
   std::vector<linac::CudaKernel> kernels;
-  for (auto [begin, end] :
-       {std::pair<size_t, size_t>{0, std::min(stageCount, kInterfaceStages)},
-        std::pair<size_t, size_t>{kInterfaceStages, stageCount}}) {
-    if (begin >= end)
-      continue;
-    PassManager pm(&context);
-    for (size_t i = begin; i < end; ++i)
-      if (failed(parsePassPipeline(stages[i].second, pm))) {
-        llvm::errs() << "linacc: internal error: bad pipeline '"
-                     << stages[i].second << "'\n";
-        return InternalError;
-      }
-    // A linac pass that fails has said why on the input; a failure in the
-    // upstream lowering or in ptxas is the compiler's fault.
-    if (failed(pm.run(module)))
-      return end <= kInterfaceStages ? InputError : InternalError;
-    if (failed(verify(module))) {
-      llvm::errs() << "linacc: internal error: the pipeline produced invalid "
-                      "IR\n";
-      return InternalError;
-    }
-    if (end == kInterfaceStages) {
-      auto found = linac::getCudaKernels(module);
-      if (failed(found))
-        return InternalError;
-      kernels = std::move(*found);
-    }
-  }
+  bool inputError = false;
+  if (failed(linac::runCudaStages(module, stages, stageCount, kernels,
+                                  inputError)))
+    return inputError ? InputError : InternalError;
 
   if (explain) {
     module->walk([](linac::RecurrenceOp op) { explainRecurrence(op); });

@@ -65,6 +65,14 @@ cudaPipelineStages(const CudaPipelineOptions &options);
 /// PTX or cubin object per kernel.
 void buildCudaPipeline(mlir::OpPassManager &pm,
                        const CudaPipelineOptions &options);
+/// The CUDA kernels' own code built for a CPU (`linacc --cuda-emulate`,
+/// linac_compile's LINAC_COMPILE_CUDA_EMULATE), as one textual pipeline:
+/// the CUDA pipeline for `target` through linac-lower-chunk-gpu with its
+/// tensor cores emulated, linac-emulate-gpu (a block's threads serialized
+/// between barriers), then the CPU pipeline's linac-cpu-abi and llvm stages
+/// for `cpu` (native, x86-64-v3, x86-64-v4).
+std::string cudaEmulationPipeline(const std::string &target,
+                                  const std::string &cpu);
 
 /// Registers `linac-cpu-pipeline` and `linac-cuda-pipeline` for linac-opt.
 void registerLinacPipelines();

@@ -49,6 +49,19 @@ struct CudaKernel {
 mlir::FailureOr<std::vector<CudaKernel>>
 getCudaKernels(mlir::ModuleOp module);
 
+/// Runs the first `count` of `stages` (cudaPipelineStages) on `module`. When
+/// they include linac-lower-chunk-gpu, `kernels` receives the kernels'
+/// interfaces, read right after it (when each kernel's shared memory is
+/// final, before the NVVM lowering drops the metadata). On failure (with
+/// diagnostics) `inputError` says whose it is: true when a linac pass
+/// refused the input and said why, false for a compiler bug (the upstream
+/// lowering, ptxas, invalid IR).
+mlir::LogicalResult
+runCudaStages(mlir::ModuleOp module,
+              llvm::ArrayRef<std::pair<std::string, std::string>> stages,
+              size_t count, std::vector<CudaKernel> &kernels,
+              bool &inputError);
+
 /// The manifest text of one CUDA kernel (no trailing NUL): the CPU format
 /// with `target cuda <chip> -` and a `launch` record.
 std::string buildCudaManifest(const CudaKernel &kernel,

@@ -70,6 +70,13 @@ typedef enum linac_compile_flag {
   /* Each chunked-scan op in its own never-inlined function, so that a
    * profiler splits the kernel's time by op (slower; for profiling). */
   LINAC_COMPILE_OUTLINE_OPS = 1u << 0,
+  /* With a cuda:* target: build the CUDA kernels' own code for this CPU
+   * instead of cubins (what `linacc --cuda-emulate` writes): the kernels of
+   * linac-lower-chunk-gpu with their tensor-core operands rounded as on the
+   * GPU and a block's threads serialized between barriers. The result is a
+   * CPU module (launch its kernels with linac_kernel_launch); it runs, and
+   * is checked against the oracle, on machines without a GPU. */
+  LINAC_COMPILE_CUDA_EMULATE = 1u << 1,
 } linac_compile_flag;
 
 /* Receives the full text of one compiler diagnostic (no trailing newline). */
@@ -87,10 +94,13 @@ typedef struct linac_compile_options {
    * "spec". Must be NULL for linac IR, whose functions name the kernels. */
   const char *name;
   /* "cpu" (the spec's cpu, else the host's), "cpu:native",
-   * "cpu:x86-64-v3" or "cpu:x86-64-v4". NULL or "": the spec's [target]
-   * (TOML) or the module's linac.target and linac.cpu (IR), else
-   * "cpu:native". "cuda:..." fails with LINAC_ERROR_TARGET until the CUDA
-   * backend exists. */
+   * "cpu:x86-64-v3", "cpu:x86-64-v4", "cuda:sm_90a" or "cuda:sm_80". NULL
+   * or "": the spec's [target] (TOML) or the module's linac.target and
+   * linac.cpu (IR), else "cpu:native". A cuda target gives a module of
+   * cubins (look its kernels up with linac_module_kernel, which loads them
+   * onto the GPU, and launch them with linac_kernel_launch_cuda); compiling
+   * one needs no GPU, but needs the CUDA toolkit this library was
+   * configured with (ptxas), else LINAC_ERROR_TARGET. */
   const char *target;
   /* NULL or "": $LINAC_CACHE_DIR, else $XDG_CACHE_HOME/linac, else
    * $HOME/.cache/linac (else /tmp/linac-cache-UID). Created when
@@ -120,8 +130,9 @@ typedef struct linac_compile_info {
  *   LINAC_ERROR_INVALID_ARGUMENT  NULL source, bad name, format, target or
  *                                 flags;
  *   LINAC_ERROR_TARGET            a target this build cannot compile for
- *                                 (cuda), or a CPU the host lacks features
- *                                 of (cpu:x86-64-v4 on an AVX2 machine);
+ *                                 (cuda without a CUDA toolkit), or a CPU
+ *                                 the host lacks features of
+ *                                 (cpu:x86-64-v4 on an AVX2 machine);
  *   LINAC_ERROR_IO                the cache directory cannot be created,
  *                                 written or locked;
  *   LINAC_ERROR_LOAD              a freshly built artifact does not load;

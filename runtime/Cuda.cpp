@@ -401,19 +401,34 @@ int32_t launch(const Function *function, const Manifest &m,
   if (int32_t status = validate(m, tensors, count, err, options, &bindings))
     return status;
 
-  // One block per (sequence, value head, value tile).
+  // One block per (sequence, value head, value tile). B and HV are bound
+  // as symbols, or, where the manifest fixes them (a spec's num_heads), read
+  // off the output o: [B, T, HV, V], or [B, HV, T, V] head-major.
+  auto outputDim = [&](bool heads) -> int64_t {
+    for (int32_t i = 0; i < count; ++i) {
+      const TensorDecl &decl = m.tensors[i];
+      if (decl.name != "o" || !tensors[i] || decl.rank != 4)
+        continue;
+      if (!heads)
+        return tensors[i]->shape[0];
+      return tensors[i]->shape[decl.dims[1].symbol == Symbol::T ? 2 : 1];
+    }
+    return 0;
+  };
   bool varlen = m.cuSeqlens >= 0 && tensors[m.cuSeqlens];
   int64_t sequences = varlen ? bindings.get(Symbol::N1) - 1
-                             : bindings.get(Symbol::B);
+                      : bindings.has(Symbol::B) ? bindings.get(Symbol::B)
+                                                : outputDim(false);
+  int64_t heads = bindings.has(Symbol::HV) ? bindings.get(Symbol::HV)
+                                           : outputDim(true);
   int64_t blocks = 0;
-  if (__builtin_mul_overflow(sequences, bindings.get(Symbol::HV), &blocks) ||
+  if (__builtin_mul_overflow(sequences, heads, &blocks) ||
       __builtin_mul_overflow(blocks, m.launchTiles, &blocks) ||
       blocks > INT32_MAX)
     return fail(err, LINAC_ERROR_INVALID_ARGUMENT,
                 "%.*s: %" PRId64 " sequences x %" PRId64 " value heads x %" PRId64
                 " value tiles is more than the 2^31 - 1 blocks of a grid",
-                LINAC_SV(m.kernel), sequences, bindings.get(Symbol::HV),
-                m.launchTiles);
+                LINAC_SV(m.kernel), sequences, heads, m.launchTiles);
 
   ContextScope scope(function->context);
   if (scope.result() != kSuccess)

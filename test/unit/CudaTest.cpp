@@ -417,6 +417,43 @@ TEST_F(CudaLaunch, GridAndParameters) {
   EXPECT_EQ(fake.get("balanced"), 1);
 }
 
+TEST_F(Cuda, GridWithStaticHeadCounts) {
+  // A spec with num_heads fixes H and HV in the manifest (what linacc
+  // writes for every example), so no symbol binds HV: the grid reads it off
+  // o, in either layout.
+  for (bool headMajor : {false, true}) {
+    std::string text = "linac-manifest 1\ncompiler " LINAC_VERSION
+                       "\nkernel la_prefill\ntarget cuda sm_90a -\n"
+                       "mode prefill\nvariant linear_attn\n"
+                       "launch 128 1024 2 -\n";
+    text += headMajor ? "tensor q in required bf16 B 1 T 4\n"
+                        "tensor v in required bf16 B 4 T 4\n"
+                        "tensor o out required bf16 B 4 T 4\n"
+                      : "tensor q in required bf16 B T 1 4\n"
+                        "tensor v in required bf16 B T 4 4\n"
+                        "tensor o out required bf16 B T 4 4\n";
+    linac_kernel *kernel = linac_cuda_kernel_create(text.c_str(), kCubin,
+                                                    sizeof(kCubin), &err);
+    ASSERT_NE(kernel, nullptr) << err.message;
+    Tensors t(/*B=*/3, /*T=*/5, /*H=*/1, /*HV=*/4);
+    t.registerAll(fake);
+    linac_tensor q = t.tq, v = t.tv, o = t.to;
+    if (headMajor)
+      for (linac_tensor *view : {&q, &v, &o}) {
+        // The same bytes seen as [B, heads, T, 4].
+        std::swap(view->shape[1], view->shape[2]);
+        view->strides[2] = 4;
+        view->strides[1] = view->shape[2] * 4;
+      }
+    const linac_tensor *tensors[] = {&q, &v, &o};
+    ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
+              LINAC_OK)
+        << err.message;
+    EXPECT_EQ(fake.get("grid"), 3 * 4 * 2) << "head-major: " << headMajor;
+    linac_kernel_destroy(kernel);
+  }
+}
+
 TEST_F(CudaLaunch, VarlenGridWithoutReadingOffsets) {
   Tensors t(/*B=*/1, /*T=*/9, /*H=*/1, /*HV=*/2);
   t.registerAll(fake);

@@ -28,9 +28,9 @@ config.substitutions.append(
     ("%linac_oracle", os.path.join(config.linac_tools_dir, "linac-oracle")))
 config.substitutions.append(
     ("%linacc_path", os.path.join(config.linac_tools_dir, "linacc")))
-config.substitutions.append(
-    ("%linac_cuda_check",
-     os.path.join(config.linac_tools_dir, "linac-cuda-check")))
+# The stand-in CUDA driver of the runtime's tests (test/unit/fake_cuda.c):
+# linac-run's device path on machines without a GPU.
+config.substitutions.append(("%fake_cuda", config.linac_fake_cuda))
 # Compiled artifacts of the tests live in the build tree, not in ~/.cache.
 config.environment["LINAC_CACHE_DIR"] = os.path.join(
     config.linac_obj_root, "test", "linac-cache")
@@ -62,6 +62,13 @@ def _cuda_device_count():
 
 if _cuda_device_count() > 0:
     config.available_features.add("cuda-runtime")
+    # compute-sanitizer from the configured toolkit (memcheck of the device
+    # path), where there is a device to run it on.
+    if config.linac_compute_sanitizer and os.path.exists(
+            config.linac_compute_sanitizer):
+        config.available_features.add("compute-sanitizer")
+        config.substitutions.append(
+            ("%compute_sanitizer", config.linac_compute_sanitizer))
 else:
     lit_config.note("no CUDA driver or device: tests that REQUIRE cuda-runtime "
                     "are skipped (UNSUPPORTED)")

@@ -1297,7 +1297,7 @@ int main(int argc, char **argv) {
           "%s B=%lld T=%lld H=%lld HV=%lld K=%lld V=%lld %s on %s",
           kernelName.c_str(), (long long)B, (long long)T,
           (long long)problem.q.shape[2], (long long)HV, (long long)K,
-          (long long)V, npyDescr(problem.q.dtype), deviceName.c_str());
+          (long long)V, dtypeName(problem.q.dtype), deviceName.c_str());
       if (usedThreads)
         llvm::outs() << llvm::format(" (%d threads%s)", usedThreads,
                                      tgt.emulate ? ", emulated CUDA" : "");

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Correctness grid of the CUDA kernels, emulated on the CPU or on a GPU.
 
-Without --device no GPU is needed: every spec is compiled with `linacc
---target=cuda:CHIP --cuda-emulate`, which runs the CUDA kernels' own code
-(linac-gpu-map and linac-lower-chunk-gpu, tensor-core operands rounded as
-the GPU rounds them) with the threads of a block serialized between
-barriers, and linac-cuda-check compares o and ht with the float64 oracle at
-the SEMANTICS.md tolerance. What this does not cover is the register layout
-of mma.sync and anything only hardware does (timing, the memory model); see
-docs/cuda.md.
+Every case is one `linac-run SPEC --target=cuda:CHIP --check`: linac-run
+compiles the spec through linac_compile (cached), stages the tensors as for
+a GPU (copies in, outputs poisoned), launches, copies o and ht back and
+compares them with the float64 oracle at the SEMANTICS.md tolerance.
+
+Without --device no GPU is needed: linac-run gets --cuda-emulate, which
+runs the CUDA kernels' own code (linac-gpu-map and linac-lower-chunk-gpu,
+tensor-core operands rounded as the GPU rounds them) with the threads of a
+block serialized between barriers, on buffers standing in for device
+memory. What this does not cover is the register layout of mma.sync and
+anything only hardware does (timing, the memory model); see docs/cuda.md.
 
 With --device the same grid is compiled to cubins for the chip of device 0
 (sm_90a for compute capability 9.0, sm_80 for 8.x) and run on it.
@@ -17,7 +20,7 @@ With --device the same grid is compiled to cubins for the chip of device 0
 of the delta rule, rwkv6 and dplr (emulation-rank-one.test), or all of them
 (the default; gpu.test).
 
-Usage: emulation.py --linacc PATH --check PATH --work DIR [--device]
+Usage: emulation.py --linac-run PATH --work DIR [--device]
                     [--cases=all|diagonal|rank-one]
 Prints one line per case and exits 1 if any case fails.
 """
@@ -58,6 +61,35 @@ def write_spec(work, name, variant, K, V, H, HV=None, dtype="f32", extra=""):
     return path
 
 
+def run_flags(mode, check_args):
+    """linac-run's flags for a case's KEY=VALUE arguments: B, T, N (varlen:
+    that many sequences), H, HV (sizes; T defaults to 100 for prefill and 3
+    for decode), h0=0 (prefill without an initial state), seed, strided=1
+    (q, k, v, g and o with 3 elements of padding in every outer stride, so
+    16-bit rows are only 2-byte aligned), gates=1 (log gates of 0, -80 and
+    -inf at chosen tokens), beta=N (the delta rule's write strength for
+    every token)."""
+    keys = dict(arg.split("=", 1) for arg in check_args)
+    dims = {"B": keys.pop("B", "1"), "T": keys.pop("T", "3" if mode == "decode" else "100")}
+    for dim in ["N", "H", "HV"]:
+        if dim in keys:
+            dims[dim] = keys.pop(dim)
+    flags = ["--shape=" + ",".join(f"{k}={v}" for k, v in dims.items())]
+    if keys.pop("h0", "1") == "0":
+        flags.append("--no-h0")
+    if "seed" in keys:
+        flags.append("--seed=" + keys.pop("seed"))
+    if keys.pop("strided", "0") == "1":
+        flags += ["--strided", "--stride-pad=3"]
+    if keys.pop("gates", "0") == "1":
+        flags.append("--gates=extreme")
+    if "beta" in keys:
+        flags.append("--beta=" + keys.pop("beta"))
+    if keys:
+        raise ValueError(f"unknown case keys {sorted(keys)}")
+    return flags
+
+
 def device_chip():
     """The linac target of device 0, or None."""
     try:
@@ -78,8 +110,7 @@ def device_chip():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--linacc", required=True)
-    parser.add_argument("--check", required=True)
+    parser.add_argument("--linac-run", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--device", action="store_true")
     parser.add_argument("--cases", choices=["all", "diagonal", "rank-one"],
@@ -208,18 +239,14 @@ def main():
     for name, spec_args, chip, checks in specs:
         chip = chip_override or chip
         spec = write_spec(args.work, name, **spec_args)
-        artifact = os.path.join(args.work, f"{name}_{chip}.so")
         emulate = [] if args.device else ["--cuda-emulate"]
-        build = subprocess.run([args.linacc, spec, f"--target=cuda:{chip}"] + emulate +
-                               ["-o", artifact], capture_output=True, text=True)
-        if build.returncode != 0:
-            cases += len(checks)
-            print(f"FAIL {name} {chip}: linacc: {build.stderr.strip()}")
-            continue
         for mode, check_args in checks:
             cases += 1
-            run = subprocess.run([args.check, spec, artifact, mode] + check_args,
-                                 capture_output=True, text=True)
+            # One thread, as the lit suite runs tests side by side.
+            command = ([args.linac_run, spec, f"--target=cuda:{chip}"] + emulate +
+                       [f"--mode={mode}", "--check", "--threads=1"] +
+                       run_flags(mode, check_args))
+            run = subprocess.run(command, capture_output=True, text=True)
             label = f"{name} {chip} {mode} {' '.join(check_args)}"
             if run.returncode == 0:
                 passed += 1

@@ -7,13 +7,16 @@
 // linac-run SPEC [--target=cpu|cuda|cuda:sm_90a|cuda:sm_80] [--cuda-emulate]
 //           [--cpu=NAME] [--mode=prefill|decode] [--shape=B=1,T=4096]
 //           [--inputs=DIR] [--outputs=DIR] [--check] [--bench] [--reps=N]
-//           [--threads=N] [--json] ...
+//           [--threads=N] [--json] [--artifact=FILE] ...
 //
 // Compiles the spec with linac_compile (liblinac_jit: the same pipeline as
 // linacc, and the same on-disk cache as every other caller, keyed by the
-// spec, the target and the compiler build), runs one kernel on seeded random
-// inputs (or .npy inputs), and optionally compares with the float64 oracle
-// and measures it.
+// spec, the target and the compiler build), or loads the artifact linacc
+// wrote for it (--artifact), runs one kernel on seeded random inputs (or
+// .npy inputs), and optionally compares with the float64 oracle and
+// measures it. liblinac_jit is opened only to compile: with --artifact the
+// tool needs no LLVM or MLIR on the machine (a GPU machine with only a
+// driver, as bench/run_gpu.sh uses).
 //
 // One flow serves every target; only the layer that holds the tensors and
 // launches the kernel differs (class Backend below):
@@ -49,6 +52,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -165,6 +170,13 @@ cl::opt<bool> outlineOps(
              "(slower; for profiling; cpu only)"),
     cl::init(false));
 
+cl::opt<std::string> artifact(
+    "artifact",
+    cl::desc("Run the kernels of this shared artifact (linacc --emit=shared "
+             "for the same spec file, --target as here) instead of compiling "
+             "the spec; no LLVM or MLIR needed then"),
+    cl::init(""), cl::cat(category));
+
 cl::opt<std::string> cacheDir(
     "cache-dir",
     cl::desc("Compiled artifacts cache (default: $LINAC_CACHE_DIR, else "
@@ -179,6 +191,27 @@ int fail(const llvm::Twine &message, int code = Failure) {
 //===----------------------------------------------------------------------===//
 // Compilation: linac_compile and its cache
 //===----------------------------------------------------------------------===//
+
+using CompileFn = linac_module *(*)(const char *, size_t,
+                                    const linac_compile_options *,
+                                    linac_compile_info *, linac_error *);
+
+/// linac_compile, from liblinac_jit opened beside this tool (RUNPATH), or
+/// null with the reason: the library carries the compiler, and needs
+/// Debian's libMLIR.so and libLLVM.so 22.
+CompileFn loadCompiler(std::string &error) {
+  void *handle = dlopen(LINAC_JIT_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *reason = dlerror();
+    error = reason ? reason : "unknown dlopen error";
+    return nullptr;
+  }
+  // Kept open: the modules it returns are its loader's.
+  void *symbol = dlsym(handle, "linac_compile");
+  if (!symbol)
+    error = std::string(LINAC_JIT_LIBRARY) + " has no linac_compile";
+  return reinterpret_cast<CompileFn>(symbol);
+}
 
 /// linac_compile's diagnostics (a pass that rejects the spec, with
 /// file:line:col; a note when a damaged cache entry is rebuilt) go to
@@ -695,6 +728,7 @@ struct ManifestTensor {
 
 /// What linac-run reads from a kernel's manifest.
 struct KernelInfo {
+  bool cuda = false;         ///< `target cuda ...`
   std::string cpuName = "-"; ///< `target cpu NAME ...`
   int64_t vectorWidth = 8;   ///< f32 lanes of that CPU's kernels
   std::string algorithm;     ///< `schedule ALGORITHM CHUNK`, if any
@@ -708,7 +742,10 @@ KernelInfo readManifest(const linac_kernel *kernel) {
        llvm::split(llvm::StringRef(linac_kernel_manifest(kernel)), '\n')) {
     llvm::SmallVector<llvm::StringRef> fields;
     line.split(fields, ' ');
-    if (fields.size() >= 3 && fields[0] == "target" && fields[1] == "cpu") {
+    if (fields.size() >= 2 && fields[0] == "target" && fields[1] == "cuda") {
+      info.cuda = true;
+    } else if (fields.size() >= 3 && fields[0] == "target" &&
+               fields[1] == "cpu") {
       info.cpuName = fields[2].str();
       if (fields.size() >= 4 &&
           llvm::is_contained(llvm::split(fields[3], ','), "avx512f"))
@@ -788,31 +825,49 @@ int main(int argc, char **argv) {
 
   std::string error;
 
-  // Compile, or reuse the cached artifact.
-  auto specText = llvm::MemoryBuffer::getFile(specPath);
-  if (!specText)
-    return fail("cannot read '" + specPath + "'");
-  linac_compile_options compileOptions{};
-  compileOptions.source_name = specPath.c_str();
-  compileOptions.format = LINAC_SOURCE_TOML;
-  compileOptions.name = name.c_str();
-  compileOptions.target = tgt.compile.c_str();
-  compileOptions.cache_dir = cacheDir.empty() ? nullptr : cacheDir.c_str();
-  compileOptions.diagnostic = printDiagnostic;
-  if (outlineOps)
-    compileOptions.flags |= LINAC_COMPILE_OUTLINE_OPS;
-  if (tgt.emulate)
-    compileOptions.flags |= LINAC_COMPILE_CUDA_EMULATE;
-  linac_compile_info compileInfo;
+  // Compile, or reuse the cached artifact; or load the one given.
+  linac_compile_info compileInfo{};
   linac_error err{};
-  linac_module *module =
-      linac_compile((*specText)->getBufferStart(), (*specText)->getBufferSize(),
-                    &compileOptions, &compileInfo, &err);
-  if (!module) {
-    // Spec errors were printed in full by printDiagnostic.
-    if (err.code != LINAC_ERROR_SPEC)
-      fail(err.message);
-    return exitStatusFor(err.code);
+  linac_module *module = nullptr;
+  if (!artifact.empty()) {
+    auto loadStart = std::chrono::steady_clock::now();
+    module = linac_module_load(artifact.c_str(), &err);
+    compileInfo.milliseconds =
+        std::chrono::duration<double, std::milli>(
+            std::chrono::steady_clock::now() - loadStart)
+            .count();
+    if (!module)
+      return fail(err.message, exitStatusFor(err.code));
+  } else {
+    auto specText = llvm::MemoryBuffer::getFile(specPath);
+    if (!specText)
+      return fail("cannot read '" + specPath + "'");
+    CompileFn compile = loadCompiler(error);
+    if (!compile)
+      return fail("cannot load the compiler library " LINAC_JIT_LIBRARY ": " +
+                  error +
+                  "; compile the spec where linac's compiler runs (linacc "
+                  "SPEC --target=... -o FILE.so) and pass --artifact=FILE.so");
+    linac_compile_options compileOptions{};
+    compileOptions.source_name = specPath.c_str();
+    compileOptions.format = LINAC_SOURCE_TOML;
+    compileOptions.name = name.c_str();
+    compileOptions.target = tgt.compile.c_str();
+    compileOptions.cache_dir = cacheDir.empty() ? nullptr : cacheDir.c_str();
+    compileOptions.diagnostic = printDiagnostic;
+    if (outlineOps)
+      compileOptions.flags |= LINAC_COMPILE_OUTLINE_OPS;
+    if (tgt.emulate)
+      compileOptions.flags |= LINAC_COMPILE_CUDA_EMULATE;
+    module = compile((*specText)->getBufferStart(),
+                     (*specText)->getBufferSize(), &compileOptions,
+                     &compileInfo, &err);
+    if (!module) {
+      // Spec errors were printed in full by printDiagnostic.
+      if (err.code != LINAC_ERROR_SPEC)
+        fail(err.message);
+      return exitStatusFor(err.code);
+    }
   }
   const bool compiled = compileInfo.compiled;
   const double compileMs = compileInfo.milliseconds;
@@ -827,6 +882,17 @@ int main(int argc, char **argv) {
     return fail(err.message, exitStatusFor(err.code));
   }
   const KernelInfo kernelInfo = readManifest(kernel);
+  // An artifact's kernels must be what --target runs: cubins on a GPU, CPU
+  // code (the emulated CUDA kernels included) on the CPU.
+  if (kernelInfo.cuda != (tgt.cuda && !tgt.emulate)) {
+    linac_module_unload(module);
+    return fail(kernelInfo.cuda
+                    ? "'" + artifact + "' holds CUDA kernels: run them with "
+                          "--target=cuda (or cuda:sm_90a, cuda:sm_80)"
+                    : "'" + artifact + "' holds CPU kernels: run them with "
+                          "--target=cpu, or --target=cuda:CHIP "
+                          "--cuda-emulate for emulated CUDA kernels");
+  }
 
   // The problem: seeded random inputs shaped by the spec and --shape.
   std::map<std::string, int64_t> dims = {{"B", 1},
@@ -1355,6 +1421,8 @@ int main(int argc, char **argv) {
         backend->pool() ? linac_pool_threads(backend->pool()) : 0, compileMs,
         compiled ? "true" : "false", compileInfo.rebuilt ? "true" : "false",
         targetName, tgt.chip, deviceName, loadMs);
+    if (!artifact.empty())
+      llvm::outs() << ", \"artifact\": \"" << artifact << "\"";
     if (tgt.cuda && !tgt.emulate)
       llvm::outs() << llvm::formatv(
           ", \"compute_capability\": \"{0}.{1}\", \"sms\": {2}, "

@@ -15,6 +15,7 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "unit", "package", "fuzz",
                    "CMakeLists.txt", "CheckDocs.cmake", "cpp"]
 
 config.substitutions.append(("%linac_src_root", config.linac_src_root))
+config.substitutions.append(("%linac_obj_root", config.linac_obj_root))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

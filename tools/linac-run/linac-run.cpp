@@ -1228,10 +1228,16 @@ int main(int argc, char **argv) {
                                      "(tolerance %.0e)  %s\n",
                                      outName.c_str(), rel, maxAbs, tolerance,
                                      pass ? "PASS" : "FAIL");
-      checkJson += llvm::formatv("{0}\"{1}\": {{\"rel_rms\": {2:e}, "
-                                 "\"max_abs\": {3:e}, \"pass\": {4}}",
+      // JSON has no NaN: an error that is not a number is null.
+      auto number = [](double x) {
+        return std::isfinite(x) ? llvm::formatv("{0:e}", x).str()
+                                : std::string("null");
+      };
+      checkJson += llvm::formatv("{0}\"{1}\": {{\"rel_rms\": {2}, "
+                                 "\"max_abs\": {3}, \"pass\": {4}}",
                                  checkJson.size() > 1 ? ", " : "", outName,
-                                 rel, maxAbs, pass ? "true" : "false")
+                                 number(rel), number(maxAbs),
+                                 pass ? "true" : "false")
                        .str();
     }
     checkJson += "}";

@@ -1,0 +1,534 @@
+#!/usr/bin/env python3
+"""GPU benchmark: linac's CUDA kernels beside FLA's Triton kernels.
+
+The shapes are issue 4's (bf16): prefill B=8 T=1024 H=8 K=V=64, B=4 T=4096
+H=64 K=V=128 and B=1 T=8192 H=96 K=V=128; decode B=256 H=32 K=V=128, one
+token. The variants: gla, simple_gla, retention and the delta family
+(delta_rule, gated_delta_rule, kda, rwkv6, dplr), each against FLA's kernel
+for the same problem (chunk_* for prefill, fused_recurrent_* for decode;
+dplr against chunk_rwkv7 / fused_recurrent_rwkv7).
+
+Two steps, because the GPU machines have a driver, the CUDA toolkit,
+PyTorch and Triton, but not the LLVM/MLIR 22 that linac's compiler needs:
+
+  prepare  where linac is built (no GPU needed): one spec per variant and
+           head shape, compiled to sm_90a (or --chip) cubins with linacc,
+           plus a copy of linac-run (which runs --artifact without any LLVM
+           library) in bench/gpu-bundle/.
+  run      on the GPU machine: per case, linac-run --check on the very
+           cubins at a small size (against the float64 oracle), then
+           linac-run --bench (a warm-up, CUDA-event timings: median, min,
+           first call and tenth), then FLA's kernel on the same shapes in
+           this process, timed the same way with torch.cuda events. The
+           device's two ceilings (a bf16 matmul, a device-to-device copy)
+           are measured once. Every record is a JSON line appended to
+           bench/results/gpu-<device>.jsonl (copied to $OUT when that is
+           set, so that it comes back from the device machine).
+
+FLA is not part of linac: its source goes in third_party/fla (git-ignored),
+where `import fla` finds it; see bench/README.md for how to fetch it.
+--dry-run prints the plan and needs neither a GPU nor FLA.
+
+Usage: run_gpu.py prepare [--build DIR] [--chip sm_90a]
+       run_gpu.py run [--dry-run] [--only REGEX] [--no-fla] [--no-linac]
+                      [--no-check] [--fla DIR] [--out FILE] [--reps N]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_BUNDLE = os.path.join(ROOT, "bench", "gpu-bundle")
+
+PREFILL_SHAPES = [
+    dict(B=8, T=1024, H=8, K=64),
+    dict(B=4, T=4096, H=64, K=128),
+    dict(B=1, T=8192, H=96, K=128),
+]
+DECODE_SHAPE = dict(B=256, T=1, H=32, K=128)
+VARIANTS = ["gla", "simple_gla", "retention", "delta_rule", "gated_delta_rule",
+            "kda", "rwkv6", "dplr"]
+DELTA = ["delta_rule", "gated_delta_rule", "kda"]
+# FLA's kernel for each variant: (prefill, decode).
+FLA_KERNELS = {
+    "gla": ("chunk_gla", "fused_recurrent_gla"),
+    "simple_gla": ("chunk_simple_gla", "fused_recurrent_simple_gla"),
+    "retention": ("chunk_retention", "fused_recurrent_retention"),
+    "delta_rule": ("chunk_delta_rule", "fused_recurrent_delta_rule"),
+    "gated_delta_rule": ("chunk_gated_delta_rule",
+                         "fused_recurrent_gated_delta_rule"),
+    "kda": ("chunk_kda", "fused_recurrent_kda"),
+    "rwkv6": ("chunk_rwkv6", "fused_recurrent_rwkv6"),
+    "dplr": ("chunk_rwkv7", "fused_recurrent_rwkv7"),
+}
+FLA_MODULES = {
+    "gla": "fla.ops.gla", "simple_gla": "fla.ops.simple_gla",
+    "retention": "fla.ops.retention", "delta_rule": "fla.ops.delta_rule",
+    "gated_delta_rule": "fla.ops.gated_delta_rule", "kda": "fla.ops.kda",
+    "rwkv6": "fla.ops.rwkv6", "dplr": "fla.ops.rwkv7",
+}
+FETCH_FLA = (
+    "FLA's source is not in {dir}. Fetch it where the repository lives "
+    "(a linac session: the fetch tool on github:fla-org/flash-linear-attention, "
+    "then `mkdir -p third_party/fla && git -C "
+    "/work/.mirror/fla-org+flash-linear-attention/repo archive HEAD fla LICENSE "
+    "| tar -x -C third_party/fla`; elsewhere: `git clone --depth 1 "
+    "https://github.com/fla-org/flash-linear-attention third_party/fla`), carry "
+    "third_party/fla to the GPU machine, or pass --no-fla.")
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def spec_name(variant, shape):
+    return f"{variant}_h{shape['H']}_k{shape['K']}"
+
+
+def cases(only=None):
+    """(name, variant, mode, shape) of every case whose name `only` (a
+    regex) matches, in run order."""
+    out = []
+    for variant in VARIANTS:
+        for shape in PREFILL_SHAPES:
+            out.append((f"{variant}-prefill-B{shape['B']}-T{shape['T']}-H{shape['H']}"
+                        f"-K{shape['K']}", variant, "prefill", shape))
+        shape = DECODE_SHAPE
+        out.append((f"{variant}-decode-B{shape['B']}-H{shape['H']}-K{shape['K']}",
+                    variant, "decode", shape))
+    return [case for case in out if not only or re.search(only, case[0])]
+
+
+def write_spec(directory, variant, shape):
+    """A bf16 spec with the case's heads; the delta family normalizes q and
+    k (l2norm), as FLA's use_qk_l2norm_in_kernel does."""
+    lines = ["[attention]", f'variant = "{variant}"',
+             f"head_dim_k = {shape['K']}", f"head_dim_v = {shape['K']}",
+             f"num_heads = {shape['H']}", 'dtype = "bf16"']
+    if variant in DELTA:
+        lines.append('feature_map = "l2norm"')
+    path = os.path.join(directory, spec_name(variant, shape) + ".toml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+# --- prepare ------------------------------------------------------------------
+
+
+def prepare(args):
+    build = os.path.abspath(args.build)
+    linacc = os.path.join(build, "bin", "linacc")
+    linac_run = os.path.join(build, "bin", "linac-run")
+    for tool in (linacc, linac_run):
+        if not os.access(tool, os.X_OK):
+            log(f"error: {tool} is missing: build linac first (make, or ninja -C "
+                f"{build})")
+            return 1
+    specs = os.path.join(args.bundle, "specs")
+    artifacts = os.path.join(args.bundle, "artifacts", args.chip)
+    os.makedirs(specs, exist_ok=True)
+    os.makedirs(artifacts, exist_ok=True)
+    os.makedirs(os.path.join(args.bundle, "bin"), exist_ok=True)
+    done = set()
+    for _, variant, _, shape in cases(args.only):
+        name = spec_name(variant, shape)
+        if name in done:
+            continue
+        done.add(name)
+        spec = write_spec(specs, variant, shape)
+        artifact = os.path.join(artifacts, name + ".so")
+        command = [linacc, spec, f"--target=cuda:{args.chip}", "-o", artifact]
+        log("$ " + " ".join(command))
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            log(f"error: linacc failed for {name}:\n{result.stderr}")
+            return 1
+    shutil.copy2(linac_run, os.path.join(args.bundle, "bin", "linac-run"))
+    with open(os.path.join(args.bundle, "manifest.json"), "w") as f:
+        json.dump({"chip": args.chip, "specs": sorted(done),
+                   "git": git_commit(), "date": today()}, f, indent=1)
+    size = sum(os.path.getsize(os.path.join(d, n))
+               for d, _, names in os.walk(args.bundle) for n in names)
+    log(f"wrote {args.bundle} ({len(done)} artifacts for {args.chip}, "
+        f"{size / 2**20:.1f} MiB). On the GPU machine: bench/run_gpu.sh run "
+        "(carry bench/gpu-bundle and third_party/fla).")
+    return 0
+
+
+# --- run ----------------------------------------------------------------------
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def today():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def slug(text):
+    return re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9]", "-", text)).strip("-")
+
+
+def gpu_name():
+    """Device 0's name, or None with no usable GPU (nvidia-smi, then torch)."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip().splitlines()[0].strip()
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    try:
+        import torch
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return None
+
+
+def linac_commands(name, variant, mode, shape, args, chip):
+    """The linac-run command lines of a case: the check, then the bench."""
+    spec = os.path.join(args.bundle, "specs", spec_name(variant, shape) + ".toml")
+    artifact = os.path.join(args.bundle, "artifacts", chip, spec_name(variant, shape) + ".so")
+    run = [os.path.join(args.bundle, "bin", "linac-run"), spec, f"--artifact={artifact}",
+           "--target=cuda", f"--mode={mode}", "--json"]
+    # The check: the same cubins at a size the float64 oracle does quickly,
+    # odd lengths across chunks for prefill.
+    small = "B=2,T=1" if mode == "decode" else "B=1,T=300"
+    check = run + [f"--shape={small}", "--check"]
+    bench = run + [f"--shape=B={shape['B']},T={shape['T']}", "--bench"]
+    if args.reps:
+        bench.append(f"--reps={args.reps}")
+    return check, bench
+
+
+class Results:
+    """JSON lines appended to the results file, each with the device, date
+    and commit."""
+
+    def __init__(self, path, device):
+        self.path, self.device = path, device
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.common = {"device": device, "date": today(), "git": git_commit(),
+                       "host": os.uname().nodename}
+
+    def add(self, record):
+        record = dict(record, **{k: v for k, v in self.common.items() if k not in record})
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        return record
+
+
+def run_linac(results, name, variant, mode, shape, args, chip):
+    check, bench = linac_commands(name, variant, mode, shape, args, chip)
+    record = None
+    for kind, command in ([] if args.no_check else [("linac-check", check)]) + [
+            ("linac", bench)]:
+        log("$ " + " ".join(command))
+        started = time.time()
+        proc = subprocess.run(command, capture_output=True, text=True)
+        entry = {"kind": kind, "case": name, "variant": variant, "mode": mode,
+                 "command": " ".join(command), "exit": proc.returncode,
+                 "wall_s": round(time.time() - started, 2)}
+        try:
+            entry.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
+            entry["error"] = (proc.stderr or proc.stdout).strip()[-2000:]
+        if proc.returncode != 0 and "error" not in entry:
+            entry["error"] = proc.stderr.strip()[-2000:]
+        entry = results.add(entry)
+        if kind == "linac":
+            record = entry
+        elif proc.returncode != 0:
+            log(f"  check failed ({proc.returncode}): {entry.get('error', entry.get('check'))}")
+    return record
+
+
+def fla_inputs(torch, variant, mode, shape):
+    """Random bf16 inputs in FLA's [B, T, H, ...] layout (never zeros: those
+    can run faster than real data), log-space gates below zero, write
+    strengths in (0, 1), an f32 initial state for decode."""
+    B, T, H, K = shape["B"], shape["T"], shape["H"], shape["K"]
+    V = K
+    dev, bf = "cuda", torch.bfloat16
+    gen = torch.Generator(device=dev).manual_seed(1)
+
+    def randn(*size, dtype=bf, scale=1.0):
+        return (torch.randn(*size, device=dev, generator=gen) * scale).to(dtype)
+
+    q, k, v = randn(B, T, H, K), randn(B, T, H, K), randn(B, T, H, V)
+    logsig = torch.nn.functional.logsigmoid
+    x = {"q": q, "k": k, "v": v}
+    if variant in ("gla", "kda", "rwkv6", "dplr"):
+        x["g"] = logsig(randn(B, T, H, K, dtype=torch.float32) + 4.0) / 16
+    if variant in ("simple_gla", "gated_delta_rule"):
+        x["g"] = logsig(randn(B, T, H, dtype=torch.float32) + 4.0) / 16
+    if variant in DELTA:
+        x["beta"] = torch.rand(B, T, H, device=dev, generator=gen).to(bf)
+    if variant == "rwkv6":
+        x["u"] = randn(H, K, scale=0.1)
+    if variant == "dplr":
+        kk = torch.nn.functional.normalize(randn(B, T, H, K, dtype=torch.float32), dim=-1)
+        x["a"], x["b"] = (-kk).to(bf), (kk * torch.rand(B, T, H, 1, device=dev,
+                                                        generator=gen)).to(bf)
+    if mode == "decode":
+        x["h0"] = randn(B, H, K, V, dtype=torch.float32, scale=0.1)
+    return x
+
+
+def fla_call(ops, variant, mode, x):
+    """A no-argument callable running FLA's kernel on `x`."""
+    fn = getattr(ops, FLA_KERNELS[variant][0 if mode == "prefill" else 1])
+    h0 = x.get("h0")
+    state = dict(initial_state=h0, output_final_state=True)
+    q, k, v = x["q"], x["k"], x["v"]
+    if variant == "gla":
+        if mode == "prefill":
+            return lambda: fn(q, k, v, x["g"], **state)
+        return lambda: fn(q, k, v, gk=x["g"], **state)
+    if variant == "simple_gla":
+        return lambda: fn(q, k, v, g=x["g"], **state)
+    if variant == "retention":
+        return lambda: fn(q, k, v, **state)
+    if variant == "delta_rule":
+        return lambda: fn(q, k, v, x["beta"], use_qk_l2norm_in_kernel=True, **state)
+    if variant == "gated_delta_rule":
+        if mode == "prefill":
+            return lambda: fn(q, k, v, x["g"], x["beta"], use_qk_l2norm_in_kernel=True,
+                              **state)
+        return lambda: fn(q, k, v, g=x["g"], beta=x["beta"],
+                          use_qk_l2norm_in_kernel=True, **state)
+    if variant == "kda":
+        return lambda: fn(q, k, v, x["g"], x["beta"], use_qk_l2norm_in_kernel=True,
+                          **state)
+    if variant == "rwkv6":
+        return lambda: fn(q, k, v, x["g"], x["u"], **state)
+    if variant == "dplr":
+        return lambda: fn(q, x["g"], k, v, x["a"], x["b"], **state)
+    raise ValueError(variant)
+
+
+def time_calls(torch, call, reps):
+    """linac-run's protocol with torch.cuda events: the first call (Triton
+    compiles and autotunes there) timed alone, then a warm-up, then timed
+    calls back to back with an event between each; median, min, tenth."""
+    def event():
+        return torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    first = [event(), event()]
+    wall = time.perf_counter()
+    first[0].record()
+    call()
+    first[1].record()
+    torch.cuda.synchronize()
+    first_wall_ms = (time.perf_counter() - wall) * 1e3
+    first_ms = first[0].elapsed_time(first[1])
+    warm = [event(), event()]
+    warm[0].record()
+    call()
+    warm[1].record()
+    torch.cuda.synchronize()
+    warm_ms = warm[0].elapsed_time(warm[1])
+    count = reps or int(min(2000, max(10, 1000.0 / max(warm_ms, 1e-3))))
+    marks = [event() for _ in range(count + 1)]
+    marks[0].record()
+    for i in range(count):
+        call()
+        marks[i + 1].record()
+    torch.cuda.synchronize()
+    times = [marks[i].elapsed_time(marks[i + 1]) for i in range(count)]
+    tenth = times[7] if count >= 8 else None
+    times.sort()
+    return {"median_ms": round(times[len(times) // 2], 4), "min_ms": round(times[0], 4),
+            "runs": count, "first_call_ms": round(first_ms, 4),
+            "first_call_wall_ms": round(first_wall_ms, 4),
+            "tenth_call_ms": None if tenth is None else round(tenth, 4)}
+
+
+def run_fla(results, torch, name, variant, mode, shape, args, linac_record):
+    module = FLA_MODULES[variant]
+    function = FLA_KERNELS[variant][0 if mode == "prefill" else 1]
+    entry = {"kind": "fla", "case": name, "variant": variant, "mode": mode,
+             "function": f"{module}.{function}",
+             "B": shape["B"], "T": shape["T"], "H": shape["H"], "K": shape["K"],
+             "V": shape["K"], "dtype": "bf16"}
+    try:
+        import importlib
+        ops = importlib.import_module(module)
+        x = fla_inputs(torch, variant, mode, shape)
+        entry.update(time_calls(torch, fla_call(ops, variant, mode, x), args.reps))
+        del x
+    except Exception as error:  # report, and go on with the next case
+        entry["error"] = f"{type(error).__name__}: {error}"[-2000:]
+    torch.cuda.empty_cache()
+    # The same work as linac's record (its cost model at linac's chunk), so
+    # that TFLOP/s compare as inverse times.
+    if linac_record and "flops" in linac_record and "median_ms" in entry:
+        entry["flops"] = linac_record["flops"]
+        entry["tflops_same_work"] = round(
+            linac_record["flops"] / (entry["median_ms"] * 1e-3) / 1e12, 4)
+    results.add(entry)
+    return entry
+
+
+def measure_ceilings(results, torch):
+    """METHOD.md's two numbers, measured: a bf16 matmul 8192^3 (random data)
+    and a 2 GiB device-to-device copy (bytes read plus written)."""
+    n = 8192
+    a = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    mm = time_calls(torch, lambda: a @ b, 20)
+    src = torch.empty(2**30, device="cuda", dtype=torch.int16).random_()
+    dst = torch.empty_like(src)
+    cp = time_calls(torch, lambda: dst.copy_(src), 20)
+    record = {"kind": "ceiling",
+              "matmul_bf16_tflops": round(2 * n**3 / (mm["median_ms"] * 1e-3) / 1e12, 1),
+              "copy_gb_per_s": round(2 * src.numel() * 2 / (cp["median_ms"] * 1e-3) / 1e9, 1),
+              "torch": torch.__version__}
+    return results.add(record)
+
+
+def run(args):
+    selected = cases(args.only)
+    fla_dir = os.path.abspath(args.fla)
+    manifest_path = os.path.join(args.bundle, "manifest.json")
+    chip = "sm_90a"
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            chip = json.load(f).get("chip", chip)
+    if args.dry_run:
+        print(f"# {len(selected)} cases; bundle {args.bundle} "
+              f"({'present' if os.path.exists(manifest_path) else 'MISSING: run prepare'}), "
+              f"chip {chip}; FLA {fla_dir} "
+              f"({'present' if os.path.isdir(os.path.join(fla_dir, 'fla')) else 'MISSING'})")
+        for name, variant, mode, shape in selected:
+            if not args.no_linac:
+                for command in linac_commands(name, variant, mode, shape, args, chip)[
+                        1 if args.no_check else 0:]:
+                    print(" ".join(command))
+            if not args.no_fla:
+                fn = FLA_KERNELS[variant][0 if mode == "prefill" else 1]
+                print(f"# FLA {FLA_MODULES[variant]}.{fn} B={shape['B']} T={shape['T']} "
+                      f"H={shape['H']} K=V={shape['K']} bf16, torch.cuda events")
+        return 0
+
+    if not args.no_linac and not os.path.exists(manifest_path):
+        log(f"error: {args.bundle} has no prepared artifacts: run `bench/run_gpu.sh "
+            "prepare` where linac is built, and carry bench/gpu-bundle here "
+            "(or pass --no-linac)")
+        return 1
+    if not args.no_fla and not os.path.isdir(os.path.join(fla_dir, "fla")):
+        log("error: " + FETCH_FLA.format(dir=fla_dir))
+        return 1
+    # LINAC_BENCH_DEVICE names the device when neither nvidia-smi nor torch
+    # can (the harness's own test, on the stand-in driver of LINAC_LIBCUDA).
+    device = os.environ.get("LINAC_BENCH_DEVICE") or gpu_name()
+    if device is None:
+        log("error: no GPU: nvidia-smi and torch.cuda see no device (this "
+            "benchmark runs on a GPU machine; --dry-run prints its plan)")
+        return 1
+    torch = None
+    if not args.no_fla:
+        try:
+            import torch
+        except ImportError:
+            log("error: FLA needs PyTorch, which this python3 lacks (or pass --no-fla)")
+            return 1
+        sys.path.insert(0, fla_dir)
+        try:
+            import importlib
+            importlib.import_module("fla")  # the copy in third_party/fla
+        except Exception as error:
+            log(f"error: cannot import FLA from {fla_dir}: {error}")
+            return 1
+    out = args.out or os.path.join(ROOT, "bench", "results", f"gpu-{slug(device)}.jsonl")
+    results = Results(out, device)
+    log(f"# {device}: {len(selected)} cases -> {out}")
+    results.add({"kind": "run", "command": " ".join(sys.argv), "cases": len(selected),
+                 "fla": fla_version(fla_dir) if not args.no_fla else None})
+    if torch is not None:
+        ceiling = measure_ceilings(results, torch)
+        torch.cuda.empty_cache()
+        log(f"# ceilings: bf16 matmul {ceiling['matmul_bf16_tflops']} TFLOP/s, "
+            f"copy {ceiling['copy_gb_per_s']} GB/s")
+    rows = []
+    for name, variant, mode, shape in selected:
+        linac = run_linac(results, name, variant, mode, shape, args, chip) \
+            if not args.no_linac else None
+        fla = run_fla(results, torch, name, variant, mode, shape, args, linac) \
+            if torch is not None else None
+        rows.append((name, linac, fla))
+        summary(rows[-1:], header=len(rows) == 1)
+    print(f"# wrote {out}", file=sys.stderr)
+    if os.environ.get("OUT"):
+        shutil.copy2(out, os.path.join(os.environ["OUT"], os.path.basename(out)))
+    return 0
+
+
+def fla_version(fla_dir):
+    try:
+        with open(os.path.join(fla_dir, "fla", "__init__.py")) as f:
+            found = re.search(r'__version__ = "([^"]+)"', f.read())
+            return found.group(1) if found else "?"
+    except OSError:
+        return None
+
+
+def summary(rows, header):
+    if header:
+        print(f"{'case':44} {'linac ms':>10} {'TFLOP/s':>8} {'FLA ms':>10} {'FLA/linac':>9}")
+    for name, linac, fla in rows:
+        lm = linac.get("median_ms") if linac else None
+        fm = fla.get("median_ms") if fla else None
+        tf = linac.get("tflops") if linac else None
+        ratio = f"{fm / lm:.2f}" if lm and fm else "-"
+        shown_lm = "-" if linac is None else "error" if lm is None else lm
+        shown_fm = "-" if fla is None else "error" if fm is None else fm
+        print(f"{name:44} {shown_lm:>10} {tf if tf is not None else '-':>8} "
+              f"{shown_fm:>10} {ratio:>9}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    p = sub.add_parser("prepare", help="compile the cubins (where linac is built)")
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--chip", default="sm_90a", choices=["sm_90a", "sm_80"])
+    p.add_argument("--only", help="compile only the specs of matching cases")
+    r = sub.add_parser("run", help="check and time on the GPU machine")
+    r.add_argument("--dry-run", action="store_true", help="print the plan only")
+    r.add_argument("--only", help="a regex searched in case names, e.g. "
+                   "'^gla-prefill|decode' (names: VARIANT-MODE-B..-T..-H..-K..)")
+    r.add_argument("--no-fla", action="store_true", help="time linac only")
+    r.add_argument("--no-linac", action="store_true", help="time FLA only")
+    r.add_argument("--no-check", action="store_true", help="skip linac-run --check")
+    r.add_argument("--fla", default=os.path.join(ROOT, "third_party", "fla"),
+                   help="FLA source tree (holding fla/)")
+    r.add_argument("--out", help="results file (default bench/results/gpu-<device>.jsonl)")
+    r.add_argument("--reps", type=int, default=0,
+                   help="timed calls per kernel (default: about 1 s, 10 to 2000)")
+    for each in (p, r):
+        each.add_argument("--bundle", default=DEFAULT_BUNDLE,
+                          help="where prepare writes and run reads the specs, "
+                               "cubins and linac-run")
+    args = parser.parse_args()
+    args.bundle = os.path.abspath(args.bundle)
+    return prepare(args) if args.step == "prepare" else run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,6 +15,11 @@ PyTorch and Triton, but not the LLVM/MLIR 22 that linac's compiler needs:
            head shape, compiled to sm_90a (or --chip) cubins with linacc,
            plus a copy of linac-run (which runs --artifact without any LLVM
            library) in bench/gpu-bundle/.
+  grid     on the GPU machine: the CUDA correctness grid of
+           test/Integration/CUDA/emulation.py (169 cases, every variant;
+           gpu.test's grid) on the cubins prepare compiled, each case
+           linac-run --check against the float64 oracle; --memcheck runs
+           each under compute-sanitizer's memcheck.
   run      on the GPU machine: per case, linac-run --check on the very
            cubins at a small size (against the float64 oracle), then
            linac-run --bench (a warm-up, CUDA-event timings: median, min,
@@ -29,9 +34,11 @@ FLA is not part of linac: its source goes in third_party/fla (git-ignored),
 where `import fla` finds it; see bench/README.md for how to fetch it.
 --dry-run prints the plan and needs neither a GPU nor FLA.
 
-Usage: run_gpu.py prepare [--build DIR] [--chip sm_90a]
+Usage: run_gpu.py prepare [--build DIR] [--chip sm_90a] [--no-grid]
+       run_gpu.py grid [--memcheck] [--cases all|diagonal|rank-one]
        run_gpu.py run [--dry-run] [--only REGEX] [--no-fla] [--no-linac]
-                      [--no-check] [--fla DIR] [--out FILE] [--reps N]
+                      [--no-check] [--memcheck] [--fla DIR] [--out FILE]
+                      [--reps N]
 """
 
 import argparse
@@ -46,6 +53,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_BUNDLE = os.path.join(ROOT, "bench", "gpu-bundle")
+GRID = os.path.join(ROOT, "test", "Integration", "CUDA", "emulation.py")
 
 PREFILL_SHAPES = [
     dict(B=8, T=1024, H=8, K=64),
@@ -152,6 +160,13 @@ def prepare(args):
             log(f"error: linacc failed for {name}:\n{result.stderr}")
             return 1
     shutil.copy2(linac_run, os.path.join(args.bundle, "bin", "linac-run"))
+    if not args.no_grid:
+        command = [sys.executable, GRID, "--prepare", os.path.join(args.bundle, "grid"),
+                   "--linacc", linacc, "--chip", args.chip]
+        log("$ " + " ".join(command))
+        if subprocess.run(command).returncode != 0:
+            log("error: preparing the correctness grid failed")
+            return 1
     with open(os.path.join(args.bundle, "manifest.json"), "w") as f:
         json.dump({"chip": args.chip, "specs": sorted(done),
                    "git": git_commit(), "date": today()}, f, indent=1)
@@ -209,11 +224,65 @@ def linac_commands(name, variant, mode, shape, args, chip):
     # The check: the same cubins at a size the float64 oracle does quickly,
     # odd lengths across chunks for prefill.
     small = "B=2,T=1" if mode == "decode" else "B=1,T=300"
-    check = run + [f"--shape={small}", "--check"]
+    check = sanitizer_prefix(args) + run + [f"--shape={small}", "--check"]
     bench = run + [f"--shape=B={shape['B']},T={shape['T']}", "--bench"]
     if args.reps:
         bench.append(f"--reps={args.reps}")
     return check, bench
+
+
+def compute_sanitizer():
+    """compute-sanitizer from PATH or the CUDA toolkit, or None."""
+    found = shutil.which("compute-sanitizer")
+    for candidate in [found, "/usr/local/cuda/bin/compute-sanitizer",
+                      "/usr/local/cuda/compute-sanitizer/compute-sanitizer"]:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def sanitizer_prefix(args):
+    if not getattr(args, "memcheck", False):
+        return []
+    return [compute_sanitizer() or "compute-sanitizer", "--tool", "memcheck",
+            "--leak-check", "full", "--error-exitcode", "3"]
+
+
+def grid(args):
+    """emulation.py's grid on the GPU with prepare's cubins."""
+    prepared = os.path.join(args.bundle, "grid")
+    if not os.path.isdir(prepared):
+        log(f"error: {prepared} is missing: run `bench/run_gpu.sh prepare` where "
+            "linac is built, and carry bench/gpu-bundle here")
+        return 1
+    device = os.environ.get("LINAC_BENCH_DEVICE") or gpu_name()
+    if device is None:
+        log("error: no GPU: nvidia-smi and torch.cuda see no device")
+        return 1
+    command = [sys.executable, GRID, "--device", "--linac-run",
+               os.path.join(args.bundle, "bin", "linac-run"), "--artifacts", prepared,
+               "--work", os.path.join(args.work, "grid"), f"--cases={args.cases}"]
+    if args.memcheck:
+        sanitizer = compute_sanitizer()
+        if not sanitizer:
+            log("error: --memcheck: no compute-sanitizer on PATH or in /usr/local/cuda")
+            return 1
+        command += ["--memcheck", sanitizer]
+    log("$ " + " ".join(command))
+    proc = subprocess.run(command, capture_output=True, text=True)
+    print(proc.stdout, end="")
+    print(proc.stderr, end="", file=sys.stderr)
+    lines = proc.stdout.strip().splitlines()
+    out = args.out or os.path.join(ROOT, "bench", "results", f"gpu-{slug(device)}.jsonl")
+    results = Results(out, device)
+    results.add({"kind": "grid", "command": " ".join(command), "exit": proc.returncode,
+                 "memcheck": bool(args.memcheck), "cases": args.cases,
+                 "summary": lines[-1] if lines else "",
+                 "failures": [line for line in lines if line.startswith("FAIL")][:50]})
+    log(f"# wrote {out}")
+    if os.environ.get("OUT"):
+        shutil.copy2(out, os.path.join(os.environ["OUT"], os.path.basename(out)))
+    return proc.returncode
 
 
 class Results:
@@ -509,6 +578,14 @@ def main():
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
     p.add_argument("--chip", default="sm_90a", choices=["sm_90a", "sm_80"])
     p.add_argument("--only", help="compile only the specs of matching cases")
+    p.add_argument("--no-grid", action="store_true",
+                   help="skip the correctness grid's cubins")
+    g = sub.add_parser("grid", help="the CUDA correctness grid on the GPU machine")
+    g.add_argument("--memcheck", action="store_true",
+                   help="each case under compute-sanitizer's memcheck")
+    g.add_argument("--cases", default="all", choices=["all", "diagonal", "rank-one"])
+    g.add_argument("--work", default="/tmp/linac-grid")
+    g.add_argument("--out", help="results file (default bench/results/gpu-<device>.jsonl)")
     r = sub.add_parser("run", help="check and time on the GPU machine")
     r.add_argument("--dry-run", action="store_true", help="print the plan only")
     r.add_argument("--only", help="a regex searched in case names, e.g. "
@@ -516,18 +593,20 @@ def main():
     r.add_argument("--no-fla", action="store_true", help="time linac only")
     r.add_argument("--no-linac", action="store_true", help="time FLA only")
     r.add_argument("--no-check", action="store_true", help="skip linac-run --check")
+    r.add_argument("--memcheck", action="store_true",
+                   help="run the checks under compute-sanitizer's memcheck")
     r.add_argument("--fla", default=os.path.join(ROOT, "third_party", "fla"),
                    help="FLA source tree (holding fla/)")
     r.add_argument("--out", help="results file (default bench/results/gpu-<device>.jsonl)")
     r.add_argument("--reps", type=int, default=0,
                    help="timed calls per kernel (default: about 1 s, 10 to 2000)")
-    for each in (p, r):
+    for each in (p, g, r):
         each.add_argument("--bundle", default=DEFAULT_BUNDLE,
                           help="where prepare writes and run reads the specs, "
                                "cubins and linac-run")
     args = parser.parse_args()
     args.bundle = os.path.abspath(args.bundle)
-    return prepare(args) if args.step == "prepare" else run(args)
+    return {"prepare": prepare, "grid": grid, "run": run}[args.step](args)
 
 
 if __name__ == "__main__":

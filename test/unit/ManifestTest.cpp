@@ -157,17 +157,18 @@ TEST(Manifest, BadLaunchRecords) {
 
 TEST(Manifest, ScheduleRecord) {
   const std::string tensors = "tensor q in required f32 B T 1 4\n";
+  // A Manifest holds views into its text: keep the text alive.
+  const std::string text =
+      std::string(kHeader) + "schedule chunked_wy 64\n" + tensors;
   Manifest m;
   linac_error err;
-  ASSERT_EQ(parse(std::string(kHeader) + "schedule chunked_wy 64\n" + tensors,
-                  m, &err),
-            LINAC_OK)
-      << err.message;
+  ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
   EXPECT_EQ(m.scheduleAlgorithm, "chunked_wy");
   EXPECT_EQ(m.scheduleChunk, 64);
   // Optional: absent, it reads as nothing.
+  const std::string bareText = std::string(kHeader) + tensors;
   Manifest bare;
-  ASSERT_EQ(parse(std::string(kHeader) + tensors, bare, &err), LINAC_OK);
+  ASSERT_EQ(parse(bareText, bare, &err), LINAC_OK);
   EXPECT_EQ(bare.scheduleAlgorithm, "");
   EXPECT_EQ(bare.scheduleChunk, 0);
   const std::pair<std::string, const char *> cases[] = {

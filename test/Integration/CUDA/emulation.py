@@ -16,12 +16,21 @@ anything only hardware does (timing, the memory model); see docs/cuda.md.
 With --device the same grid is compiled to cubins for the chip of device 0
 (sm_90a for compute capability 9.0, sm_80 for 8.x) and run on it.
 
+A GPU machine without linac's compiler (no LLVM/MLIR 22; linac-run then
+needs --artifact) runs the grid in two steps: --prepare DIR --linacc PATH
+--chip CHIP, where linac builds, writes every spec and its cubins for CHIP
+into DIR; --device --artifacts DIR runs them there (bench/run_gpu.sh
+prepare and grid do both). --memcheck runs each case under
+compute-sanitizer's memcheck (given its path).
+
 --cases picks the diagonal-decay variants' cases (emulation.test), those
 of the delta rule, rwkv6 and dplr (emulation-rank-one.test), or all of them
 (the default; gpu.test).
 
 Usage: emulation.py --linac-run PATH --work DIR [--device]
                     [--cases=all|diagonal|rank-one]
+                    [--artifacts DIR] [--memcheck COMPUTE_SANITIZER]
+       emulation.py --prepare DIR --linacc PATH [--chip sm_90a|sm_80]
 Prints one line per case and exits 1 if any case fails.
 """
 
@@ -110,17 +119,32 @@ def device_chip():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--linac-run", required=True)
-    parser.add_argument("--work", required=True)
+    parser.add_argument("--linac-run")
+    parser.add_argument("--work")
     parser.add_argument("--device", action="store_true")
+    parser.add_argument("--prepare", help="write the specs and their cubins here")
+    parser.add_argument("--linacc", help="linacc, for --prepare")
+    parser.add_argument("--chip", default="sm_90a", choices=["sm_90a", "sm_80"],
+                        help="the cubins' chip, for --prepare")
+    parser.add_argument("--artifacts", help="run --prepare's cubins (with --device)")
+    parser.add_argument("--memcheck", help="compute-sanitizer: run each case under "
+                                           "its memcheck")
     parser.add_argument("--cases", choices=["all", "diagonal", "rank-one"],
                         default="all",
                         help="the diagonal-decay variants' cases, those of the "
                              "delta rule, rwkv6 and dplr, or both")
     args = parser.parse_args()
-    os.makedirs(args.work, exist_ok=True)
+    if args.prepare:
+        if not args.linacc:
+            parser.error("--prepare needs --linacc")
+    elif not args.linac_run or not args.work:
+        parser.error("--linac-run and --work are required")
+    if args.artifacts and not args.device:
+        parser.error("--artifacts holds cubins: it needs --device")
     chip_override = None
-    if args.device:
+    if args.prepare:
+        chip_override = args.chip
+    elif args.device:
         chip_override = device_chip()
         if chip_override is None:
             print("FAIL no sm_90a (9.0) or sm_80 (8.x) device to run on")
@@ -235,16 +259,26 @@ def main():
     specs = {"all": diagonal + rank_one, "diagonal": diagonal,
              "rank-one": rank_one}[args.cases]
 
+    if args.prepare:
+        return prepare(args, specs)
+    os.makedirs(args.work, exist_ok=True)
     cases = passed = 0
     for name, spec_args, chip, checks in specs:
         chip = chip_override or chip
-        spec = write_spec(args.work, name, **spec_args)
+        if args.artifacts:
+            spec = os.path.join(args.artifacts, name + ".toml")
+            given = [f"--artifact={os.path.join(args.artifacts, f'{name}_{chip}.so')}"]
+        else:
+            spec = write_spec(args.work, name, **spec_args)
+            given = []
         emulate = [] if args.device else ["--cuda-emulate"]
+        sanitizer = ([args.memcheck, "--tool", "memcheck", "--leak-check", "full",
+                      "--error-exitcode", "3"] if args.memcheck else [])
         for mode, check_args in checks:
             cases += 1
             # One thread, as the lit suite runs tests side by side.
-            command = ([args.linac_run, spec, f"--target=cuda:{chip}"] + emulate +
-                       [f"--mode={mode}", "--check", "--threads=1"] +
+            command = (sanitizer + [args.linac_run, spec, f"--target=cuda:{chip}"] +
+                       emulate + given + [f"--mode={mode}", "--check", "--threads=1"] +
                        run_flags(mode, check_args))
             run = subprocess.run(command, capture_output=True, text=True)
             label = f"{name} {chip} {mode} {' '.join(check_args)}"
@@ -255,6 +289,22 @@ def main():
                 print(f"FAIL {label}: {(run.stdout + run.stderr).strip()}")
     print(f"{passed} of {cases} cases passed")
     return 0 if passed == cases else 1
+
+
+def prepare(args, specs):
+    """Every spec of the grid and its cubins for args.chip in args.prepare,
+    for a GPU machine where linac cannot compile."""
+    os.makedirs(args.prepare, exist_ok=True)
+    for name, spec_args, _, _ in specs:
+        spec = write_spec(args.prepare, name, **spec_args)
+        artifact = os.path.join(args.prepare, f"{name}_{args.chip}.so")
+        build = subprocess.run([args.linacc, spec, f"--target=cuda:{args.chip}", "-o",
+                                artifact], capture_output=True, text=True)
+        if build.returncode != 0:
+            print(f"FAIL {name}: linacc: {build.stderr.strip()}")
+            return 1
+    print(f"prepared {len(specs)} specs for {args.chip} in {args.prepare}")
+    return 0
 
 
 if __name__ == "__main__":

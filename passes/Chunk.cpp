@@ -126,17 +126,28 @@ LogicalResult ChunkLowering::checkSupported() {
       (schedule.getChunkSize() <= 0 || schedule.getChunkSize() % 16 != 0))
     return op.emitOpError() << "chunk_size " << schedule.getChunkSize()
                             << " must be a multiple of 16 (the sub-chunk)";
+  // Head sizes are reported at k or v, whose locations are the spec's
+  // head_dim_k and head_dim_v keys (or the .mlir function's arguments).
   int64_t width = std::max<int64_t>(schedule.getVectorWidth(), 1);
-  if (keyDim % width != 0 || valueTile % width != 0 || valueDim % valueTile)
-    return op.emitOpError()
-           << "K = " << keyDim << " and the value tile " << valueTile
-           << " must be multiples of the vector width " << width
-           << ", and the value tile must divide V = " << valueDim
-           << " (every row of a tile is whole vectors; "
-           << (width == 16 ? "x86-64-v3 has 8-lane vectors, or pad "
-                             "the head dims to a multiple of 16"
-                           : "pad the head dims to a multiple of the width")
-           << ")";
+  auto padHint = [&](llvm::StringRef key) {
+    std::string hint = "(every row of a tile is whole vectors; ";
+    if (width == 16)
+      hint += "x86-64-v3 has 8-lane vectors, or pad " + key.str() +
+              " to a multiple of 16";
+    else
+      hint += "pad " + key.str() + " to a multiple of " + std::to_string(width);
+    return hint + ")";
+  };
+  if (keyDim % width != 0)
+    return emitError(op.getK().getLoc())
+           << "head dim K = " << keyDim
+           << " must be a multiple of the vector width " << width << " "
+           << padHint("head_dim_k");
+  if (valueTile % width != 0 || valueDim % valueTile)
+    return emitError(op.getV().getLoc())
+           << "head dim V = " << valueDim << ": the value tile " << valueTile
+           << " must be a multiple of the vector width " << width
+           << " and divide V " << padHint("head_dim_v");
   for (Value operand : op->getOperands())
     if (auto type = dyn_cast<RankedTensorType>(operand.getType());
         type && type.getRank() == 4 && type.isDynamicDim(3))

@@ -309,9 +309,11 @@ void SpecParser::parseAttention(const toml::table &table, AttentionSpec &spec) {
   const std::string variantText =
       "variant '" + std::string(oracle::variantName(spec.variant)) + "'";
 
-  for (auto [key, field] : {std::pair{"head_dim_k", &spec.headDimK},
-                            std::pair{"head_dim_v", &spec.headDimV}}) {
+  for (auto [key, field, where] :
+       {std::tuple{"head_dim_k", &spec.headDimK, &spec.headDimKLoc},
+        std::tuple{"head_dim_v", &spec.headDimV, &spec.headDimVLoc}}) {
     const toml::node *node = table.get(key);
+    *where = node ? locOf(node->source()) : tableLoc;
     if (!node)
       missing(key);
     else if (auto value = readInt(key, *node, 1, kMaxHeadDim))

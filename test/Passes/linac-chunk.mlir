@@ -698,10 +698,11 @@ func.func @chunk_40(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 
 // -----
 
-// K = 16 rows of vectors of 32 lanes do not exist.
+// K = 16 rows of vectors of 32 lanes do not exist. Head sizes are reported
+// at the tensor that has them (k here), which a spec points at its key.
 func.func @too_wide(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
+    // expected-error @-1 {{head dim K = 16 must be a multiple of the vector width 32 (every row of a tile is whole vectors; pad head_dim_k to a multiple of 32)}}
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 16 must be multiples of the vector width 32, and the value tile must divide V = 16}}
   %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 32>}
@@ -714,8 +715,8 @@ func.func @too_wide(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 // Value tiles split V exactly.
 func.func @ragged_tiles(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                         %v: tensor<1x32x1x48xf32> {linac.arg = "v"})
+    // expected-error @-1 {{head dim V = 48: the value tile 32 must be a multiple of the vector width 16 and divide V (every row of a tile is whole vectors; x86-64-v3 has 8-lane vectors, or pad head_dim_v to a multiple of 16)}}
     -> (tensor<1x32x1x48xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 32 must be multiples of the vector width 16, and the value tile must divide V = 48 (every row of a tile is whole vectors; x86-64-v3 has 8-lane vectors, or pad the head dims to a multiple of 16)}}
   %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%v : tensor<1x32x1x48xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16, value_tile = 32>}

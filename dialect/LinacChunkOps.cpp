@@ -13,6 +13,8 @@
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace linac;
 
@@ -256,6 +258,16 @@ LogicalResult ChunkBonusOp::verify() {
   if (failed(v))
     return failure();
   return checkTile(*this, getO(), "o", q->rows, v->cols);
+}
+
+LogicalResult ChunkNormalizeOp::verify() {
+  auto o = checkTile(*this, getO(), "o");
+  if (failed(o) || failed(checkTile(*this, getDen(), "den", o->rows)))
+    return failure();
+  float eps = getEps().convertToFloat();
+  if (!(eps > 0.0f) || !std::isfinite(eps))
+    return emitOpError() << "'eps' must be finite and positive; got " << eps;
+  return success();
 }
 
 LogicalResult ChunkDeltaSolveOp::verify() {

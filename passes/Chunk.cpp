@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/GpuSchedule.h"
 #include "linac/Passes/Passes.h"
 #include "linac/Target/Artifact.h"
 
@@ -89,6 +90,11 @@ private:
                     Value len, Value tile);
   Value stateWindow(OpBuilder &b, Location loc, Value state, Value seq,
                     Value valueHead, Value col);
+  /// Columns of the normalizer's value side (a column of ones and zeros).
+  int64_t normalizerColumns() const;
+  /// Zeros `tile`, then sets its column 0 to ones: the values whose state
+  /// is the normalizer's z.
+  void emitOnesColumn(OpBuilder &b, Location loc, Value tile);
   /// RWKV-6's bonus row u[valueHead] as a 1 x K' tile.
   Value loadBonus(OpBuilder &b, Location loc, const TaskArgs &args,
                   Value valueHead);
@@ -107,8 +113,6 @@ LogicalResult ChunkLowering::checkSupported() {
       (op.getRankOne() != RankOneKind::None || !op.getU()))
     return unsupported("output(previous_state_plus_bonus) with a rank-one "
                        "transition or without u");
-  if (op.getNormalizer() != Normalizer::None)
-    return unsupported("normalizer(sum)");
   if (op.getFeatureMap() == FeatureMap::Taylor2)
     return unsupported("feature_map(taylor2) (its K' = 1 + K + K^2 state)");
   const bool rankOne = op.getRankOne() != RankOneKind::None;
@@ -266,20 +270,50 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
   const bool gated = op.getDecay() != DecayKind::None;
   const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
 
-  Value state = tile(keyDim, valueTile);
+  const bool delta = op.getRankOne() == RankOneKind::Delta;
+  // The dplr transition: the reads w_t = a_tᵀ S_{t-1} are solved per chunk
+  // (chunk_dplr_solve). Their coefficients skip row t's decay, which the
+  // inclusive chunk ops express with k, v, b and g delayed by one row
+  // (zeros, not the previous chunk's rows, in row 0: those are already in
+  // the state) and a second set of gates from the delayed g.
+  const bool dplr = op.getRankOne() == RankOneKind::Dplr;
+  // RWKV-6 reads the state before each token's update: the current state
+  // of the same recurrence over k, v and g delayed by one token
+  // (linac.tile_shift_rows, with the previous chunk's last row carried in
+  // and zeros before the first token), plus the bonus of the token itself.
+  // The delayed sequence is one token longer, so the chunk loop runs to
+  // end + 1: its last row is the real last token, which completes ht.
+  const bool shifted = op.getOutputForm() == OutputForm::PreviousStatePlusBonus;
+  const bool normalize = op.getNormalizer() == Normalizer::Sum;
+
+  // A value side: the state and every tile with the value tile's columns.
+  // The outputs are one; normalize = "sum" adds a second side whose values
+  // are a column of ones, whose state is z and whose output column 0 is
+  // the normalizer's denominator (linac.chunk_normalize).
+  struct ValueSide {
+    Value state, v, o;
+    Value keyState, u;                  // delta
+    Value w, rhs, vDelayed, valueCarry; // dplr
+    Value vShift, vCarry;               // shifted
+  };
+  // The key side (tiles with K' or C columns) is shared by the sides. The
+  // first side's tiles are allocated among them, in the order the GPU's
+  // shared-memory layout and the tests know.
+  ValueSide values;
+  values.state = tile(keyDim, valueTile);
   Value qTile = tile(chunk, keyDim), kTile = tile(chunk, keyDim);
-  Value vTile = tile(chunk, valueTile), oTile = tile(chunk, valueTile);
+  values.v = tile(chunk, valueTile);
+  values.o = tile(chunk, valueTile);
   Value scores = tile(chunk, chunk);
   // The delta rule's WY/UT form: beta, the gated key scores K Kᵀ, the
   // state read through the keys (K ⊙ Γ_0) S_0, and the new values U that
   // take V's place in the output and the state update.
-  const bool delta = op.getRankOne() == RankOneKind::Delta;
-  Value betaTile, keyScores, keyState, uTile;
+  Value betaTile, keyScores;
   if (delta) {
     betaTile = tile(chunk, 1);
     keyScores = tile(chunk, chunk);
-    keyState = tile(chunk, valueTile);
-    uTile = tile(chunk, valueTile);
+    values.keyState = tile(chunk, valueTile);
+    values.u = tile(chunk, valueTile);
   }
   Value gTile, decay, prefix, suffix;
   if (gated) {
@@ -288,55 +322,65 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     prefix = tile(chunk, gateCols);
     suffix = tile(chunk, gateCols);
   }
-  // RWKV-6 reads the state before each token's update: the current state
-  // of the same recurrence over k, v and g delayed by one token
-  // (linac.tile_shift_rows, with the previous chunk's last row carried in
-  // and zeros before the first token), plus the bonus of the token itself.
-  // The delayed sequence is one token longer, so the chunk loop runs to
-  // end + 1: its last row is the real last token, which completes ht.
-  // The dplr transition: the reads w_t = a_tᵀ S_{t-1} are solved per chunk
-  // (chunk_dplr_solve). Their coefficients skip row t's decay, which the
-  // inclusive chunk ops express with k, v, b and g delayed by one row
-  // (zeros, not the previous chunk's rows, in row 0: those are already in
-  // the state) and a second set of gates from the delayed g.
-  const bool dplr = op.getRankOne() == RankOneKind::Dplr;
-  Value aTile, bTile, wTile, rhsTile, abScores, akScores, qbScores;
-  Value kDelayed, vDelayed, bDelayed, gDelayed, keyCarry, valueCarry,
-      gateCarry, decay2, prefix2, suffix2;
+  Value aTile, bTile, abScores, akScores, qbScores, kDelayed, bDelayed,
+      gDelayed, keyCarry, gateCarry, decay2, prefix2, suffix2;
   if (dplr) {
     aTile = tile(chunk, keyDim);
     bTile = tile(chunk, keyDim);
-    wTile = tile(chunk, valueTile);
-    rhsTile = tile(chunk, valueTile);
+    values.w = tile(chunk, valueTile);
+    values.rhs = tile(chunk, valueTile);
     abScores = tile(chunk, chunk);
     akScores = tile(chunk, chunk);
     qbScores = tile(chunk, chunk);
     kDelayed = tile(chunk, keyDim);
-    vDelayed = tile(chunk, valueTile);
+    values.vDelayed = tile(chunk, valueTile);
     bDelayed = tile(chunk, keyDim);
     gDelayed = tile(chunk, gateCols);
     keyCarry = tile(1, keyDim);
-    valueCarry = tile(1, valueTile);
+    values.valueCarry = tile(1, valueTile);
     gateCarry = tile(1, gateCols);
     decay2 = tile(chunk, gateCols);
     prefix2 = tile(chunk, gateCols);
     suffix2 = tile(chunk, gateCols);
   }
-  const bool shifted = op.getOutputForm() == OutputForm::PreviousStatePlusBonus;
-  Value kShift, vShift, gShift, kCarry, vCarry, gCarry, bonus;
+  Value kShift, gShift, kCarry, gCarry, bonus;
   if (shifted) {
     kShift = tile(chunk, keyDim);
-    vShift = tile(chunk, valueTile);
+    values.vShift = tile(chunk, valueTile);
     kCarry = tile(1, keyDim);
-    vCarry = tile(1, valueTile);
+    values.vCarry = tile(1, valueTile);
     TileZeroOp::create(b, loc, kCarry);
-    TileZeroOp::create(b, loc, vCarry);
+    TileZeroOp::create(b, loc, values.vCarry);
     if (gated) {
       gShift = tile(chunk, gateCols);
       gCarry = tile(1, gateCols);
       TileZeroOp::create(b, loc, gCarry);
     }
     bonus = loadBonus(b, loc, args, valueHead);
+  }
+  std::optional<ValueSide> ones;
+  if (normalize) {
+    // z_0 = 0 whatever h0 holds (SEMANTICS.md: the state tensors do not
+    // carry z). The ones fill every row: rows past a sequence's end meet
+    // zero keys and queries, as v's zero rows do.
+    const int64_t cols = normalizerColumns();
+    ValueSide &side = ones.emplace();
+    side.state = tile(keyDim, cols);
+    side.v = tile(chunk, cols);
+    side.o = tile(chunk, cols);
+    if (dplr) {
+      side.w = tile(chunk, cols);
+      side.rhs = tile(chunk, cols);
+      side.vDelayed = tile(chunk, cols);
+      side.valueCarry = tile(1, cols);
+    }
+    if (shifted) {
+      side.vShift = tile(chunk, cols);
+      side.vCarry = tile(1, cols);
+      TileZeroOp::create(b, loc, side.vCarry);
+    }
+    TileZeroOp::create(b, loc, side.state);
+    emitOnesColumn(b, loc, side.v);
   }
 
   // S_0 = h0 (or zeros).
@@ -346,11 +390,11 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     b.setInsertionPointToStart(ifOp.thenBlock());
     TileCopyOp::create(b, loc,
                        stateWindow(b, loc, args.h0, seq, valueHead, col),
-                       state);
+                       values.state);
     b.setInsertionPointToStart(ifOp.elseBlock());
-    TileZeroOp::create(b, loc, state);
+    TileZeroOp::create(b, loc, values.state);
   } else {
-    TileZeroOp::create(b, loc, state);
+    TileZeroOp::create(b, loc, values.state);
   }
 
   Value step = arith::ConstantIndexOp::create(b, loc, chunk);
@@ -372,9 +416,10 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     ChunkLoadOp::create(b, loc, args.k, batch, start, head, c0, len,
                         op.getFeatureMap(), FloatAttr(), FloatAttr(), kTile);
     ChunkLoadOp::create(b, loc, args.v, batch, start, valueHead, col, len,
-                        FeatureMap::Identity, FloatAttr(), FloatAttr(), vTile);
-    SmallVector<Value> scoreGates, interGates, updateGates;
-    Value keys = kTile, values = vTile;
+                        FeatureMap::Identity, FloatAttr(), FloatAttr(),
+                        values.v);
+    SmallVector<Value> scoreGates, interGates, updateGates, delayedGates;
+    Value keys = kTile;
     if (gated) {
       emitGateLoad(b, loc, args, batch, start, valueHead, c0, len, gTile);
       Value gates = gTile;
@@ -387,79 +432,119 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
       interGates = {prefix};
       updateGates = {prefix, suffix};
     }
+    // Delay by one row with zeros in row 0.
+    auto delay = [&](Value src, Value carry, Value dst) {
+      TileZeroOp::create(b, loc, carry);
+      TileShiftRowsOp::create(b, loc, src, carry, len, dst);
+    };
     if (dplr) {
       for (auto [input, dst] :
            {std::pair{args.a, aTile}, std::pair{args.b, bTile}})
         ChunkLoadOp::create(b, loc, input, batch, start, valueHead, c0, len,
                             FeatureMap::Identity, FloatAttr(), FloatAttr(),
                             dst);
-      // Delay by one row with zeros in row 0.
-      auto delay = [&](Value src, Value carry, Value dst) {
-        TileZeroOp::create(b, loc, carry);
-        TileShiftRowsOp::create(b, loc, src, carry, len, dst);
-      };
       delay(gTile, gateCarry, gDelayed);
       ChunkGatesOp::create(b, loc, gDelayed, decay2, prefix2, suffix2,
                            subChunk);
       delay(kTile, keyCarry, kDelayed);
-      delay(vTile, valueCarry, vDelayed);
       delay(bTile, keyCarry, bDelayed);
-      SmallVector<Value> delayedGates = {decay2, prefix2, suffix2};
-      // rhs_t = (a_t ⊙ prod(decay[0 .. t-1])) S_0
-      //       + sum_{j<t} ((a_t ⊙ prod(decay[j+1 .. t-1])) · k_j) v_j.
-      ChunkInterOp::create(b, loc, aTile, state, ValueRange{prefix2}, rhsTile,
-                           subChunk);
+      delayedGates = {decay2, prefix2, suffix2};
       ChunkScoresOp::create(b, loc, aTile, kDelayed, delayedGates, akScores,
                             subChunk);
-      ChunkAttendOp::create(b, loc, akScores, vDelayed, rhsTile);
       ChunkScoresOp::create(b, loc, aTile, bDelayed, delayedGates, abScores,
                             subChunk);
-      ChunkDplrSolveOp::create(b, loc, abScores, rhsTile, wTile);
+      ChunkScoresOp::create(b, loc, qTile, bTile, scoreGates, qbScores,
+                            subChunk);
     }
     if (shifted) {
       TileShiftRowsOp::create(b, loc, kTile, kCarry, len, kShift);
-      TileShiftRowsOp::create(b, loc, vTile, vCarry, len, vShift);
       keys = kShift;
-      values = vShift;
     }
-    Value written = values;
     if (delta) {
       // Past the end of the sequence beta is 0, so those rows write nothing.
       ChunkLoadOp::create(b, loc, args.beta, batch, start, valueHead, c0, len,
                           FeatureMap::Identity, FloatAttr(),
                           b.getF32FloatAttr(0.0f), betaTile);
-      ChunkInterOp::create(b, loc, kTile, state, interGates, keyState,
-                           subChunk);
       ChunkScoresOp::create(b, loc, kTile, kTile, scoreGates, keyScores,
                             subChunk);
-      ChunkDeltaSolveOp::create(b, loc, keyScores, betaTile, vTile, keyState,
-                                uTile);
-      written = uTile;
     }
-    ChunkInterOp::create(b, loc, qTile, state, interGates, oTile, subChunk);
     ChunkScoresOp::create(b, loc, qTile, keys, scoreGates, scores, subChunk);
-    ChunkAttendOp::create(b, loc, scores, written, oTile);
-    if (dplr) {
-      ChunkScoresOp::create(b, loc, qTile, bTile, scoreGates, qbScores,
-                            subChunk);
-      ChunkAttendOp::create(b, loc, qbScores, wTile, oTile);
+
+    // Everything that reads or writes a side's state, in order: the reads
+    // of the state at the chunk start come before its update.
+    auto emitSide = [&](ValueSide &side) {
+      Value written = side.v;
+      if (dplr) {
+        // rhs_t = (a_t ⊙ prod(decay[0 .. t-1])) S_0
+        //       + sum_{j<t} ((a_t ⊙ prod(decay[j+1 .. t-1])) · k_j) v_j.
+        delay(side.v, side.valueCarry, side.vDelayed);
+        ChunkInterOp::create(b, loc, aTile, side.state, ValueRange{prefix2},
+                             side.rhs, subChunk);
+        ChunkAttendOp::create(b, loc, akScores, side.vDelayed, side.rhs);
+        ChunkDplrSolveOp::create(b, loc, abScores, side.rhs, side.w);
+      }
+      if (shifted) {
+        TileShiftRowsOp::create(b, loc, side.v, side.vCarry, len,
+                                side.vShift);
+        written = side.vShift;
+      }
+      if (delta) {
+        ChunkInterOp::create(b, loc, kTile, side.state, interGates,
+                             side.keyState, subChunk);
+        ChunkDeltaSolveOp::create(b, loc, keyScores, betaTile, side.v,
+                                  side.keyState, side.u);
+        written = side.u;
+      }
+      ChunkInterOp::create(b, loc, qTile, side.state, interGates, side.o,
+                           subChunk);
+      ChunkAttendOp::create(b, loc, scores, written, side.o);
+      if (dplr)
+        ChunkAttendOp::create(b, loc, qbScores, side.w, side.o);
+      if (shifted)
+        ChunkBonusOp::create(b, loc, qTile, kTile, bonus, side.v, side.o);
+      ChunkStateUpdateOp::create(b, loc, keys, written,
+                                 dplr ? bTile : Value(),
+                                 dplr ? side.w : Value(), updateGates,
+                                 side.state, subChunk);
+    };
+    emitSide(values);
+    if (ones) {
+      emitSide(*ones);
+      ChunkNormalizeOp::create(b, loc, ones->o, values.o,
+                               b.getF32FloatAttr(op.getEffectiveEps()));
     }
-    if (shifted)
-      ChunkBonusOp::create(b, loc, qTile, kTile, bonus, vTile, oTile);
-    ChunkStoreOp::create(b, loc, oTile, args.o, batch, start, valueHead, col,
-                         len);
-    ChunkStateUpdateOp::create(b, loc, keys, written,
-                               dplr ? bTile : Value(), dplr ? wTile : Value(),
-                               updateGates, state, subChunk);
+    ChunkStoreOp::create(b, loc, values.o, args.o, batch, start, valueHead,
+                         col, len);
   }
 
   if (args.ht) {
     auto ifOp = scf::IfOp::create(b, loc, args.hasHt, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    TileCopyOp::create(b, loc, state,
+    TileCopyOp::create(b, loc, values.state,
                        stateWindow(b, loc, args.ht, seq, valueHead, col));
   }
+}
+
+int64_t ChunkLowering::normalizerColumns() const {
+  // One column would do; a whole vector keeps every tile op on its vector
+  // path (CPU), and 16 is one mma n8 pair and a wgmma N (GPU).
+  return schedule.getVectorWidth() > 0 ? schedule.getVectorWidth()
+                                       : kGpuNormalizerCols;
+}
+
+void ChunkLowering::emitOnesColumn(OpBuilder &b, Location loc, Value tile) {
+  TileZeroOp::create(b, loc, tile);
+  int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
+  Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  auto loop = scf::ForOp::create(b, loc, c0,
+                                 arith::ConstantIndexOp::create(b, loc, rows),
+                                 arith::ConstantIndexOp::create(b, loc, 1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  memref::StoreOp::create(b, loc, one, tile,
+                          ValueRange{loop.getInductionVar(), c0});
 }
 
 void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
@@ -491,6 +576,16 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
     decay = tile(1, gateCols);
     prefix = tile(1, gateCols);
     suffix = tile(1, gateCols);
+  }
+  // normalize = "sum": z, the state of a value column of ones, from zero
+  // at the first step (see emitChunked).
+  Value zState, onesRow, zRow;
+  if (op.getNormalizer() == Normalizer::Sum) {
+    zState = tile(keyDim, normalizerColumns());
+    onesRow = tile(1, normalizerColumns());
+    zRow = tile(1, normalizerColumns());
+    TileZeroOp::create(b, loc, zState);
+    emitOnesColumn(b, loc, onesRow);
   }
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(b, loc, begin, end, one);
@@ -526,6 +621,12 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
   Value source = arith::SelectOp::create(b, loc, first, stateIn, stateOut);
   RecurrentStepOp::create(b, loc, qRow, kRow, vRow, gates, betaRow, bonus,
                           aRow, bRow, source, stateOut, oRow);
+  if (zState) {
+    RecurrentStepOp::create(b, loc, qRow, kRow, onesRow, gates, betaRow, bonus,
+                            aRow, bRow, zState, zState, zRow);
+    ChunkNormalizeOp::create(b, loc, zRow, oRow,
+                             b.getF32FloatAttr(op.getEffectiveEps()));
+  }
   ChunkStoreOp::create(b, loc, oRow, args.o, batch, t, valueHead, col, one);
 }
 

@@ -1205,6 +1205,19 @@ void lower(ChunkBonusOp op, Emitter &e) {
   });
 }
 
+/// o[r] <- o[r] / (den[r, 0] + eps): one thread per element.
+void lower(ChunkNormalizeOp op, Emitter &e) {
+  Value o = op.getO(), den = op.getDen();
+  const int64_t rows = rowsOf(o), cols = colsOf(o);
+  Value eps = arith::ConstantOp::create(e.b, op.getEpsAttr());
+  Value c0 = e.idx(0);
+  e.forThreads(rows * cols, [&](Value el) {
+    Value r = e.div(el, cols), c = e.rem(el, cols);
+    Value d = arith::AddFOp::create(e.b, e.load(den, {r, c0}), eps);
+    e.store(arith::DivFOp::create(e.b, e.load(o, {r, c}), d), o, {r, c});
+  });
+}
+
 /// One decode step. The state streams from and to global memory (read once
 /// per pass, written once); each value column's keys are split into
 /// `parts` ranges, one thread per (range, column), and the partial sums
@@ -1447,7 +1460,7 @@ struct LowerChunkGpuPass
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
               ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
-              ChunkBonusOp, RecurrentStepOp>(op))
+              ChunkBonusOp, ChunkNormalizeOp, RecurrentStepOp>(op))
         ops.push_back(op);
     });
     // A linac op without a block-cooperative form here would reach the
@@ -1514,7 +1527,7 @@ struct LowerChunkGpuPass
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
                 ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
                 ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
-                ChunkBonusOp, RecurrentStepOp>(
+                ChunkBonusOp, ChunkNormalizeOp, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       e.barrier();
       op->erase();

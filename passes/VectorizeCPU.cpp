@@ -719,6 +719,24 @@ void lower(ChunkBonusOp op, Emitter &e) {
   });
 }
 
+/// o[r] <- o[r] / (den[r, 0] + eps), as the oracle divides (not by a
+/// reciprocal: the quotient is rounded once).
+void lower(ChunkNormalizeOp op, Emitter &e) {
+  Value o = op.getO();
+  const int64_t rows = rowsOf(o), cols = colsOf(o);
+  const int64_t lanes = e.lanesFor(cols);
+  Value eps = arith::ConstantOp::create(e.b, op.getEpsAttr());
+  Value c0 = e.idx(0);
+  e.forLoop(0, rows, 1, [&](Value r) {
+    Value den = e.broadcast(
+        arith::AddFOp::create(e.b, e.scalar(op.getDen(), r, c0), eps), lanes);
+    e.forLoop(0, cols, lanes, [&](Value c) {
+      e.store(arith::DivFOp::create(e.b, e.load(o, r, c, lanes), den), o, r,
+              c);
+    });
+  });
+}
+
 void lower(RecurrentStepOp op, Emitter &e) {
   const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
   const int64_t lanes = e.lanesFor(values), vectors = values / lanes;
@@ -905,7 +923,7 @@ struct VectorizeCPUPass
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
               ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
-              ChunkBonusOp, RecurrentStepOp>(op))
+              ChunkBonusOp, ChunkNormalizeOp, RecurrentStepOp>(op))
         ops.push_back(op);
     });
     if (outlineOps)
@@ -925,7 +943,7 @@ struct VectorizeCPUPass
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
                 ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
                 ChunkStateUpdateOp, ChunkDeltaSolveOp, ChunkDplrSolveOp,
-                TileShiftRowsOp, ChunkBonusOp, RecurrentStepOp>(
+                TileShiftRowsOp, ChunkBonusOp, ChunkNormalizeOp, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       op->erase();
     }

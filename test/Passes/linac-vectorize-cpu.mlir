@@ -430,6 +430,24 @@ func.func @bonus(%q: memref<32x16xf32>, %k: memref<32x16xf32>, %u: memref<1x16xf
   return
 }
 
+// The sum normalizer: per row, den[r, 0] + eps broadcast once, then each
+// vector of o divided by it (a division, rounded once, as the oracle).
+// CHECK-LABEL: func.func @normalize(
+// CHECK-SAME: %[[DEN:[a-z0-9]+]]: memref<32x16xf32>, %[[O:[a-z0-9]+]]: memref<32x32xf32>)
+// CHECK: %[[EPS:.+]] = arith.constant 5.000000e-01 : f32
+// CHECK: scf.for %[[R:[a-z0-9_]+]] =
+// CHECK: %[[D:.+]] = memref.load %[[DEN]][%[[R]], %{{.+}}]
+// CHECK-NEXT: %[[DE:.+]] = arith.addf %[[D]], %[[EPS]]
+// CHECK-NEXT: %[[DB:.+]] = vector.broadcast %[[DE]]
+// CHECK: scf.for %[[C:[a-z0-9_]+]] =
+// CHECK-NEXT: %[[OV:.+]] = vector.load %[[O]][%[[R]], %[[C]]]
+// CHECK-NEXT: %[[Q:.+]] = arith.divf %[[OV]], %[[DB]]
+// CHECK-NEXT: vector.store %[[Q]], %[[O]][%[[R]], %[[C]]]
+func.func @normalize(%den: memref<32x16xf32>, %o: memref<32x32xf32>) {
+  linac.chunk_normalize ins(%den : memref<32x16xf32>) outs(%o : memref<32x32xf32>) eps(0.5)
+  return
+}
+
 // dplr's forward substitution: row t starts from rhs[t] and adds
 // ab[t, j + 1] w[j] for j < t (the coefficient column is one to the right).
 // CHECK-LABEL: func.func @dplr_solve(

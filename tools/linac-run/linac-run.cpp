@@ -352,6 +352,8 @@ int main(int argc, char **argv) {
   options.variant = spec->variant;
   options.featureMap = spec->featureMap;
   options.normalize = spec->normalize;
+  if (spec->eps)
+    options.eps = *spec->eps;
   options.K = spec->headDimK;
   options.V = spec->headDimV;
   options.H = spec->numHeads ? *spec->numHeads : (dims.count("H") ? dims["H"] : 16);

@@ -80,7 +80,14 @@ struct GpuTaskShape {
   bool l2norm = false;   ///< feature_map(l2norm): per-row scales
   int64_t threads = 32 * kGpuWarps;
   bool wgmma = false; ///< schedule mma = "wgmma": the operand staging buffer
+  /// normalize = "sum": a second value side of kGpuNormalizerCols columns
+  /// (a column of ones, its state z and output).
+  bool normalize = false;
 };
+
+/// Columns of the normalizer's value side on a GPU (linac-chunk's choice
+/// when the schedule has no vector width).
+constexpr int64_t kGpuNormalizerCols = 16;
 
 /// Reduction depth of one wgmma operand stage: the staged slice of A is
 /// 64 x kWgmmaSliceK and of B is n x kWgmmaSliceK (bf16/f16).

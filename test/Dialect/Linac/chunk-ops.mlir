@@ -241,3 +241,12 @@ func.func @dplr_ops(%ab: memref<32x32xf32>, %rhs: memref<32x48xf32>,
   return
 }
 
+
+// chunk_normalize: the sum normalizer's division by a column of the ones
+// side's output.
+// CHECK-LABEL: func.func @normalize
+// CHECK: linac.chunk_normalize ins(%{{.*}} : memref<32x16xf32>) outs(%{{.*}} : memref<32x48xf32>) eps(5.000000e-01)
+func.func @normalize(%den: memref<32x16xf32>, %o: memref<32x48xf32>) {
+  linac.chunk_normalize ins(%den : memref<32x16xf32>) outs(%o : memref<32x48xf32>) eps(0.5)
+  return
+}

@@ -258,6 +258,8 @@ int main(int argc, char **argv) {
   options.variant = s.variant;
   options.featureMap = s.featureMap;
   options.normalize = s.normalize;
+  if (s.eps)
+    options.eps = *s.eps;
   options.K = s.headDimK;
   options.V = s.headDimV;
   options.H = s.numHeads ? *s.numHeads : (keys.count("H") ? keys["H"] : 2);

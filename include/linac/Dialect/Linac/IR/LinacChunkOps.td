@@ -400,6 +400,31 @@ def Linac_ChunkBonusOp : Linac_ChunkOp<"chunk_bonus"> {
   }];
 }
 
+def Linac_ChunkNormalizeOp : Linac_ChunkOp<"chunk_normalize"> {
+  let summary = "The sum normalizer: o[r] ← o[r] / (den[r, 0] + eps)";
+  let description = [{
+    `normalize = "sum"` carries `z_t = D_t z_{t-1} + k_t` beside the state
+    and divides each output row by `z_tᵀ q_t · scale + eps`. `z` is the
+    state of a value column of ones, so `linac-chunk` runs the value-side
+    ops a second time on a tile whose first column is ones (and the others
+    zeros): column 0 of its output is the denominator without `eps`. This
+    op divides every row of `o` by it.
+
+    ```mlir
+    linac.chunk_normalize ins(%den : memref<64x16xf32>) outs(%o : memref<64x64xf32>) eps(1.0e-06)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$den,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$o,
+    F32Attr:$eps
+  );
+  let assemblyFormat = [{
+    `ins` `(` $den `:` type($den) `)` `outs` `(` $o `:` type($o) `)`
+    `eps` `(` $eps `)` attr-dict
+  }];
+}
+
 def Linac_ChunkDplrSolveOp : Linac_ChunkOp<"chunk_dplr_solve"> {
   let summary = "The dplr transition's reads a_tᵀ S_{t-1} of a chunk, by "
                 "forward substitution";

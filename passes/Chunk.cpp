@@ -28,6 +28,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cmath>
 
 namespace linac {
@@ -39,6 +41,12 @@ using namespace mlir;
 using namespace linac;
 
 namespace {
+
+/// The most stack the tiles of one CPU task may take: three quarters of a
+/// pool thread's default 8 MiB, the rest for the frames around them. The
+/// largest plain structures (K = V = 1024, dplr) take about 4.2 MiB; taylor2
+/// GLA reaches it at K = 80 (K' = 6481).
+constexpr uint64_t kCpuStackBudget = uint64_t(6) << 20;
 
 /// The strided buffer type a tensor argument becomes: same shape, any
 /// offset and outer strides, unit inner stride. A head-major per-token
@@ -90,6 +98,8 @@ private:
                     Value len, Value tile);
   Value stateWindow(OpBuilder &b, Location loc, Value state, Value seq,
                     Value valueHead, Value col);
+  /// Refuses a CPU task whose tiles would not fit the stack budget.
+  LogicalResult checkStack(func::FuncOp task);
   /// Columns of the normalizer's value side (a column of ones and zeros).
   int64_t normalizerColumns() const;
   /// Zeros `tile`, then sets its column 0 to ones: the values whose state
@@ -102,7 +112,29 @@ private:
   func::FuncOp func;
   RecurrenceOp op;
   ScheduleAttr schedule;
-  int64_t keyDim = 0, valueDim = 0, valueTile = 0;
+  /// K' (the state's rows in memory: 1 + K + K^2 with taylor2) and keyDim,
+  /// the rows of the state tile and columns of the key tiles: K' rounded up
+  /// to whole vectors (taylor2's K' rarely is a multiple of 16; the padding
+  /// features are zero, so the padded state rows stay zero and are never
+  /// stored). inputKeys is K, the q and k rows as stored.
+  int64_t featureKeys = 0, keyDim = 0, inputKeys = 0;
+  int64_t valueDim = 0, valueTile = 0;
+  bool padded() const { return keyDim != featureKeys; }
+  /// The first `rows` x `cols` window of `tile` when the key side is
+  /// padded (the part that exists in memory), else `tile` itself.
+  Value unpadded(OpBuilder &b, Location loc, Value tile, int64_t rows,
+                 int64_t cols);
+  /// Loads q or k rows [start, start + len) into `dst` (C x keyDim) with
+  /// the feature map and `scale`: chunk_load, or for taylor2 chunk_load of
+  /// the raw rows into `raw` and linac.tile_taylor2.
+  void emitKeyLoad(OpBuilder &b, Location loc, Value src, Value batch,
+                   Value start, Value head, Value zero, Value len,
+                   FloatAttr scale, Value raw, Value dst);
+  /// Loads the K'-wide rows of a per-key input (g, a, b) into a keyDim-wide
+  /// tile, whose padding columns the caller zeroed once.
+  void emitPerKeyLoad(OpBuilder &b, Location loc, Value src, Value batch,
+                      Value start, Value valueHead, Value zero, Value len,
+                      FloatAttr pad, Value dst);
 };
 
 LogicalResult ChunkLowering::checkSupported() {
@@ -113,8 +145,6 @@ LogicalResult ChunkLowering::checkSupported() {
       (op.getRankOne() != RankOneKind::None || !op.getU()))
     return unsupported("output(previous_state_plus_bonus) with a rank-one "
                        "transition or without u");
-  if (op.getFeatureMap() == FeatureMap::Taylor2)
-    return unsupported("feature_map(taylor2) (its K' = 1 + K + K^2 state)");
   const bool rankOne = op.getRankOne() != RankOneKind::None;
   if (schedule.getAlgorithm() == Algorithm::ChunkedWY && !rankOne)
     return unsupported("algorithm chunked_wy without a rank-one transition");
@@ -185,7 +215,7 @@ Value ChunkLowering::stateWindow(OpBuilder &b, Location loc, Value state,
   auto type = cast<MemRefType>(state.getType());
   SmallVector<OpFoldResult> offsets = {seq, valueHead, b.getIndexAttr(0), col};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
-                                     b.getIndexAttr(keyDim),
+                                     b.getIndexAttr(featureKeys),
                                      b.getIndexAttr(valueTile)};
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
   // The window keeps the state's last two dimensions, so its inner stride is
@@ -194,7 +224,7 @@ Value ChunkLowering::stateWindow(OpBuilder &b, Location loc, Value state,
   // two outer dimensions and their dynamic strides, which the tile ops
   // reject (found by linac-fuzz-pipeline: K = V = 1 for a cuda target).
   auto resultType = MemRefType::get(
-      {keyDim, valueTile}, type.getElementType(),
+      {featureKeys, valueTile}, type.getElementType(),
       StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
                              {ShapedType::kDynamic, 1}));
   return memref::SubViewOp::create(b, loc, resultType, state, offsets, sizes,
@@ -205,16 +235,18 @@ Value ChunkLowering::loadBonus(OpBuilder &b, Location loc,
                                const TaskArgs &args, Value valueHead) {
   Value tile = memref::AllocaOp::create(
       b, loc, MemRefType::get({1, keyDim}, b.getF32Type()));
+  if (padded())
+    TileZeroOp::create(b, loc, tile);
   auto type = cast<MemRefType>(args.u.getType());
   SmallVector<OpFoldResult> offsets = {valueHead, b.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
-                                     b.getIndexAttr(keyDim)};
+                                     b.getIndexAttr(featureKeys)};
   SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
   auto rowType = memref::SubViewOp::inferResultType(type, offsets, sizes,
                                                     strides);
   Value row = memref::SubViewOp::create(b, loc, cast<MemRefType>(rowType),
                                         args.u, offsets, sizes, strides);
-  TileCopyOp::create(b, loc, row, tile);
+  TileCopyOp::create(b, loc, row, unpadded(b, loc, tile, 1, featureKeys));
   return tile;
 }
 
@@ -252,9 +284,51 @@ void ChunkLowering::emitGateLoad(OpBuilder &b, Location loc,
                                  Value len, Value tile) {
   if (op.getDecay() == DecayKind::Constant)
     return emitConstantGates(b, loc, tile, len, valueHead);
+  if (op.getDecay() == DecayKind::Diagonal)
+    return emitPerKeyLoad(b, loc, args.g, batch, start, valueHead, zero, len,
+                          b.getF32FloatAttr(0.0f), tile);
   ChunkLoadOp::create(b, loc, args.g, batch, start, valueHead, zero, len,
                       FeatureMap::Identity, FloatAttr(),
                       b.getF32FloatAttr(0.0f), tile);
+}
+
+Value ChunkLowering::unpadded(OpBuilder &b, Location loc, Value tile,
+                              int64_t rows, int64_t cols) {
+  if (!padded())
+    return tile;
+  auto type = cast<MemRefType>(tile.getType());
+  SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(rows),
+                                     b.getIndexAttr(cols)};
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  auto windowType = cast<MemRefType>(
+      memref::SubViewOp::inferResultType(type, offsets, sizes, strides));
+  return memref::SubViewOp::create(b, loc, windowType, tile, offsets, sizes,
+                                   strides);
+}
+
+void ChunkLowering::emitKeyLoad(OpBuilder &b, Location loc, Value src,
+                                Value batch, Value start, Value head,
+                                Value c0, Value len, FloatAttr scale,
+                                Value raw, Value dst) {
+  if (op.getFeatureMap() != FeatureMap::Taylor2) {
+    ChunkLoadOp::create(b, loc, src, batch, start, head, c0, len,
+                        op.getFeatureMap(), scale, FloatAttr(), dst);
+    return;
+  }
+  ChunkLoadOp::create(b, loc, src, batch, start, head, c0, len,
+                      FeatureMap::Identity, FloatAttr(), FloatAttr(), raw);
+  TileTaylor2Op::create(b, loc, raw, len, dst, scale);
+}
+
+void ChunkLowering::emitPerKeyLoad(OpBuilder &b, Location loc, Value src,
+                                   Value batch, Value start, Value valueHead,
+                                   Value c0, Value len, FloatAttr pad,
+                                   Value dst) {
+  int64_t rows = cast<MemRefType>(dst.getType()).getDimSize(0);
+  ChunkLoadOp::create(b, loc, src, batch, start, valueHead, c0, len,
+                      FeatureMap::Identity, FloatAttr(), pad,
+                      unpadded(b, loc, dst, rows, featureKeys));
 }
 
 void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
@@ -302,6 +376,12 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
   ValueSide values;
   values.state = tile(keyDim, valueTile);
   Value qTile = tile(chunk, keyDim), kTile = tile(chunk, keyDim);
+  // taylor2 expands the raw q and k rows (K columns) into the features.
+  Value qRaw, kRaw;
+  if (op.getFeatureMap() == FeatureMap::Taylor2) {
+    qRaw = tile(chunk, inputKeys);
+    kRaw = tile(chunk, inputKeys);
+  }
   values.v = tile(chunk, valueTile);
   values.o = tile(chunk, valueTile);
   Value scores = tile(chunk, chunk);
@@ -383,14 +463,24 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     emitOnesColumn(b, loc, side.v);
   }
 
-  // S_0 = h0 (or zeros).
+  // The per-key tiles' padding columns are zero for good: the loads write
+  // the first K' columns only.
+  if (padded())
+    for (Value perKey : {op.getDecay() == DecayKind::Diagonal ? gTile : Value(),
+                         aTile, bTile})
+      if (perKey)
+        TileZeroOp::create(b, loc, perKey);
+
+  // S_0 = h0 (or zeros); padded state rows are zero.
   if (args.h0) {
+    if (padded())
+      TileZeroOp::create(b, loc, values.state);
     auto ifOp = scf::IfOp::create(b, loc, args.hasH0, /*withElse=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    TileCopyOp::create(b, loc,
-                       stateWindow(b, loc, args.h0, seq, valueHead, col),
-                       values.state);
+    TileCopyOp::create(
+        b, loc, stateWindow(b, loc, args.h0, seq, valueHead, col),
+        unpadded(b, loc, values.state, featureKeys, valueTile));
     b.setInsertionPointToStart(ifOp.elseBlock());
     TileZeroOp::create(b, loc, values.state);
   } else {
@@ -411,10 +501,10 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
         b, loc, step, arith::SubIOp::create(b, loc, end, start));
     Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
     FloatAttr scale = b.getF32FloatAttr(op.getEffectiveScale());
-    ChunkLoadOp::create(b, loc, args.q, batch, start, head, c0, len,
-                        op.getFeatureMap(), scale, FloatAttr(), qTile);
-    ChunkLoadOp::create(b, loc, args.k, batch, start, head, c0, len,
-                        op.getFeatureMap(), FloatAttr(), FloatAttr(), kTile);
+    emitKeyLoad(b, loc, args.q, batch, start, head, c0, len, scale, qRaw,
+                qTile);
+    emitKeyLoad(b, loc, args.k, batch, start, head, c0, len, FloatAttr(),
+                kRaw, kTile);
     ChunkLoadOp::create(b, loc, args.v, batch, start, valueHead, col, len,
                         FeatureMap::Identity, FloatAttr(), FloatAttr(),
                         values.v);
@@ -440,9 +530,8 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     if (dplr) {
       for (auto [input, dst] :
            {std::pair{args.a, aTile}, std::pair{args.b, bTile}})
-        ChunkLoadOp::create(b, loc, input, batch, start, valueHead, c0, len,
-                            FeatureMap::Identity, FloatAttr(), FloatAttr(),
-                            dst);
+        emitPerKeyLoad(b, loc, input, batch, start, valueHead, c0, len,
+                       FloatAttr(), dst);
       delay(gTile, gateCarry, gDelayed);
       ChunkGatesOp::create(b, loc, gDelayed, decay2, prefix2, suffix2,
                            subChunk);
@@ -521,7 +610,8 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     auto ifOp = scf::IfOp::create(b, loc, args.hasHt, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    TileCopyOp::create(b, loc, values.state,
+    TileCopyOp::create(b, loc,
+                       unpadded(b, loc, values.state, featureKeys, valueTile),
                        stateWindow(b, loc, args.ht, seq, valueHead, col));
   }
 }
@@ -559,6 +649,11 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
   const bool gated = op.getDecay() != DecayKind::None;
   const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
   Value qRow = tile(1, keyDim), kRow = tile(1, keyDim);
+  Value qRaw, kRaw;
+  if (op.getFeatureMap() == FeatureMap::Taylor2) {
+    qRaw = tile(1, inputKeys);
+    kRaw = tile(1, inputKeys);
+  }
   Value vRow = tile(1, valueTile), oRow = tile(1, valueTile);
   Value betaRow, bonus;
   if (op.getRankOne() == RankOneKind::Delta)
@@ -587,18 +682,36 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
     TileZeroOp::create(b, loc, zState);
     emitOnesColumn(b, loc, onesRow);
   }
+  // A padded key side steps a local state whose padding rows stay zero:
+  // h0's K' rows in first, ht's out after the last step.
+  Value local;
+  if (padded()) {
+    for (Value perKey : {op.getDecay() == DecayKind::Diagonal ? gRow : Value(),
+                         aRow, bRow})
+      if (perKey)
+        TileZeroOp::create(b, loc, perKey);
+    local = tile(keyDim, valueTile);
+    TileZeroOp::create(b, loc, local);
+    TileCopyOp::create(b, loc, stateIn,
+                       unpadded(b, loc, local, featureKeys, valueTile));
+  }
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(b, loc, begin, end, one);
+  if (local) {
+    OpBuilder::InsertionGuard after(b);
+    b.setInsertionPointAfter(loop);
+    TileCopyOp::create(b, loc, unpadded(b, loc, local, featureKeys, valueTile),
+                       stateOut);
+    stateIn = stateOut = local;
+  }
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value t = loop.getInductionVar();
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  ChunkLoadOp::create(b, loc, args.q, batch, t, head, c0, one,
-                      op.getFeatureMap(),
-                      b.getF32FloatAttr(op.getEffectiveScale()), FloatAttr(),
-                      qRow);
-  ChunkLoadOp::create(b, loc, args.k, batch, t, head, c0, one,
-                      op.getFeatureMap(), FloatAttr(), FloatAttr(), kRow);
+  emitKeyLoad(b, loc, args.q, batch, t, head, c0, one,
+              b.getF32FloatAttr(op.getEffectiveScale()), qRaw, qRow);
+  emitKeyLoad(b, loc, args.k, batch, t, head, c0, one, FloatAttr(), kRaw,
+              kRow);
   ChunkLoadOp::create(b, loc, args.v, batch, t, valueHead, col, one,
                       FeatureMap::Identity, FloatAttr(), FloatAttr(), vRow);
   SmallVector<Value> gates;
@@ -613,8 +726,8 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
                         betaRow);
   if (aRow)
     for (auto [input, dst] : {std::pair{args.a, aRow}, std::pair{args.b, bRow}})
-      ChunkLoadOp::create(b, loc, input, batch, t, valueHead, c0, one,
-                          FeatureMap::Identity, FloatAttr(), FloatAttr(), dst);
+      emitPerKeyLoad(b, loc, input, batch, t, valueHead, c0, one, FloatAttr(),
+                     dst);
   // The first step reads h0; the later ones read the state they wrote.
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
                                       begin);
@@ -676,7 +789,12 @@ void ChunkLowering::buildTaskFunction(func::FuncOp task, const TaskArgs &args) {
 }
 
 LogicalResult ChunkLowering::run() {
-  keyDim = op.getStateKeyDim();
+  featureKeys = op.getStateKeyDim();
+  inputKeys = cast<RankedTensorType>(op.getQ().getType()).getDimSize(3);
+  keyDim = featureKeys;
+  if (op.getFeatureMap() == FeatureMap::Taylor2 &&
+      schedule.getVectorWidth() > 0)
+    keyDim = llvm::alignTo(featureKeys, schedule.getVectorWidth());
   valueDim = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
   valueTile = schedule.getValueTile() > 0 ? schedule.getValueTile() : valueDim;
   if (failed(checkSupported()))
@@ -802,8 +920,36 @@ LogicalResult ChunkLowering::run() {
   };
   buildTaskFunction(task, bind(task));
   buildTaskCount(count, bind(count));
+  if (failed(checkStack(task)))
+    return failure();
   func.erase();
   return success();
+}
+
+LogicalResult ChunkLowering::checkStack(func::FuncOp task) {
+  // GPU tasks keep their tiles in shared memory, which linac-gpu-map
+  // budgets; a CPU task's tiles are stack allocations on whatever thread
+  // runs it (a pool worker's default 8 MiB, or the caller's).
+  if (schedule.getVectorWidth() <= 0)
+    return success();
+  uint64_t bytes = 0;
+  task.walk([&](memref::AllocaOp alloca) {
+    uint64_t tile = 4, total;
+    for (int64_t dim : alloca.getType().getShape())
+      if (__builtin_mul_overflow(tile, static_cast<uint64_t>(dim), &tile))
+        tile = UINT64_MAX;
+    bytes = __builtin_add_overflow(bytes, tile, &total) ? UINT64_MAX : total;
+  });
+  if (bytes <= kCpuStackBudget)
+    return success();
+  return op.emitOpError()
+         << "needs " << (bytes == UINT64_MAX ? std::string("more than 2^64")
+                                             : std::to_string(bytes >> 10))
+         << " KiB of tiles per task (K' = " << featureKeys << ", value tile "
+         << valueTile << ", chunk " << schedule.getChunkSize()
+         << "), more than the " << (kCpuStackBudget >> 20)
+         << " MiB of stack a CPU task may use; choose a smaller chunk_size "
+            "or head dims";
 }
 
 struct ChunkPass : linac::impl::LinacChunkBase<ChunkPass> {

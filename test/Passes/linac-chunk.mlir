@@ -709,15 +709,38 @@ func.func @normalized_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
 
 // -----
 
-func.func @taylor2(%q: tensor<1x32x1x4xf32> {linac.arg = "q"},
-                   %v: tensor<1x32x1x16xf32> {linac.arg = "v"})
-    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: feature_map(taylor2) (its K' = 1 + K + K^2 state)}}
-  %o = linac.recurrence decay(none) feature_map(taylor2) q(%q : tensor<1x32x1x4xf32>)
-      k(%q : tensor<1x32x1x4xf32>) v(%v : tensor<1x32x1x16xf32>)
+// taylor2 with K = 4: K' = 21 state rows, padded to 32 (two vectors). q
+// and k are loaded raw (4 columns) and expanded by tile_taylor2 (q with the
+// scale); the state tile is zeroed and h0's 21 rows copied into its first
+// rows, and ht gets those rows back.
+// CHECK-LABEL: func.func private @taylor2_task(
+// CHECK: %[[S:.+]] = memref.alloca() : memref<32x16xf32>
+// CHECK-NEXT: %[[QT:.+]] = memref.alloca() : memref<32x32xf32>
+// CHECK-NEXT: %[[KT:.+]] = memref.alloca() : memref<32x32xf32>
+// CHECK-NEXT: %[[QRAW:.+]] = memref.alloca() : memref<32x4xf32>
+// CHECK-NEXT: %[[KRAW:.+]] = memref.alloca() : memref<32x4xf32>
+// CHECK: linac.tile_zero outs(%[[S]] : memref<32x16xf32>)
+// CHECK: %[[SW:.+]] = memref.subview %[[S]][0, 0] [21, 16] [1, 1] : memref<32x16xf32> to memref<21x16xf32, strided<[16, 1]>>
+// CHECK-NEXT: linac.tile_copy ins(%{{.+}} : memref<21x16xf32, strided<[?, 1], offset: ?>>) outs(%[[SW]] : memref<21x16xf32, strided<[16, 1]>>)
+// CHECK: scf.for
+// CHECK: linac.chunk_load %arg0{{.*}} len(%[[LEN:.+]]) : {{.*}} into %[[QRAW]] : memref<32x4xf32>
+// CHECK-NEXT: linac.tile_taylor2 ins(%[[QRAW]] : memref<32x4xf32>) len(%[[LEN]]) outs(%[[QT]] : memref<32x32xf32>) scale(5.000000e-01)
+// CHECK: linac.chunk_load %arg1{{.*}} into %[[KRAW]] : memref<32x4xf32>
+// CHECK-NEXT: linac.tile_taylor2 ins(%[[KRAW]] : memref<32x4xf32>) len(%[[LEN]]) outs(%[[KT]] : memref<32x32xf32>)
+// CHECK-NOT: scale
+// CHECK: linac.chunk_state_update ins(%[[KT]], %{{.+}} : memref<32x32xf32>, memref<32x16xf32>) outs(%[[S]] : memref<32x16xf32>)
+// CHECK: %[[SO:.+]] = memref.subview %[[S]][0, 0] [21, 16] [1, 1]
+// CHECK: linac.tile_copy ins(%[[SO]] : memref<21x16xf32, strided<[16, 1]>>) outs(%{{.+}} : memref<21x16xf32, strided<[?, 1], offset: ?>>)
+func.func @taylor2(%q: tensor<1x?x1x4xf32> {linac.arg = "q"},
+                   %k: tensor<1x?x1x4xf32> {linac.arg = "k"},
+                   %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                   %h0: tensor<1x1x21x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}, tensor<1x1x21x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(none) feature_map(taylor2) q(%q : tensor<1x?x1x4xf32>)
+      k(%k : tensor<1x?x1x4xf32>) v(%v : tensor<1x?x1x16xf32>) h0(%h0 : tensor<1x1x21x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
-      -> tensor<1x32x1x16xf32>
-  return %o : tensor<1x32x1x16xf32>
+      -> tensor<1x?x1x16xf32>, tensor<1x1x21x16xf32>
+  return %o, %ht : tensor<1x?x1x16xf32>, tensor<1x1x21x16xf32>
 }
 
 // -----
@@ -917,4 +940,20 @@ module attributes {linac.layout = "bhtd"} {
         -> tensor<?x?x1x16xf32>
     return %o : tensor<?x?x1x16xf32>
   }
+}
+
+// -----
+
+// A CPU task's tiles live on the stack: K = V = 1024 in chunks of 256 with
+// one value tile needs a 4 MiB state and 1 MiB for each of q, k, v and o.
+func.func @too_deep(%q: tensor<1x?x1x1024xf32> {linac.arg = "q"},
+                    %k: tensor<1x?x1x1024xf32> {linac.arg = "k"},
+                    %v: tensor<1x?x1x1024xf32> {linac.arg = "v"})
+    -> (tensor<1x?x1x1024xf32> {linac.arg = "o"}) {
+  // expected-error @+1 {{'linac.recurrence' op needs 8448 KiB of tiles per task (K' = 1024, value tile 1024, chunk 256), more than the 6 MiB of stack a CPU task may use; choose a smaller chunk_size or head dims}}
+  %o = linac.recurrence decay(none) q(%q : tensor<1x?x1x1024xf32>)
+      k(%k : tensor<1x?x1x1024xf32>) v(%v : tensor<1x?x1x1024xf32>)
+      {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 256, vector_width = 16, value_tile = 1024>}
+      -> tensor<1x?x1x1024xf32>
+  return %o : tensor<1x?x1x1024xf32>
 }

@@ -271,6 +271,27 @@ module attributes {gpu.container_module} {
 // CHECK:   memref.store %{{.+}}, %[[O]]
 // CHECK: gpu.barrier
 //
+// tile_taylor2: one thread per feature; rows past len and columns past
+// 1 + K + K^2 (here 4 + 21 .. 24) are zero, the pair (i, j) of column c is
+// ((c - 5) / 4, (c - 5) % 4).
+// CHECK-LABEL: gpu.func @taylor2(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<16x4xf32, {{.*}}>, %[[PHI:[a-z0-9]+]]: memref<16x24xf32, {{.*}}>, %[[LEN:[a-z0-9]+]]: index)
+// CHECK: scf.for %[[EL:.+]] = %thread_id_x{{[_0-9]*}} to %c384{{[_0-9]*}} step %c64{{[_0-9]*}} {
+// CHECK:   %[[R:.+]] = arith.divui %[[EL]], %c24
+// CHECK:   %[[C:.+]] = arith.remui %[[EL]], %c24
+// CHECK:   %[[LIVE:.+]] = arith.cmpi ult, %[[R]], %[[LEN]]
+// CHECK:   scf.if %[[LIVE]] -> (f32) {
+// CHECK:     arith.cmpi eq, %[[C]], %c0
+// CHECK:     arith.cmpi ult, %[[C]], %c5
+// CHECK:     arith.cmpi ult, %[[C]], %c21
+// CHECK:     %[[P:.+]] = arith.subi %[[C]], %c5
+// CHECK:     %[[I:.+]] = arith.divui %[[P]], %c4
+// CHECK:     memref.load %[[X]][%[[R]], %[[I]]]
+// CHECK:     %[[J:.+]] = arith.remui %[[P]], %c4
+// CHECK:     memref.load %[[X]][%[[R]], %[[J]]]
+// CHECK:   memref.store %{{.+}}, %[[PHI]][%[[R]], %[[C]]]
+// CHECK: gpu.barrier
+//
 // chunk_normalize: one thread per element of o, each dividing by its row's
 // den[r, 0] + eps.
 // CHECK-LABEL: gpu.func @normalize(
@@ -335,6 +356,11 @@ module attributes {gpu.container_module} {
         attributes {known_block_size = array<i32: 64, 1, 1>, linac.shared_bytes = 1024 : i64} {
       linac.chunk_bonus ins(%q, %k, %u, %v : memref<16x8xf32, #w>, memref<16x8xf32, #w>, memref<1x8xf32, #w>, memref<16x4xf32, #w>)
           outs(%o : memref<16x4xf32, #w>)
+      gpu.return
+    }
+    gpu.func @taylor2(%x: memref<16x4xf32, #w>, %phi: memref<16x24xf32, #w>, %len: index) kernel
+        attributes {known_block_size = array<i32: 64, 1, 1>} {
+      linac.tile_taylor2 ins(%x : memref<16x4xf32, #w>) len(%len) outs(%phi : memref<16x24xf32, #w>)
       gpu.return
     }
     gpu.func @normalize(%den: memref<16x16xf32, #w>, %o: memref<16x8xf32, #w>) kernel

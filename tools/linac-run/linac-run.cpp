@@ -430,9 +430,11 @@ int main(int argc, char **argv) {
                         ? B
                         : problem.cuSeqlens.numElements() - 1;
   const int64_t K = problem.q.shape[3];
+  // The state has K' rows: 1 + K + K^2 with taylor2.
+  const int64_t stateK = oracle::featureDim(spec->featureMap, K);
   // o has the spec's output dtype, which may differ from the inputs'.
   NpyArray o = makeNpyArray(spec->outputDtype, {B, T, HV, V});
-  NpyArray ht = makeNpyArray(DType::F32, {S, HV, K, V});
+  NpyArray ht = makeNpyArray(DType::F32, {S, HV, stateK, V});
   if (decode && problem.h0.bytes.empty())
     return fail("decode needs an initial state");
   // Decode updates the state in place: ht is h0's storage. Keep h0's values
@@ -663,7 +665,7 @@ int main(int argc, char **argv) {
     // picks for this spec.
     using spec::CostAlgorithm;
     using spec::CostRankOne;
-    const int64_t stateRows = oracle::featureDim(spec->featureMap, K);
+    const int64_t stateRows = stateK;
     const oracle::VariantTraits traits = oracle::variantTraits(spec->variant);
     const CostRankOne rankOne = traits.deltaWrite ? CostRankOne::Delta
                                 : traits.lowRank  ? CostRankOne::Dplr
@@ -683,7 +685,7 @@ int main(int argc, char **argv) {
     double peak = peakGflops > 0
                       ? peakGflops.getValue()
                       : usedThreads * (vectorWidth == 16 ? 165.0 : 99.0);
-    double stateBytes = decode ? 2.0 * S * HV * K * V * 4 : 0;
+    double stateBytes = decode ? 2.0 * S * HV * stateK * V * 4 : 0;
     double gbps = stateBytes / (median * 1e-3) / 1e9;
     if (!json) {
       llvm::outs() << llvm::format(

@@ -308,7 +308,9 @@ int main(int argc, char **argv) {
                         ? B
                         : problem.cuSeqlens.numElements() - 1;
   NpyArray o = makeNpyArray(s.outputDtype, {B, T, HV, V});
-  NpyArray ht = makeNpyArray(DType::F32, {S, HV, K, V});
+  // The state has K' rows: 1 + K + K^2 with taylor2.
+  NpyArray ht = makeNpyArray(DType::F32,
+                             {S, HV, oracle::featureDim(s.featureMap, K), V});
   NpyArray h0Copy = problem.h0;
   std::map<std::string, linac_tensor> views;
   for (auto [name, array] : problem.inputs())

@@ -151,6 +151,14 @@ def main():
             variant=variant, K=64, V=64, H=2, dtype="bf16",
             extra='feature_map = "elu_plus_one"\nnormalize = "sum"'), chip,
             [("prefill", ["T=100"]), ("decode", ["B=2", "T=3"])]))
+    # taylor2 (Based): K' = 1 + K + K^2 = 273 state rows, no padding on a
+    # GPU (CUDA cores for the ragged fragments); with the normalizer too.
+    specs.append(("based", dict(variant="linear_attn", K=16, V=32, H=2, dtype="bf16",
+                                extra='feature_map = "taylor2"\nnormalize = "sum"'),
+                  "sm_90a", [("prefill", ["T=70"]), ("decode", ["B=2", "T=2"])]))
+    specs.append(("gla_taylor2", dict(variant="gla", K=8, V=32, H=2,
+                                      extra='feature_map = "taylor2"'), "sm_80",
+                  [("prefill", ["T=70"]), ("decode", ["B=1", "T=2"])]))
     diagonal = specs
     specs = []
 

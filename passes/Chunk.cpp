@@ -102,6 +102,9 @@ private:
   LogicalResult checkStack(func::FuncOp task);
   /// Columns of the normalizer's value side (a column of ones and zeros).
   int64_t normalizerColumns() const;
+  /// Stores value(row) into column 0 of every row of `tile`.
+  void emitColumnFill(OpBuilder &b, Location loc, Value tile,
+                      function_ref<Value(Value)> value);
   /// Zeros `tile`, then sets its column 0 to ones: the values whose state
   /// is the normalizer's z.
   void emitOnesColumn(OpBuilder &b, Location loc, Value tile);
@@ -263,8 +266,17 @@ void ChunkLowering::emitConstantGates(OpBuilder &b, Location loc, Value tile,
         b, loc, b.getF32FloatAttr(static_cast<float>(std::log(gamma))));
     value = arith::SelectOp::create(b, loc, isHead, logDecay, value);
   }
-  int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  emitColumnFill(b, loc, tile, [&](Value row) -> Value {
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, len);
+    return arith::SelectOp::create(b, loc, inside, value, zero);
+  });
+}
+
+void ChunkLowering::emitColumnFill(OpBuilder &b, Location loc, Value tile,
+                                   function_ref<Value(Value)> value) {
+  int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
   auto loop = scf::ForOp::create(b, loc, c0,
                                  arith::ConstantIndexOp::create(b, loc, rows),
@@ -272,10 +284,7 @@ void ChunkLowering::emitConstantGates(OpBuilder &b, Location loc, Value tile,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value row = loop.getInductionVar();
-  Value inside =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, len);
-  Value logDecay = arith::SelectOp::create(b, loc, inside, value, zero);
-  memref::StoreOp::create(b, loc, logDecay, tile, ValueRange{row, c0});
+  memref::StoreOp::create(b, loc, value(row), tile, ValueRange{row, c0});
 }
 
 void ChunkLowering::emitGateLoad(OpBuilder &b, Location loc,
@@ -625,16 +634,8 @@ int64_t ChunkLowering::normalizerColumns() const {
 
 void ChunkLowering::emitOnesColumn(OpBuilder &b, Location loc, Value tile) {
   TileZeroOp::create(b, loc, tile);
-  int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
   Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  auto loop = scf::ForOp::create(b, loc, c0,
-                                 arith::ConstantIndexOp::create(b, loc, rows),
-                                 arith::ConstantIndexOp::create(b, loc, 1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  memref::StoreOp::create(b, loc, one, tile,
-                          ValueRange{loop.getInductionVar(), c0});
+  emitColumnFill(b, loc, tile, [&](Value) { return one; });
 }
 
 void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,

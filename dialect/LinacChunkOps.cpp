@@ -13,6 +13,8 @@
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace linac;
 
@@ -247,6 +249,25 @@ LogicalResult TileShiftRowsOp::verify() {
   return success();
 }
 
+LogicalResult TileTaylor2Op::verify() {
+  auto x = checkTile(*this, getX(), "x");
+  if (failed(x))
+    return failure();
+  auto phi = checkTile(*this, getPhi(), "phi", x->rows);
+  if (failed(phi))
+    return failure();
+  // 1 + K + K^2 in 64 bits: K is at most the tile's static size, and a
+  // K beyond 2^31 cannot have a phi tile wide enough anyway.
+  const int64_t k = x->cols;
+  if (k > (int64_t(1) << 31) || phi->cols < 1 + k + k * k)
+    return emitOpError() << "'phi' needs at least 1 + K + K^2 = "
+                         << (k > (int64_t(1) << 31)
+                                 ? std::string("more than 2^62")
+                                 : std::to_string(1 + k + k * k))
+                         << " columns for K = " << k << ", got " << phi->cols;
+  return success();
+}
+
 LogicalResult ChunkBonusOp::verify() {
   auto q = checkTile(*this, getQ(), "q");
   if (failed(q) || failed(checkTile(*this, getK(), "k", q->rows, q->cols)) ||
@@ -256,6 +277,16 @@ LogicalResult ChunkBonusOp::verify() {
   if (failed(v))
     return failure();
   return checkTile(*this, getO(), "o", q->rows, v->cols);
+}
+
+LogicalResult ChunkNormalizeOp::verify() {
+  auto o = checkTile(*this, getO(), "o");
+  if (failed(o) || failed(checkTile(*this, getDen(), "den", o->rows)))
+    return failure();
+  float eps = getEps().convertToFloat();
+  if (!(eps > 0.0f) || !std::isfinite(eps))
+    return emitOpError() << "'eps' must be finite and positive; got " << eps;
+  return success();
 }
 
 LogicalResult ChunkDeltaSolveOp::verify() {

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/GpuSchedule.h"
 #include "linac/Passes/Passes.h"
 #include "linac/Target/Artifact.h"
 
@@ -26,6 +27,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
+
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -38,6 +41,12 @@ using namespace mlir;
 using namespace linac;
 
 namespace {
+
+/// The most stack the tiles of one CPU task may take: three quarters of a
+/// pool thread's default 8 MiB, the rest for the frames around them. The
+/// largest plain structures (K = V = 1024, dplr) take about 4.2 MiB; taylor2
+/// GLA reaches it at K = 80 (K' = 6481).
+constexpr uint64_t kCpuStackBudget = uint64_t(6) << 20;
 
 /// The strided buffer type a tensor argument becomes: same shape, any
 /// offset and outer strides, unit inner stride. A head-major per-token
@@ -89,6 +98,16 @@ private:
                     Value len, Value tile);
   Value stateWindow(OpBuilder &b, Location loc, Value state, Value seq,
                     Value valueHead, Value col);
+  /// Refuses a CPU task whose tiles would not fit the stack budget.
+  LogicalResult checkStack(func::FuncOp task);
+  /// Columns of the normalizer's value side (a column of ones and zeros).
+  int64_t normalizerColumns() const;
+  /// Stores value(row) into column 0 of every row of `tile`.
+  void emitColumnFill(OpBuilder &b, Location loc, Value tile,
+                      function_ref<Value(Value)> value);
+  /// Zeros `tile`, then sets its column 0 to ones: the values whose state
+  /// is the normalizer's z.
+  void emitOnesColumn(OpBuilder &b, Location loc, Value tile);
   /// RWKV-6's bonus row u[valueHead] as a 1 x K' tile.
   Value loadBonus(OpBuilder &b, Location loc, const TaskArgs &args,
                   Value valueHead);
@@ -96,7 +115,29 @@ private:
   func::FuncOp func;
   RecurrenceOp op;
   ScheduleAttr schedule;
-  int64_t keyDim = 0, valueDim = 0, valueTile = 0;
+  /// K' (the state's rows in memory: 1 + K + K^2 with taylor2) and keyDim,
+  /// the rows of the state tile and columns of the key tiles: K' rounded up
+  /// to whole vectors (taylor2's K' rarely is a multiple of 16; the padding
+  /// features are zero, so the padded state rows stay zero and are never
+  /// stored). inputKeys is K, the q and k rows as stored.
+  int64_t featureKeys = 0, keyDim = 0, inputKeys = 0;
+  int64_t valueDim = 0, valueTile = 0;
+  bool padded() const { return keyDim != featureKeys; }
+  /// The first `rows` x `cols` window of `tile` when the key side is
+  /// padded (the part that exists in memory), else `tile` itself.
+  Value unpadded(OpBuilder &b, Location loc, Value tile, int64_t rows,
+                 int64_t cols);
+  /// Loads q or k rows [start, start + len) into `dst` (C x keyDim) with
+  /// the feature map and `scale`: chunk_load, or for taylor2 chunk_load of
+  /// the raw rows into `raw` and linac.tile_taylor2.
+  void emitKeyLoad(OpBuilder &b, Location loc, Value src, Value batch,
+                   Value start, Value head, Value zero, Value len,
+                   FloatAttr scale, Value raw, Value dst);
+  /// Loads the K'-wide rows of a per-key input (g, a, b) into a keyDim-wide
+  /// tile, whose padding columns the caller zeroed once.
+  void emitPerKeyLoad(OpBuilder &b, Location loc, Value src, Value batch,
+                      Value start, Value valueHead, Value zero, Value len,
+                      FloatAttr pad, Value dst);
 };
 
 LogicalResult ChunkLowering::checkSupported() {
@@ -107,10 +148,6 @@ LogicalResult ChunkLowering::checkSupported() {
       (op.getRankOne() != RankOneKind::None || !op.getU()))
     return unsupported("output(previous_state_plus_bonus) with a rank-one "
                        "transition or without u");
-  if (op.getNormalizer() != Normalizer::None)
-    return unsupported("normalizer(sum)");
-  if (op.getFeatureMap() == FeatureMap::Taylor2)
-    return unsupported("feature_map(taylor2) (its K' = 1 + K + K^2 state)");
   const bool rankOne = op.getRankOne() != RankOneKind::None;
   if (schedule.getAlgorithm() == Algorithm::ChunkedWY && !rankOne)
     return unsupported("algorithm chunked_wy without a rank-one transition");
@@ -126,17 +163,28 @@ LogicalResult ChunkLowering::checkSupported() {
       (schedule.getChunkSize() <= 0 || schedule.getChunkSize() % 16 != 0))
     return op.emitOpError() << "chunk_size " << schedule.getChunkSize()
                             << " must be a multiple of 16 (the sub-chunk)";
+  // Head sizes are reported at k or v, whose locations are the spec's
+  // head_dim_k and head_dim_v keys (or the .mlir function's arguments).
   int64_t width = std::max<int64_t>(schedule.getVectorWidth(), 1);
-  if (keyDim % width != 0 || valueTile % width != 0 || valueDim % valueTile)
-    return op.emitOpError()
-           << "K = " << keyDim << " and the value tile " << valueTile
-           << " must be multiples of the vector width " << width
-           << ", and the value tile must divide V = " << valueDim
-           << " (every row of a tile is whole vectors; "
-           << (width == 16 ? "x86-64-v3 has 8-lane vectors, or pad "
-                             "the head dims to a multiple of 16"
-                           : "pad the head dims to a multiple of the width")
-           << ")";
+  auto padHint = [&](llvm::StringRef key) {
+    std::string hint = "(every row of a tile is whole vectors; ";
+    if (width == 16)
+      hint += "x86-64-v3 has 8-lane vectors, or pad " + key.str() +
+              " to a multiple of 16";
+    else
+      hint += "pad " + key.str() + " to a multiple of " + std::to_string(width);
+    return hint + ")";
+  };
+  if (keyDim % width != 0)
+    return emitError(op.getK().getLoc())
+           << "head dim K = " << keyDim
+           << " must be a multiple of the vector width " << width << " "
+           << padHint("head_dim_k");
+  if (valueTile % width != 0 || valueDim % valueTile)
+    return emitError(op.getV().getLoc())
+           << "head dim V = " << valueDim << ": the value tile " << valueTile
+           << " must be a multiple of the vector width " << width
+           << " and divide V " << padHint("head_dim_v");
   for (Value operand : op->getOperands())
     if (auto type = dyn_cast<RankedTensorType>(operand.getType());
         type && type.getRank() == 4 && type.isDynamicDim(3))
@@ -170,7 +218,7 @@ Value ChunkLowering::stateWindow(OpBuilder &b, Location loc, Value state,
   auto type = cast<MemRefType>(state.getType());
   SmallVector<OpFoldResult> offsets = {seq, valueHead, b.getIndexAttr(0), col};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
-                                     b.getIndexAttr(keyDim),
+                                     b.getIndexAttr(featureKeys),
                                      b.getIndexAttr(valueTile)};
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
   // The window keeps the state's last two dimensions, so its inner stride is
@@ -179,7 +227,7 @@ Value ChunkLowering::stateWindow(OpBuilder &b, Location loc, Value state,
   // two outer dimensions and their dynamic strides, which the tile ops
   // reject (found by linac-fuzz-pipeline: K = V = 1 for a cuda target).
   auto resultType = MemRefType::get(
-      {keyDim, valueTile}, type.getElementType(),
+      {featureKeys, valueTile}, type.getElementType(),
       StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
                              {ShapedType::kDynamic, 1}));
   return memref::SubViewOp::create(b, loc, resultType, state, offsets, sizes,
@@ -190,16 +238,18 @@ Value ChunkLowering::loadBonus(OpBuilder &b, Location loc,
                                const TaskArgs &args, Value valueHead) {
   Value tile = memref::AllocaOp::create(
       b, loc, MemRefType::get({1, keyDim}, b.getF32Type()));
+  if (padded())
+    TileZeroOp::create(b, loc, tile);
   auto type = cast<MemRefType>(args.u.getType());
   SmallVector<OpFoldResult> offsets = {valueHead, b.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
-                                     b.getIndexAttr(keyDim)};
+                                     b.getIndexAttr(featureKeys)};
   SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
   auto rowType = memref::SubViewOp::inferResultType(type, offsets, sizes,
                                                     strides);
   Value row = memref::SubViewOp::create(b, loc, cast<MemRefType>(rowType),
                                         args.u, offsets, sizes, strides);
-  TileCopyOp::create(b, loc, row, tile);
+  TileCopyOp::create(b, loc, row, unpadded(b, loc, tile, 1, featureKeys));
   return tile;
 }
 
@@ -216,8 +266,17 @@ void ChunkLowering::emitConstantGates(OpBuilder &b, Location loc, Value tile,
         b, loc, b.getF32FloatAttr(static_cast<float>(std::log(gamma))));
     value = arith::SelectOp::create(b, loc, isHead, logDecay, value);
   }
-  int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  emitColumnFill(b, loc, tile, [&](Value row) -> Value {
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, len);
+    return arith::SelectOp::create(b, loc, inside, value, zero);
+  });
+}
+
+void ChunkLowering::emitColumnFill(OpBuilder &b, Location loc, Value tile,
+                                   function_ref<Value(Value)> value) {
+  int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
   auto loop = scf::ForOp::create(b, loc, c0,
                                  arith::ConstantIndexOp::create(b, loc, rows),
@@ -225,10 +284,7 @@ void ChunkLowering::emitConstantGates(OpBuilder &b, Location loc, Value tile,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value row = loop.getInductionVar();
-  Value inside =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, len);
-  Value logDecay = arith::SelectOp::create(b, loc, inside, value, zero);
-  memref::StoreOp::create(b, loc, logDecay, tile, ValueRange{row, c0});
+  memref::StoreOp::create(b, loc, value(row), tile, ValueRange{row, c0});
 }
 
 void ChunkLowering::emitGateLoad(OpBuilder &b, Location loc,
@@ -237,9 +293,51 @@ void ChunkLowering::emitGateLoad(OpBuilder &b, Location loc,
                                  Value len, Value tile) {
   if (op.getDecay() == DecayKind::Constant)
     return emitConstantGates(b, loc, tile, len, valueHead);
+  if (op.getDecay() == DecayKind::Diagonal)
+    return emitPerKeyLoad(b, loc, args.g, batch, start, valueHead, zero, len,
+                          b.getF32FloatAttr(0.0f), tile);
   ChunkLoadOp::create(b, loc, args.g, batch, start, valueHead, zero, len,
                       FeatureMap::Identity, FloatAttr(),
                       b.getF32FloatAttr(0.0f), tile);
+}
+
+Value ChunkLowering::unpadded(OpBuilder &b, Location loc, Value tile,
+                              int64_t rows, int64_t cols) {
+  if (!padded())
+    return tile;
+  auto type = cast<MemRefType>(tile.getType());
+  SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(rows),
+                                     b.getIndexAttr(cols)};
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  auto windowType = cast<MemRefType>(
+      memref::SubViewOp::inferResultType(type, offsets, sizes, strides));
+  return memref::SubViewOp::create(b, loc, windowType, tile, offsets, sizes,
+                                   strides);
+}
+
+void ChunkLowering::emitKeyLoad(OpBuilder &b, Location loc, Value src,
+                                Value batch, Value start, Value head,
+                                Value c0, Value len, FloatAttr scale,
+                                Value raw, Value dst) {
+  if (op.getFeatureMap() != FeatureMap::Taylor2) {
+    ChunkLoadOp::create(b, loc, src, batch, start, head, c0, len,
+                        op.getFeatureMap(), scale, FloatAttr(), dst);
+    return;
+  }
+  ChunkLoadOp::create(b, loc, src, batch, start, head, c0, len,
+                      FeatureMap::Identity, FloatAttr(), FloatAttr(), raw);
+  TileTaylor2Op::create(b, loc, raw, len, dst, scale);
+}
+
+void ChunkLowering::emitPerKeyLoad(OpBuilder &b, Location loc, Value src,
+                                   Value batch, Value start, Value valueHead,
+                                   Value c0, Value len, FloatAttr pad,
+                                   Value dst) {
+  int64_t rows = cast<MemRefType>(dst.getType()).getDimSize(0);
+  ChunkLoadOp::create(b, loc, src, batch, start, valueHead, c0, len,
+                      FeatureMap::Identity, FloatAttr(), pad,
+                      unpadded(b, loc, dst, rows, featureKeys));
 }
 
 void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
@@ -255,20 +353,56 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
   const bool gated = op.getDecay() != DecayKind::None;
   const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
 
-  Value state = tile(keyDim, valueTile);
+  const bool delta = op.getRankOne() == RankOneKind::Delta;
+  // The dplr transition: the reads w_t = a_tᵀ S_{t-1} are solved per chunk
+  // (chunk_dplr_solve). Their coefficients skip row t's decay, which the
+  // inclusive chunk ops express with k, v, b and g delayed by one row
+  // (zeros, not the previous chunk's rows, in row 0: those are already in
+  // the state) and a second set of gates from the delayed g.
+  const bool dplr = op.getRankOne() == RankOneKind::Dplr;
+  // RWKV-6 reads the state before each token's update: the current state
+  // of the same recurrence over k, v and g delayed by one token
+  // (linac.tile_shift_rows, with the previous chunk's last row carried in
+  // and zeros before the first token), plus the bonus of the token itself.
+  // The delayed sequence is one token longer, so the chunk loop runs to
+  // end + 1: its last row is the real last token, which completes ht.
+  const bool shifted = op.getOutputForm() == OutputForm::PreviousStatePlusBonus;
+  const bool normalize = op.getNormalizer() == Normalizer::Sum;
+
+  // A value side: the state and every tile with the value tile's columns.
+  // The outputs are one; normalize = "sum" adds a second side whose values
+  // are a column of ones, whose state is z and whose output column 0 is
+  // the normalizer's denominator (linac.chunk_normalize).
+  struct ValueSide {
+    Value state, v, o;
+    Value keyState, u;                  // delta
+    Value w, rhs, vDelayed, valueCarry; // dplr
+    Value vShift, vCarry;               // shifted
+  };
+  // The key side (tiles with K' or C columns) is shared by the sides. The
+  // first side's tiles are allocated among them, in the order the GPU's
+  // shared-memory layout and the tests know.
+  ValueSide values;
+  values.state = tile(keyDim, valueTile);
   Value qTile = tile(chunk, keyDim), kTile = tile(chunk, keyDim);
-  Value vTile = tile(chunk, valueTile), oTile = tile(chunk, valueTile);
+  // taylor2 expands the raw q and k rows (K columns) into the features.
+  Value qRaw, kRaw;
+  if (op.getFeatureMap() == FeatureMap::Taylor2) {
+    qRaw = tile(chunk, inputKeys);
+    kRaw = tile(chunk, inputKeys);
+  }
+  values.v = tile(chunk, valueTile);
+  values.o = tile(chunk, valueTile);
   Value scores = tile(chunk, chunk);
   // The delta rule's WY/UT form: beta, the gated key scores K Kᵀ, the
   // state read through the keys (K ⊙ Γ_0) S_0, and the new values U that
   // take V's place in the output and the state update.
-  const bool delta = op.getRankOne() == RankOneKind::Delta;
-  Value betaTile, keyScores, keyState, uTile;
+  Value betaTile, keyScores;
   if (delta) {
     betaTile = tile(chunk, 1);
     keyScores = tile(chunk, chunk);
-    keyState = tile(chunk, valueTile);
-    uTile = tile(chunk, valueTile);
+    values.keyState = tile(chunk, valueTile);
+    values.u = tile(chunk, valueTile);
   }
   Value gTile, decay, prefix, suffix;
   if (gated) {
@@ -277,49 +411,35 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     prefix = tile(chunk, gateCols);
     suffix = tile(chunk, gateCols);
   }
-  // RWKV-6 reads the state before each token's update: the current state
-  // of the same recurrence over k, v and g delayed by one token
-  // (linac.tile_shift_rows, with the previous chunk's last row carried in
-  // and zeros before the first token), plus the bonus of the token itself.
-  // The delayed sequence is one token longer, so the chunk loop runs to
-  // end + 1: its last row is the real last token, which completes ht.
-  // The dplr transition: the reads w_t = a_tᵀ S_{t-1} are solved per chunk
-  // (chunk_dplr_solve). Their coefficients skip row t's decay, which the
-  // inclusive chunk ops express with k, v, b and g delayed by one row
-  // (zeros, not the previous chunk's rows, in row 0: those are already in
-  // the state) and a second set of gates from the delayed g.
-  const bool dplr = op.getRankOne() == RankOneKind::Dplr;
-  Value aTile, bTile, wTile, rhsTile, abScores, akScores, qbScores;
-  Value kDelayed, vDelayed, bDelayed, gDelayed, keyCarry, valueCarry,
-      gateCarry, decay2, prefix2, suffix2;
+  Value aTile, bTile, abScores, akScores, qbScores, kDelayed, bDelayed,
+      gDelayed, keyCarry, gateCarry, decay2, prefix2, suffix2;
   if (dplr) {
     aTile = tile(chunk, keyDim);
     bTile = tile(chunk, keyDim);
-    wTile = tile(chunk, valueTile);
-    rhsTile = tile(chunk, valueTile);
+    values.w = tile(chunk, valueTile);
+    values.rhs = tile(chunk, valueTile);
     abScores = tile(chunk, chunk);
     akScores = tile(chunk, chunk);
     qbScores = tile(chunk, chunk);
     kDelayed = tile(chunk, keyDim);
-    vDelayed = tile(chunk, valueTile);
+    values.vDelayed = tile(chunk, valueTile);
     bDelayed = tile(chunk, keyDim);
     gDelayed = tile(chunk, gateCols);
     keyCarry = tile(1, keyDim);
-    valueCarry = tile(1, valueTile);
+    values.valueCarry = tile(1, valueTile);
     gateCarry = tile(1, gateCols);
     decay2 = tile(chunk, gateCols);
     prefix2 = tile(chunk, gateCols);
     suffix2 = tile(chunk, gateCols);
   }
-  const bool shifted = op.getOutputForm() == OutputForm::PreviousStatePlusBonus;
-  Value kShift, vShift, gShift, kCarry, vCarry, gCarry, bonus;
+  Value kShift, gShift, kCarry, gCarry, bonus;
   if (shifted) {
     kShift = tile(chunk, keyDim);
-    vShift = tile(chunk, valueTile);
+    values.vShift = tile(chunk, valueTile);
     kCarry = tile(1, keyDim);
-    vCarry = tile(1, valueTile);
+    values.vCarry = tile(1, valueTile);
     TileZeroOp::create(b, loc, kCarry);
-    TileZeroOp::create(b, loc, vCarry);
+    TileZeroOp::create(b, loc, values.vCarry);
     if (gated) {
       gShift = tile(chunk, gateCols);
       gCarry = tile(1, gateCols);
@@ -327,19 +447,53 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
     }
     bonus = loadBonus(b, loc, args, valueHead);
   }
+  std::optional<ValueSide> ones;
+  if (normalize) {
+    // z_0 = 0 whatever h0 holds (SEMANTICS.md: the state tensors do not
+    // carry z). The ones fill every row: rows past a sequence's end meet
+    // zero keys and queries, as v's zero rows do.
+    const int64_t cols = normalizerColumns();
+    ValueSide &side = ones.emplace();
+    side.state = tile(keyDim, cols);
+    side.v = tile(chunk, cols);
+    side.o = tile(chunk, cols);
+    if (dplr) {
+      side.w = tile(chunk, cols);
+      side.rhs = tile(chunk, cols);
+      side.vDelayed = tile(chunk, cols);
+      side.valueCarry = tile(1, cols);
+    }
+    if (shifted) {
+      side.vShift = tile(chunk, cols);
+      side.vCarry = tile(1, cols);
+      TileZeroOp::create(b, loc, side.vCarry);
+    }
+    TileZeroOp::create(b, loc, side.state);
+    emitOnesColumn(b, loc, side.v);
+  }
 
-  // S_0 = h0 (or zeros).
+  // The per-key tiles' padding columns are zero for good: the loads write
+  // the first K' columns only.
+  if (padded())
+    for (Value perKey : {op.getDecay() == DecayKind::Diagonal ? gTile : Value(),
+                         aTile, bTile})
+      if (perKey)
+        TileZeroOp::create(b, loc, perKey);
+
+  // S_0 = h0 (or zeros); padded state rows are zero.
   if (args.h0) {
+    if (padded())
+      TileZeroOp::create(b, loc, values.state);
     auto ifOp = scf::IfOp::create(b, loc, args.hasH0, /*withElse=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    TileCopyOp::create(b, loc,
-                       stateWindow(b, loc, args.h0, seq, valueHead, col),
-                       state);
+    TileCopyOp::create(
+        b, loc, stateWindow(b, loc, args.h0, seq, valueHead, col),
+        unpadded(b, loc, values.state, featureKeys, valueTile));
     b.setInsertionPointToStart(ifOp.elseBlock());
-    TileZeroOp::create(b, loc, state);
+    TileZeroOp::create(b, loc, values.state);
   } else {
-    TileZeroOp::create(b, loc, state);
+    TileZeroOp::create(b, loc, values.state);
   }
 
   Value step = arith::ConstantIndexOp::create(b, loc, chunk);
@@ -356,14 +510,15 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
         b, loc, step, arith::SubIOp::create(b, loc, end, start));
     Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
     FloatAttr scale = b.getF32FloatAttr(op.getEffectiveScale());
-    ChunkLoadOp::create(b, loc, args.q, batch, start, head, c0, len,
-                        op.getFeatureMap(), scale, FloatAttr(), qTile);
-    ChunkLoadOp::create(b, loc, args.k, batch, start, head, c0, len,
-                        op.getFeatureMap(), FloatAttr(), FloatAttr(), kTile);
+    emitKeyLoad(b, loc, args.q, batch, start, head, c0, len, scale, qRaw,
+                qTile);
+    emitKeyLoad(b, loc, args.k, batch, start, head, c0, len, FloatAttr(),
+                kRaw, kTile);
     ChunkLoadOp::create(b, loc, args.v, batch, start, valueHead, col, len,
-                        FeatureMap::Identity, FloatAttr(), FloatAttr(), vTile);
-    SmallVector<Value> scoreGates, interGates, updateGates;
-    Value keys = kTile, values = vTile;
+                        FeatureMap::Identity, FloatAttr(), FloatAttr(),
+                        values.v);
+    SmallVector<Value> scoreGates, interGates, updateGates, delayedGates;
+    Value keys = kTile;
     if (gated) {
       emitGateLoad(b, loc, args, batch, start, valueHead, c0, len, gTile);
       Value gates = gTile;
@@ -376,79 +531,111 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
       interGates = {prefix};
       updateGates = {prefix, suffix};
     }
+    // Delay by one row with zeros in row 0.
+    auto delay = [&](Value src, Value carry, Value dst) {
+      TileZeroOp::create(b, loc, carry);
+      TileShiftRowsOp::create(b, loc, src, carry, len, dst);
+    };
     if (dplr) {
       for (auto [input, dst] :
            {std::pair{args.a, aTile}, std::pair{args.b, bTile}})
-        ChunkLoadOp::create(b, loc, input, batch, start, valueHead, c0, len,
-                            FeatureMap::Identity, FloatAttr(), FloatAttr(),
-                            dst);
-      // Delay by one row with zeros in row 0.
-      auto delay = [&](Value src, Value carry, Value dst) {
-        TileZeroOp::create(b, loc, carry);
-        TileShiftRowsOp::create(b, loc, src, carry, len, dst);
-      };
+        emitPerKeyLoad(b, loc, input, batch, start, valueHead, c0, len,
+                       FloatAttr(), dst);
       delay(gTile, gateCarry, gDelayed);
       ChunkGatesOp::create(b, loc, gDelayed, decay2, prefix2, suffix2,
                            subChunk);
       delay(kTile, keyCarry, kDelayed);
-      delay(vTile, valueCarry, vDelayed);
       delay(bTile, keyCarry, bDelayed);
-      SmallVector<Value> delayedGates = {decay2, prefix2, suffix2};
-      // rhs_t = (a_t ⊙ prod(decay[0 .. t-1])) S_0
-      //       + sum_{j<t} ((a_t ⊙ prod(decay[j+1 .. t-1])) · k_j) v_j.
-      ChunkInterOp::create(b, loc, aTile, state, ValueRange{prefix2}, rhsTile,
-                           subChunk);
+      delayedGates = {decay2, prefix2, suffix2};
       ChunkScoresOp::create(b, loc, aTile, kDelayed, delayedGates, akScores,
                             subChunk);
-      ChunkAttendOp::create(b, loc, akScores, vDelayed, rhsTile);
       ChunkScoresOp::create(b, loc, aTile, bDelayed, delayedGates, abScores,
                             subChunk);
-      ChunkDplrSolveOp::create(b, loc, abScores, rhsTile, wTile);
+      ChunkScoresOp::create(b, loc, qTile, bTile, scoreGates, qbScores,
+                            subChunk);
     }
     if (shifted) {
       TileShiftRowsOp::create(b, loc, kTile, kCarry, len, kShift);
-      TileShiftRowsOp::create(b, loc, vTile, vCarry, len, vShift);
       keys = kShift;
-      values = vShift;
     }
-    Value written = values;
     if (delta) {
       // Past the end of the sequence beta is 0, so those rows write nothing.
       ChunkLoadOp::create(b, loc, args.beta, batch, start, valueHead, c0, len,
                           FeatureMap::Identity, FloatAttr(),
                           b.getF32FloatAttr(0.0f), betaTile);
-      ChunkInterOp::create(b, loc, kTile, state, interGates, keyState,
-                           subChunk);
       ChunkScoresOp::create(b, loc, kTile, kTile, scoreGates, keyScores,
                             subChunk);
-      ChunkDeltaSolveOp::create(b, loc, keyScores, betaTile, vTile, keyState,
-                                uTile);
-      written = uTile;
     }
-    ChunkInterOp::create(b, loc, qTile, state, interGates, oTile, subChunk);
     ChunkScoresOp::create(b, loc, qTile, keys, scoreGates, scores, subChunk);
-    ChunkAttendOp::create(b, loc, scores, written, oTile);
-    if (dplr) {
-      ChunkScoresOp::create(b, loc, qTile, bTile, scoreGates, qbScores,
-                            subChunk);
-      ChunkAttendOp::create(b, loc, qbScores, wTile, oTile);
+
+    // Everything that reads or writes a side's state, in order: the reads
+    // of the state at the chunk start come before its update.
+    auto emitSide = [&](ValueSide &side) {
+      Value written = side.v;
+      if (dplr) {
+        // rhs_t = (a_t ⊙ prod(decay[0 .. t-1])) S_0
+        //       + sum_{j<t} ((a_t ⊙ prod(decay[j+1 .. t-1])) · k_j) v_j.
+        delay(side.v, side.valueCarry, side.vDelayed);
+        ChunkInterOp::create(b, loc, aTile, side.state, ValueRange{prefix2},
+                             side.rhs, subChunk);
+        ChunkAttendOp::create(b, loc, akScores, side.vDelayed, side.rhs);
+        ChunkDplrSolveOp::create(b, loc, abScores, side.rhs, side.w);
+      }
+      if (shifted) {
+        TileShiftRowsOp::create(b, loc, side.v, side.vCarry, len,
+                                side.vShift);
+        written = side.vShift;
+      }
+      if (delta) {
+        ChunkInterOp::create(b, loc, kTile, side.state, interGates,
+                             side.keyState, subChunk);
+        ChunkDeltaSolveOp::create(b, loc, keyScores, betaTile, side.v,
+                                  side.keyState, side.u);
+        written = side.u;
+      }
+      ChunkInterOp::create(b, loc, qTile, side.state, interGates, side.o,
+                           subChunk);
+      ChunkAttendOp::create(b, loc, scores, written, side.o);
+      if (dplr)
+        ChunkAttendOp::create(b, loc, qbScores, side.w, side.o);
+      if (shifted)
+        ChunkBonusOp::create(b, loc, qTile, kTile, bonus, side.v, side.o);
+      ChunkStateUpdateOp::create(b, loc, keys, written,
+                                 dplr ? bTile : Value(),
+                                 dplr ? side.w : Value(), updateGates,
+                                 side.state, subChunk);
+    };
+    emitSide(values);
+    if (ones) {
+      emitSide(*ones);
+      ChunkNormalizeOp::create(b, loc, ones->o, values.o,
+                               b.getF32FloatAttr(op.getEffectiveEps()));
     }
-    if (shifted)
-      ChunkBonusOp::create(b, loc, qTile, kTile, bonus, vTile, oTile);
-    ChunkStoreOp::create(b, loc, oTile, args.o, batch, start, valueHead, col,
-                         len);
-    ChunkStateUpdateOp::create(b, loc, keys, written,
-                               dplr ? bTile : Value(), dplr ? wTile : Value(),
-                               updateGates, state, subChunk);
+    ChunkStoreOp::create(b, loc, values.o, args.o, batch, start, valueHead,
+                         col, len);
   }
 
   if (args.ht) {
     auto ifOp = scf::IfOp::create(b, loc, args.hasHt, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    TileCopyOp::create(b, loc, state,
+    TileCopyOp::create(b, loc,
+                       unpadded(b, loc, values.state, featureKeys, valueTile),
                        stateWindow(b, loc, args.ht, seq, valueHead, col));
   }
+}
+
+int64_t ChunkLowering::normalizerColumns() const {
+  // One column would do; a whole vector keeps every tile op on its vector
+  // path (CPU), and 16 is one mma n8 pair and a wgmma N (GPU).
+  return schedule.getVectorWidth() > 0 ? schedule.getVectorWidth()
+                                       : kGpuNormalizerCols;
+}
+
+void ChunkLowering::emitOnesColumn(OpBuilder &b, Location loc, Value tile) {
+  TileZeroOp::create(b, loc, tile);
+  Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
+  emitColumnFill(b, loc, tile, [&](Value) { return one; });
 }
 
 void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
@@ -463,6 +650,11 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
   const bool gated = op.getDecay() != DecayKind::None;
   const int64_t gateCols = op.getDecay() == DecayKind::Diagonal ? keyDim : 1;
   Value qRow = tile(1, keyDim), kRow = tile(1, keyDim);
+  Value qRaw, kRaw;
+  if (op.getFeatureMap() == FeatureMap::Taylor2) {
+    qRaw = tile(1, inputKeys);
+    kRaw = tile(1, inputKeys);
+  }
   Value vRow = tile(1, valueTile), oRow = tile(1, valueTile);
   Value betaRow, bonus;
   if (op.getRankOne() == RankOneKind::Delta)
@@ -481,18 +673,46 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
     prefix = tile(1, gateCols);
     suffix = tile(1, gateCols);
   }
+  // normalize = "sum": z, the state of a value column of ones, from zero
+  // at the first step (see emitChunked).
+  Value zState, onesRow, zRow;
+  if (op.getNormalizer() == Normalizer::Sum) {
+    zState = tile(keyDim, normalizerColumns());
+    onesRow = tile(1, normalizerColumns());
+    zRow = tile(1, normalizerColumns());
+    TileZeroOp::create(b, loc, zState);
+    emitOnesColumn(b, loc, onesRow);
+  }
+  // A padded key side steps a local state whose padding rows stay zero:
+  // h0's K' rows in first, ht's out after the last step.
+  Value local;
+  if (padded()) {
+    for (Value perKey : {op.getDecay() == DecayKind::Diagonal ? gRow : Value(),
+                         aRow, bRow})
+      if (perKey)
+        TileZeroOp::create(b, loc, perKey);
+    local = tile(keyDim, valueTile);
+    TileZeroOp::create(b, loc, local);
+    TileCopyOp::create(b, loc, stateIn,
+                       unpadded(b, loc, local, featureKeys, valueTile));
+  }
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(b, loc, begin, end, one);
+  if (local) {
+    OpBuilder::InsertionGuard after(b);
+    b.setInsertionPointAfter(loop);
+    TileCopyOp::create(b, loc, unpadded(b, loc, local, featureKeys, valueTile),
+                       stateOut);
+    stateIn = stateOut = local;
+  }
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value t = loop.getInductionVar();
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  ChunkLoadOp::create(b, loc, args.q, batch, t, head, c0, one,
-                      op.getFeatureMap(),
-                      b.getF32FloatAttr(op.getEffectiveScale()), FloatAttr(),
-                      qRow);
-  ChunkLoadOp::create(b, loc, args.k, batch, t, head, c0, one,
-                      op.getFeatureMap(), FloatAttr(), FloatAttr(), kRow);
+  emitKeyLoad(b, loc, args.q, batch, t, head, c0, one,
+              b.getF32FloatAttr(op.getEffectiveScale()), qRaw, qRow);
+  emitKeyLoad(b, loc, args.k, batch, t, head, c0, one, FloatAttr(), kRaw,
+              kRow);
   ChunkLoadOp::create(b, loc, args.v, batch, t, valueHead, col, one,
                       FeatureMap::Identity, FloatAttr(), FloatAttr(), vRow);
   SmallVector<Value> gates;
@@ -507,14 +727,20 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
                         betaRow);
   if (aRow)
     for (auto [input, dst] : {std::pair{args.a, aRow}, std::pair{args.b, bRow}})
-      ChunkLoadOp::create(b, loc, input, batch, t, valueHead, c0, one,
-                          FeatureMap::Identity, FloatAttr(), FloatAttr(), dst);
+      emitPerKeyLoad(b, loc, input, batch, t, valueHead, c0, one, FloatAttr(),
+                     dst);
   // The first step reads h0; the later ones read the state they wrote.
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
                                       begin);
   Value source = arith::SelectOp::create(b, loc, first, stateIn, stateOut);
   RecurrentStepOp::create(b, loc, qRow, kRow, vRow, gates, betaRow, bonus,
                           aRow, bRow, source, stateOut, oRow);
+  if (zState) {
+    RecurrentStepOp::create(b, loc, qRow, kRow, onesRow, gates, betaRow, bonus,
+                            aRow, bRow, zState, zState, zRow);
+    ChunkNormalizeOp::create(b, loc, zRow, oRow,
+                             b.getF32FloatAttr(op.getEffectiveEps()));
+  }
   ChunkStoreOp::create(b, loc, oRow, args.o, batch, t, valueHead, col, one);
 }
 
@@ -564,7 +790,12 @@ void ChunkLowering::buildTaskFunction(func::FuncOp task, const TaskArgs &args) {
 }
 
 LogicalResult ChunkLowering::run() {
-  keyDim = op.getStateKeyDim();
+  featureKeys = op.getStateKeyDim();
+  inputKeys = cast<RankedTensorType>(op.getQ().getType()).getDimSize(3);
+  keyDim = featureKeys;
+  if (op.getFeatureMap() == FeatureMap::Taylor2 &&
+      schedule.getVectorWidth() > 0)
+    keyDim = llvm::alignTo(featureKeys, schedule.getVectorWidth());
   valueDim = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
   valueTile = schedule.getValueTile() > 0 ? schedule.getValueTile() : valueDim;
   if (failed(checkSupported()))
@@ -690,8 +921,36 @@ LogicalResult ChunkLowering::run() {
   };
   buildTaskFunction(task, bind(task));
   buildTaskCount(count, bind(count));
+  if (failed(checkStack(task)))
+    return failure();
   func.erase();
   return success();
+}
+
+LogicalResult ChunkLowering::checkStack(func::FuncOp task) {
+  // GPU tasks keep their tiles in shared memory, which linac-gpu-map
+  // budgets; a CPU task's tiles are stack allocations on whatever thread
+  // runs it (a pool worker's default 8 MiB, or the caller's).
+  if (schedule.getVectorWidth() <= 0)
+    return success();
+  uint64_t bytes = 0;
+  task.walk([&](memref::AllocaOp alloca) {
+    uint64_t tile = 4, total;
+    for (int64_t dim : alloca.getType().getShape())
+      if (__builtin_mul_overflow(tile, static_cast<uint64_t>(dim), &tile))
+        tile = UINT64_MAX;
+    bytes = __builtin_add_overflow(bytes, tile, &total) ? UINT64_MAX : total;
+  });
+  if (bytes <= kCpuStackBudget)
+    return success();
+  return op.emitOpError()
+         << "needs " << (bytes == UINT64_MAX ? std::string("more than 2^64")
+                                             : std::to_string(bytes >> 10))
+         << " KiB of tiles per task (K' = " << featureKeys << ", value tile "
+         << valueTile << ", chunk " << schedule.getChunkSize()
+         << "), more than the " << (kCpuStackBudget >> 20)
+         << " MiB of stack a CPU task may use; choose a smaller chunk_size "
+            "or head dims";
 }
 
 struct ChunkPass : linac::impl::LinacChunkBase<ChunkPass> {

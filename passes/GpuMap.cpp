@@ -188,12 +188,16 @@ LogicalResult KernelBuilder::run() {
   }
 
   int64_t sharedBytes = promoteScratch(kernel);
-  if (sharedBytes > target.sharedLimit)
+  if (sharedBytes > target.sharedLimit) {
+    std::string needed = sharedBytes >= kSharedSaturated
+                             ? "more than 2^50"
+                             : std::to_string(sharedBytes);
     return task.emitOpError()
-           << "needs " << sharedBytes
+           << "needs " << needed
            << " bytes of shared memory for its tiles, more than the "
            << target.sharedLimit << " bytes of " << target.chip
            << "; choose a smaller chunk_size or value_tile";
+  }
 
   // Roles by name, for the cu_seqlens clamp and the tensor-core type.
   Value q, cuSeqlens;

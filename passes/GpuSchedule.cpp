@@ -77,6 +77,8 @@ int64_t linac::gpuSharedBytes(const GpuTaskShape &shape) {
       bytes += 2 * tile(1, k);
     if (shape.shifted)
       bytes += tile(1, k);
+    if (shape.normalize) // z, the ones row and the denominator row
+      bytes += tile(k, kGpuNormalizerCols) + 2 * tile(1, kGpuNormalizerCols);
     return bytes + gpuScratchBytes(shape);
   }
   // The allocations of linac-chunk's emitChunked, in its order.
@@ -97,6 +99,16 @@ int64_t linac::gpuSharedBytes(const GpuTaskShape &shape) {
     if (g > 0)
       bytes += tile(c, g) + tile(1, g);
     bytes += tile(1, k);
+  }
+  if (shape.normalize) {
+    // The second value side (see linac-chunk's emitChunked): its state z,
+    // the ones, the output, and the delayed or shifted ones with a carry.
+    const int64_t w = kGpuNormalizerCols;
+    bytes += tile(k, w) + 2 * tile(c, w);
+    if (shape.dplr)
+      bytes += 3 * tile(c, w) + tile(1, w);
+    if (shape.shifted)
+      bytes += tile(c, w) + tile(1, w);
   }
   // The wgmma operand slices (LowerChunkGPU.cpp), between the tiles and
   // the ops' scratch.

@@ -49,7 +49,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace linac {
 #define GEN_PASS_DEF_LINACLOWERCHUNKGPU
@@ -1205,6 +1207,57 @@ void lower(ChunkBonusOp op, Emitter &e) {
   });
 }
 
+/// phi[r] = scale [1, x[r], vec(x[r] x[r]ᵀ) / √2, 0 ...] for r < len,
+/// zeros elsewhere: one thread per element, which works out from its
+/// column which feature it holds.
+void lower(TileTaylor2Op op, Emitter &e) {
+  Value x = op.getX(), phi = op.getPhi(), len = op.getLen();
+  const int64_t rows = rowsOf(phi), cols = colsOf(phi), keys = colsOf(x);
+  const float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
+  const float pairScale = scale * llvm::numbers::inv_sqrt2f;
+  Value c0 = e.idx(0);
+  e.forThreads(rows * cols, [&](Value el) {
+    Value r = e.div(el, cols), c = e.rem(el, cols);
+    auto pair = [&]() -> Value {
+      Value p = e.sub(c, e.idx(1 + keys));
+      Value xi = e.load(x, {r, e.div(p, keys)});
+      Value xj = e.load(x, {r, e.rem(p, keys)});
+      return e.mulf(e.mulf(xi, e.f32(pairScale)), xj);
+    };
+    auto feature = [&]() -> Value {
+      return e.select(
+          e.eq(c, c0), [&] { return e.f32(scale); },
+          [&] {
+            return e.select(
+                e.ult(c, e.idx(1 + keys)),
+                [&] {
+                  return e.mulf(e.load(x, {r, e.sub(c, e.idx(1))}),
+                                e.f32(scale));
+                },
+                [&] {
+                  return e.select(e.ult(c, e.idx(1 + keys + keys * keys)),
+                                  pair, [&] { return e.f32(0.0f); });
+                });
+          });
+    };
+    e.store(e.select(e.ult(r, len), feature, [&] { return e.f32(0.0f); }),
+            phi, {r, c});
+  });
+}
+
+/// o[r] <- o[r] / (den[r, 0] + eps): one thread per element.
+void lower(ChunkNormalizeOp op, Emitter &e) {
+  Value o = op.getO(), den = op.getDen();
+  const int64_t rows = rowsOf(o), cols = colsOf(o);
+  Value eps = arith::ConstantOp::create(e.b, op.getEpsAttr());
+  Value c0 = e.idx(0);
+  e.forThreads(rows * cols, [&](Value el) {
+    Value r = e.div(el, cols), c = e.rem(el, cols);
+    Value d = arith::AddFOp::create(e.b, e.load(den, {r, c0}), eps);
+    e.store(arith::DivFOp::create(e.b, e.load(o, {r, c}), d), o, {r, c});
+  });
+}
+
 /// One decode step. The state streams from and to global memory (read once
 /// per pass, written once); each value column's keys are split into
 /// `parts` ranges, one thread per (range, column), and the partial sums
@@ -1447,7 +1500,7 @@ struct LowerChunkGpuPass
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
               ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
-              ChunkBonusOp, RecurrentStepOp>(op))
+              ChunkBonusOp, ChunkNormalizeOp, TileTaylor2Op, RecurrentStepOp>(op))
         ops.push_back(op);
     });
     // A linac op without a block-cooperative form here would reach the
@@ -1514,7 +1567,7 @@ struct LowerChunkGpuPass
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
                 ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
                 ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
-                ChunkBonusOp, RecurrentStepOp>(
+                ChunkBonusOp, ChunkNormalizeOp, TileTaylor2Op, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       e.barrier();
       op->erase();

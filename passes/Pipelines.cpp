@@ -6,8 +6,13 @@
 
 #include "linac/Passes/Passes.h"
 
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+
+#include <mutex>
 
 using namespace mlir;
 
@@ -162,4 +167,59 @@ void linac::registerLinacPipelines() {
         cudaOptions.toolkit = options.toolkit;
         buildCudaPipeline(pm, cudaOptions);
       });
+}
+
+namespace {
+/// Remembers the first pass that failed and the operation it ran on. Passes
+/// on sibling functions may run on several threads, hence the lock.
+struct FailureWitness : public PassInstrumentation {
+  void runAfterPassFailed(Pass *pass, Operation *op) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!failedPass) {
+      failedPass = pass;
+      failedOp = op;
+    }
+  }
+  std::mutex mutex;
+  Pass *failedPass = nullptr;
+  Operation *failedOp = nullptr;
+};
+} // namespace
+
+linac::PipelineFault linac::runPipeline(PassManager &pm, Operation *op,
+                                        std::string *culprit) {
+  auto owned = std::make_unique<FailureWitness>();
+  FailureWitness *witness = owned.get();
+  pm.addInstrumentation(std::move(owned));
+  if (succeeded(pm.run(op)))
+    return PipelineFault::None;
+  auto say = [&](std::string text) {
+    if (culprit)
+      *culprit = std::move(text);
+  };
+  if (!witness->failedPass) {
+    // The pass manager failed before any pass ran (e.g. the operation is
+    // not the kind the pipeline anchors on).
+    say("the pass manager");
+    return PipelineFault::Internal;
+  }
+  std::string pass = witness->failedPass->getArgument().str();
+  if (pass.empty())
+    pass = witness->failedPass->getName().str();
+  // A pass that refused its input leaves IR that verifies: the linac passes
+  // check before they rewrite. Only the verifier's own failure, or a pass
+  // that broke the IR and then failed, leaves it invalid.
+  bool valid;
+  {
+    ScopedDiagnosticHandler silence(op->getContext(),
+                                    [](Diagnostic &) { return success(); });
+    valid = succeeded(verify(witness->failedOp));
+  }
+  if (!valid) {
+    say(pass + ": the IR does not verify after it");
+    return PipelineFault::Internal;
+  }
+  say(pass);
+  return llvm::StringRef(pass).starts_with("linac-") ? PipelineFault::Input
+                                                     : PipelineFault::Internal;
 }

@@ -161,6 +161,7 @@ int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
   shape.threads =
       32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
   shape.wgmma = schedule.getMma() == "wgmma";
+  shape.normalize = op.getNormalizer() == Normalizer::Sum;
   return gpuSharedBytes(shape);
 }
 

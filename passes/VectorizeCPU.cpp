@@ -39,7 +39,9 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace linac {
 #define GEN_PASS_DEF_LINACVECTORIZECPU
@@ -719,6 +721,60 @@ void lower(ChunkBonusOp op, Emitter &e) {
   });
 }
 
+/// phi[r] = scale [1, x[r], vec(x[r] x[r]ᵀ) / √2, 0 ...] for r < len,
+/// zeros elsewhere: the tile is cleared first (padding columns, rows past
+/// the end), then each row's pair block i is row x[r] scaled by x[r, i],
+/// stored at its (unaligned) column offset 1 + K + i K.
+void lower(TileTaylor2Op op, Emitter &e) {
+  auto &b = e.b;
+  Value x = op.getX(), phi = op.getPhi();
+  const int64_t rows = rowsOf(phi), cols = colsOf(phi), keys = colsOf(x);
+  const float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
+  const int64_t wide = e.lanesFor(cols), lanes = e.lanesFor(keys);
+  e.forEachVector(e.idx(rows), cols, wide, [&](Value r, Value c) {
+    e.store(e.splat(0.0f, wide), phi, r, c);
+  });
+  Value scaleVec = e.splat(scale, lanes);
+  Value pairScale = arith::ConstantOp::create(
+      b, b.getF32FloatAttr(scale * llvm::numbers::inv_sqrt2f));
+  Value c0 = e.idx(0);
+  e.forLoop(c0, op.getLen(), e.idx(1), {}, [&](Value r, ValueRange) {
+    memref::StoreOp::create(
+        b, arith::ConstantOp::create(b, b.getF32FloatAttr(scale)), phi,
+        ValueRange{r, c0});
+    e.forLoop(0, keys, lanes, [&](Value c) {
+      e.store(e.mulf(e.load(x, r, c, lanes), scaleVec), phi, r, e.add(c, 1));
+    });
+    e.forLoop(0, keys, 1, [&](Value i) {
+      Value xi = e.broadcast(
+          arith::MulFOp::create(b, e.scalar(x, r, i), pairScale), lanes);
+      Value base = e.add(e.mul(i, keys), 1 + keys);
+      e.forLoop(0, keys, lanes, [&](Value j) {
+        e.store(e.mulf(xi, e.load(x, r, j, lanes)), phi, r, e.add(base, j));
+      });
+    });
+    return SmallVector<Value>();
+  });
+}
+
+/// o[r] <- o[r] / (den[r, 0] + eps), as the oracle divides (not by a
+/// reciprocal: the quotient is rounded once).
+void lower(ChunkNormalizeOp op, Emitter &e) {
+  Value o = op.getO();
+  const int64_t rows = rowsOf(o), cols = colsOf(o);
+  const int64_t lanes = e.lanesFor(cols);
+  Value eps = arith::ConstantOp::create(e.b, op.getEpsAttr());
+  Value c0 = e.idx(0);
+  e.forLoop(0, rows, 1, [&](Value r) {
+    Value den = e.broadcast(
+        arith::AddFOp::create(e.b, e.scalar(op.getDen(), r, c0), eps), lanes);
+    e.forLoop(0, cols, lanes, [&](Value c) {
+      e.store(arith::DivFOp::create(e.b, e.load(o, r, c, lanes), den), o, r,
+              c);
+    });
+  });
+}
+
 void lower(RecurrentStepOp op, Emitter &e) {
   const int64_t keys = colsOf(op.getQ()), values = colsOf(op.getV());
   const int64_t lanes = e.lanesFor(values), vectors = values / lanes;
@@ -905,7 +961,7 @@ struct VectorizeCPUPass
       if (isa<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
               ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
               ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
-              ChunkBonusOp, RecurrentStepOp>(op))
+              ChunkBonusOp, ChunkNormalizeOp, TileTaylor2Op, RecurrentStepOp>(op))
         ops.push_back(op);
     });
     if (outlineOps)
@@ -925,7 +981,7 @@ struct VectorizeCPUPass
           .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
                 ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
                 ChunkStateUpdateOp, ChunkDeltaSolveOp, ChunkDplrSolveOp,
-                TileShiftRowsOp, ChunkBonusOp, RecurrentStepOp>(
+                TileShiftRowsOp, ChunkBonusOp, ChunkNormalizeOp, TileTaylor2Op, RecurrentStepOp>(
               [&](auto concrete) { lower(concrete, e); });
       op->erase();
     }

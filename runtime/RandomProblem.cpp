@@ -207,7 +207,15 @@ bool oracle::makeRandomProblem(const RandomProblemOptions &options,
   }
   if (traits.bonus) {
     result.u = makeNpyArray(gateType, {HV, featureK});
-    fillRows(result.u, featureK, rng, false, standard);
+    // With the sum normalizer the first output divides by the bonus alone
+    // (z_0 = 0): a signed u can put that denominator at zero, where any
+    // rounding is amplified without bound. A positive bonus, like RWKV-4's
+    // e^u, keeps the problem well conditioned.
+    if (options.normalize)
+      fillRows(result.u, featureK, rng, false,
+               [&](Rng &r) { return std::fabs(standard(r)); });
+    else
+      fillRows(result.u, featureK, rng, false, standard);
   }
   if (options.initialState) {
     result.h0 = makeNpyArray(DType::F32, {N, HV, featureK, V});
@@ -227,6 +235,7 @@ bool oracle::makeRandomProblem(const RandomProblemOptions &options,
   problem.variant = options.variant;
   problem.featureMap = options.featureMap;
   problem.normalize = options.normalize;
+  problem.eps = options.eps;
   problem.scale = options.scale;
   if (traits.decayConstants)
     for (int64_t h = 0; h < HV; ++h)

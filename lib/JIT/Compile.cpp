@@ -460,10 +460,19 @@ std::optional<Failure> Compilation::lower(mlir::ModuleOp module) {
     pipeline.outlineOps = options.flags & LINAC_COMPILE_OUTLINE_OPS;
     buildCpuPipeline(pm, pipeline);
   }
-  // A pass that fails has said why, on the input: a structure the backend
-  // does not support yet, a bad mode attribute.
-  if (failed(pm.run(module)))
+  // A linac pass that fails has said why, on the input: a structure the
+  // backend does not support yet, a bad mode attribute. Invalid IR after a
+  // pass, or an upstream lowering that fails, is the compiler's bug.
+  std::string culprit;
+  switch (runPipeline(pm, module, &culprit)) {
+  case PipelineFault::None:
+    break;
+  case PipelineFault::Input:
     return inputFailure(sourceName + ": error: the compiler pipeline failed");
+  case PipelineFault::Internal:
+    return Failure{LINAC_ERROR_INTERNAL,
+                   log.summary("internal error in " + culprit)};
+  }
   if (failed(mlir::verify(module)))
     return Failure{LINAC_ERROR_INTERNAL,
                    log.summary("the pipeline produced invalid IR")};

@@ -280,9 +280,23 @@ void SpecParser::checkKeys(const toml::table &table, std::string_view tableName,
       continue;
     std::string where =
         tableName.empty() ? "at the top level" : "in [" + std::string(tableName) + "]";
+    // A key of another table (cpu in [attention], variant at the top
+    // level) is misplaced, not misspelt: say where it goes rather than
+    // suggest the nearest name here.
+    std::string home;
+    for (auto [table, keys] :
+         {std::pair{"attention", &kAttentionKeys}, {"modes", &kModeKeys},
+          {"target", &kTargetKeys}})
+      if (table != tableName &&
+          std::find(keys->begin(), keys->end(), name) != keys->end())
+        home = table;
+    std::string hint = home.empty()
+                           ? suggestion(name, valid)
+                           : "; '" + std::string(name) + "' belongs in [" +
+                                 home + "]";
     error(locOf(key.source()), "unknown key '" + std::string(name) + "' " +
-                                   where + suggestion(name, valid) +
-                                   " (valid keys: " + joinQuoted(valid) + ")");
+                                   where + hint + " (valid keys: " +
+                                   joinQuoted(valid) + ")");
   }
 }
 
@@ -309,9 +323,11 @@ void SpecParser::parseAttention(const toml::table &table, AttentionSpec &spec) {
   const std::string variantText =
       "variant '" + std::string(oracle::variantName(spec.variant)) + "'";
 
-  for (auto [key, field] : {std::pair{"head_dim_k", &spec.headDimK},
-                            std::pair{"head_dim_v", &spec.headDimV}}) {
+  for (auto [key, field, where] :
+       {std::tuple{"head_dim_k", &spec.headDimK, &spec.headDimKLoc},
+        std::tuple{"head_dim_v", &spec.headDimV, &spec.headDimVLoc}}) {
     const toml::node *node = table.get(key);
+    *where = node ? locOf(node->source()) : tableLoc;
     if (!node)
       missing(key);
     else if (auto value = readInt(key, *node, 1, kMaxHeadDim))

@@ -153,6 +153,17 @@ LogicalResult buildFunction(const AttentionSpec &spec, StringRef name,
     func.setResultAttr(1, "linac.arg", builder.getStringAttr("ht"));
 
   Block *body = func.addEntryBlock();
+  // q and k are sized by head_dim_k, v by head_dim_v: errors about a head
+  // size are reported at the tensor, hence at the key that sets it.
+  auto keyLoc = [&](const SourceLoc &where) -> Location {
+    return FileLineColLoc::get(&context, where.file, where.line, where.column);
+  };
+  for (auto [index, arg] : llvm::enumerate(args)) {
+    if (arg.first == "q" || arg.first == "k")
+      body->getArgument(index).setLoc(keyLoc(spec.headDimKLoc));
+    else if (arg.first == "v")
+      body->getArgument(index).setLoc(keyLoc(spec.headDimVLoc));
+  }
   builder.setInsertionPointToStart(body);
   auto argument = [&](StringRef argName) -> Value {
     for (auto [index, arg] : llvm::enumerate(args))

@@ -7,6 +7,7 @@
 #include "linac/Target/EmitCUDA.h"
 
 #include "linac/Dialect/Linac/IR/LinacOps.h"
+#include "linac/Passes/Passes.h"
 #include "linac/Target/EmitCPU.h"
 #include "linac/runtime/linac.h"
 
@@ -97,11 +98,18 @@ linac::runCudaStages(ModuleOp module,
       if (failed(parsePassPipeline(stages[i].second, pm)))
         return module.emitError()
                << "internal error: bad pipeline '" << stages[i].second << "'";
-    // A linac pass that fails has said why on the input; a failure in the
-    // upstream lowering or in ptxas is the compiler's fault.
-    if (failed(pm.run(module))) {
-      inputError = end <= interfaceStages;
+    // A linac pass that fails has said why on the input; invalid IR after a
+    // pass, or a failure in the upstream lowering or in ptxas, is the
+    // compiler's fault.
+    std::string culprit;
+    switch (runPipeline(pm, module, &culprit)) {
+    case PipelineFault::None:
+      break;
+    case PipelineFault::Input:
+      inputError = true;
       return failure();
+    case PipelineFault::Internal:
+      return module.emitError() << "internal error in " << culprit;
     }
     if (failed(verify(module)))
       return module.emitError()

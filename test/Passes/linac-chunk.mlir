@@ -90,11 +90,13 @@
 // CHECK-NEXT: linac.chunk_load %[[V]][%[[SEQ]], %[[T0]], %[[VH]], %[[COL]]] len(%[[LEN]]) : memref<?x?x2x16xbf16, strided<[?, ?, ?, 1], offset: ?>> into %[[VT]] : memref<32x16xf32>
 // CHECK-NEXT: linac.chunk_load %[[G]][%[[SEQ]], %[[T0]], %[[VH]], %[[C0]]] len(%[[LEN]]) pad(0.000000e+00) : memref<?x?x2x16xf32, strided<[?, ?, ?, 1], offset: ?>> into %[[GT]] : memref<32x16xf32>
 // CHECK-NEXT: linac.chunk_gates ins(%[[GT]] : memref<32x16xf32>) outs(%[[D]], %[[P]], %[[SUF]] : memref<32x16xf32>, memref<32x16xf32>, memref<32x16xf32>) sub_chunk(16)
-// CHECK-NEXT: linac.chunk_inter ins(%[[QT]], %[[S]] : memref<32x16xf32>, memref<16x16xf32>) gates(%[[P]] : memref<32x16xf32>) outs(%[[OT]] : memref<32x16xf32>) sub_chunk(16)
+// The key side first (scores), then everything that reads or writes the
+// state (at the chunk start before its update), then the store.
 // CHECK-NEXT: linac.chunk_scores ins(%[[QT]], %[[KT]] : memref<32x16xf32>, memref<32x16xf32>) gates(%[[D]], %[[P]], %[[SUF]] : memref<32x16xf32>, memref<32x16xf32>, memref<32x16xf32>) outs(%[[A]] : memref<32x32xf32>) sub_chunk(16)
+// CHECK-NEXT: linac.chunk_inter ins(%[[QT]], %[[S]] : memref<32x16xf32>, memref<16x16xf32>) gates(%[[P]] : memref<32x16xf32>) outs(%[[OT]] : memref<32x16xf32>) sub_chunk(16)
 // CHECK-NEXT: linac.chunk_attend ins(%[[A]], %[[VT]] : memref<32x32xf32>, memref<32x16xf32>) outs(%[[OT]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.chunk_store %[[OT]] into %[[O]][%[[SEQ]], %[[T0]], %[[VH]], %[[COL]]] len(%[[LEN]]) : memref<32x16xf32> into memref<?x?x2x16xbf16, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK-NEXT: linac.chunk_state_update ins(%[[KT]], %[[VT]] : memref<32x16xf32>, memref<32x16xf32>) gates(%[[P]], %[[SUF]] : memref<32x16xf32>, memref<32x16xf32>) outs(%[[S]] : memref<16x16xf32>) sub_chunk(16)
+// CHECK-NEXT: linac.chunk_store %[[OT]] into %[[O]][%[[SEQ]], %[[T0]], %[[VH]], %[[COL]]] len(%[[LEN]]) : memref<32x16xf32> into memref<?x?x2x16xbf16, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK-NEXT: }
 //
 // ht[seq, value head] = S when ht was asked for.
@@ -158,11 +160,11 @@ func.func @gla(%q: tensor<?x?x2x16xbf16> {linac.arg = "q"},
 // CHECK: linac.chunk_load %[[Q]]{{.*}} len(%{{.+}}) feature_map(elu_plus_one) scale(1.000000e+00) : memref
 // CHECK-NEXT: linac.chunk_load %{{.+}} len(%{{.+}}) feature_map(elu_plus_one) : memref
 // CHECK-NEXT: linac.chunk_load %[[V]][%{{.+}}, %{{.+}}, %{{.+}}, %[[COL]]] len(%{{.+}}) : memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>> into %{{.+}} : memref<16x16xf32>
-// CHECK-NEXT: linac.chunk_inter ins(%{{.+}}, %[[S]] : memref<16x16xf32>, memref<16x16xf32>) outs(%{{.+}} : memref<16x16xf32>) sub_chunk(16)
 // CHECK-NEXT: linac.chunk_scores ins(%{{.+}}, %{{.+}} : memref<16x16xf32>, memref<16x16xf32>) outs(%{{.+}} : memref<16x16xf32>) sub_chunk(16)
+// CHECK-NEXT: linac.chunk_inter ins(%{{.+}}, %[[S]] : memref<16x16xf32>, memref<16x16xf32>) outs(%{{.+}} : memref<16x16xf32>) sub_chunk(16)
 // CHECK-NEXT: linac.chunk_attend
-// CHECK-NEXT: linac.chunk_store %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[COL]]] len(%{{.+}}) : memref<16x16xf32> into memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK-NEXT: linac.chunk_state_update ins(%{{.+}}, %{{.+}} : memref<16x16xf32>, memref<16x16xf32>) outs(%[[S]] : memref<16x16xf32>) sub_chunk(16)
+// CHECK-NEXT: linac.chunk_store %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[COL]]] len(%{{.+}}) : memref<16x16xf32> into memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK-NEXT: }
 // CHECK-NEXT: return
 // CHECK-LABEL: func.func private @linear_tasks(
@@ -207,9 +209,10 @@ func.func @linear(%q: tensor<?x?x2x16xf32> {linac.arg = "q"},
 // CHECK: linac.chunk_load %[[Q]][%{{.+}}, %{{.+}}, %[[HEAD]], %{{.+}}]
 // CHECK: linac.chunk_load %[[G]][%{{.+}}, %{{.+}}, %[[VH]], %{{.+}}] len(%{{.+}}) pad(0.000000e+00) : memref<2x40x2xf32, strided<[?, ?, 1], offset: ?>> into %[[GT]] : memref<32x1xf32>
 // CHECK-NEXT: linac.chunk_gates ins(%[[GT]] : memref<32x1xf32>) outs(%[[D]], %[[P]], %[[SUF]] : memref<32x1xf32>, memref<32x1xf32>, memref<32x1xf32>) sub_chunk(16)
-// CHECK-NEXT: linac.chunk_inter {{.*}} gates(%[[P]] : memref<32x1xf32>)
 // CHECK-NEXT: linac.chunk_scores {{.*}} gates(%[[D]], %[[P]], %[[SUF]] : memref<32x1xf32>, memref<32x1xf32>, memref<32x1xf32>)
+// CHECK-NEXT: linac.chunk_inter {{.*}} gates(%[[P]] : memref<32x1xf32>)
 // CHECK: linac.chunk_state_update {{.*}} gates(%[[P]], %[[SUF]] : memref<32x1xf32>, memref<32x1xf32>)
+// CHECK-NEXT: linac.chunk_store
 // CHECK-NEXT: }
 // CHECK-NEXT: scf.if %[[HAS_HT]] {
 // CHECK-LABEL: func.func private @gva_tasks(
@@ -426,14 +429,14 @@ func.func @no_schedule(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 // CHECK: linac.chunk_load %arg2{{.*}} into %[[V:[a-z0-9_]+]]
 // CHECK: linac.chunk_gates ins(%{{.+}} : memref<32x1xf32>) outs(%[[D:.+]], %[[P:.+]], %[[X:.+]] : memref<32x1xf32>, memref<32x1xf32>, memref<32x1xf32>)
 // CHECK: linac.chunk_load %arg4{{.*}} pad(0.000000e+00) : memref<1x?x1xf32, strided<[?, ?, 1], offset: ?>> into %[[B:.+]] : memref<32x1xf32>
-// CHECK-NEXT: linac.chunk_inter ins(%[[K]], %[[S]] : {{.*}}) gates(%[[P]] : memref<32x1xf32>) outs(%[[KS:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_scores ins(%[[K]], %[[K]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[KK:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[K]] : {{.*}}) outs(%[[A:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_inter ins(%[[K]], %[[S]] : {{.*}}) gates(%[[P]] : memref<32x1xf32>) outs(%[[KS:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_delta_solve ins(%[[KK]], %[[B]], %[[V]], %[[KS]] : {{.*}}) outs(%[[U:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_inter ins(%[[Q]], %[[S]] : {{.*}}) gates(%[[P]] : memref<32x1xf32>) outs(%[[O:.+]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[K]] : {{.*}}) outs(%[[A:.+]] : memref<32x32xf32>)
 // CHECK-NEXT: linac.chunk_attend ins(%[[A]], %[[U]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.chunk_store %[[O]]
 // CHECK-NEXT: linac.chunk_state_update ins(%[[K]], %[[U]] : {{.*}}) gates(%[[P]], %[[X]] : {{.*}}) outs(%[[S]] : memref<16x16xf32>)
+// CHECK-NEXT: linac.chunk_store %[[O]]
 func.func @gdn(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
                %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
                %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
@@ -521,22 +524,22 @@ func.func @wy_without_delta(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 // CHECK-NEXT: linac.chunk_gates ins(%[[GD]] : {{.*}}) outs(%[[D2:.+]], %[[P2:.+]], %[[X2:.+]] : {{.*}})
 // CHECK-NEXT: linac.tile_zero outs(%[[KC:.+]] : memref<1x16xf32>)
 // CHECK-NEXT: linac.tile_shift_rows ins(%[[K]] : {{.*}}) carry(%[[KC]] : {{.*}}) len(%{{.+}}) outs(%[[KD:.+]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.tile_zero
-// CHECK-NEXT: linac.tile_shift_rows ins(%[[V]] : {{.*}}) outs(%[[VD:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.tile_zero outs(%[[KC]] : memref<1x16xf32>)
 // CHECK-NEXT: linac.tile_shift_rows ins(%[[B]] : {{.*}}) carry(%[[KC]] : {{.*}}) len(%{{.+}}) outs(%[[BD:.+]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.chunk_inter ins(%[[A]], %[[S:.+]] : {{.*}}) gates(%[[P2]] : {{.*}}) outs(%[[RHS:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_scores ins(%[[A]], %[[KD]] : {{.*}}) gates(%[[D2]], %[[P2]], %[[X2]] : {{.*}}) outs(%[[AK:.+]] : memref<32x32xf32>)
-// CHECK-NEXT: linac.chunk_attend ins(%[[AK]], %[[VD]] : {{.*}}) outs(%[[RHS]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_scores ins(%[[A]], %[[BD]] : {{.*}}) gates(%[[D2]], %[[P2]], %[[X2]] : {{.*}}) outs(%[[AB:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[B]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[QB:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[K]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[QK:.+]] : memref<32x32xf32>)
+// CHECK-NEXT: linac.tile_zero
+// CHECK-NEXT: linac.tile_shift_rows ins(%[[V]] : {{.*}}) outs(%[[VD:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_inter ins(%[[A]], %[[S:.+]] : {{.*}}) gates(%[[P2]] : {{.*}}) outs(%[[RHS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_attend ins(%[[AK]], %[[VD]] : {{.*}}) outs(%[[RHS]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_dplr_solve ins(%[[AB]], %[[RHS]] : {{.*}}) outs(%[[W:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_inter ins(%[[Q]], %[[S]] : {{.*}}) gates(%[[P]] : {{.*}}) outs(%[[O:.+]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[K]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[QK:.+]] : memref<32x32xf32>)
 // CHECK-NEXT: linac.chunk_attend ins(%[[QK]], %[[V]] : {{.*}}) outs(%[[O]] : {{.*}})
-// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[B]] : {{.*}}) gates(%[[D]], %[[P]], %[[X]] : {{.*}}) outs(%[[QB:.+]] : memref<32x32xf32>)
 // CHECK-NEXT: linac.chunk_attend ins(%[[QB]], %[[W]] : {{.*}}) outs(%[[O]] : {{.*}})
-// CHECK-NEXT: linac.chunk_store %[[O]]
 // CHECK-NEXT: linac.chunk_state_update ins(%[[K]], %[[V]] : {{.*}}) pair(%[[B]], %[[W]] : {{.*}}) gates(%[[P]], %[[X]] : {{.*}}) outs(%[[S]] : memref<16x16xf32>)
+// CHECK-NEXT: linac.chunk_store %[[O]]
 func.func @dplr(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
                 %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
                 %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
@@ -599,13 +602,13 @@ func.func @dplr_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
 // CHECK-NEXT: linac.tile_shift_rows ins(%[[G]] : memref<32x16xf32>) carry(%{{.+}} : memref<1x16xf32>) len(%[[LEN]]) outs(%[[GS:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_gates ins(%[[GS]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.tile_shift_rows ins(%[[K]] : {{.*}}) len(%[[LEN]]) outs(%[[KS:.+]] : memref<32x16xf32>)
+// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[KS]] : {{.*}}) outs(%[[A:.+]] : memref<32x32xf32>)
 // CHECK-NEXT: linac.tile_shift_rows ins(%[[V]] : {{.*}}) len(%[[LEN]]) outs(%[[VS:.+]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_inter ins(%[[Q]], %{{.+}} : {{.*}}) outs(%[[O:.+]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.chunk_scores ins(%[[Q]], %[[KS]] : {{.*}}) outs(%[[A:.+]] : memref<32x32xf32>)
 // CHECK-NEXT: linac.chunk_attend ins(%[[A]], %[[VS]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
 // CHECK-NEXT: linac.chunk_bonus ins(%[[Q]], %[[K]], %[[UT]], %[[V]] : {{.*}}) outs(%[[O]] : memref<32x16xf32>)
-// CHECK-NEXT: linac.chunk_store %[[O]]{{.*}} len(%[[LEN]])
 // CHECK-NEXT: linac.chunk_state_update ins(%[[KS]], %[[VS]] : {{.*}})
+// CHECK-NEXT: linac.chunk_store %[[O]]{{.*}} len(%[[LEN]])
 func.func @rwkv6(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
                  %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
                  %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
@@ -647,27 +650,97 @@ func.func @rwkv6_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
 
 // -----
 
-func.func @normalized(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
-    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: normalizer(sum)}}
-  %o = linac.recurrence decay(none) normalizer(sum) q(%q : tensor<1x32x1x16xf32>)
-      k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
+// normalize = "sum": a second value side whose values are a column of ones
+// (a 16-wide tile, one vector) and whose state is z, zeroed whatever h0
+// holds; its output divides the output rows before the store. Prefill runs
+// the value-side ops twice; decode takes a second recurrent step on z.
+// CHECK-LABEL: func.func private @normalized_task(
+// CHECK: memref.alloca() : memref<32x32xf32>
+// CHECK-NEXT: %[[Z:.+]] = memref.alloca() : memref<16x16xf32>
+// CHECK-NEXT: %[[ONES:.+]] = memref.alloca() : memref<32x16xf32>
+// CHECK-NEXT: %[[ZO:.+]] = memref.alloca() : memref<32x16xf32>
+// CHECK-NEXT: linac.tile_zero outs(%[[Z]] : memref<16x16xf32>)
+// CHECK-NEXT: linac.tile_zero outs(%[[ONES]] : memref<32x16xf32>)
+// CHECK: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK: scf.for %[[R:.+]] = %{{.+}} to %c32{{[_0-9]*}} step
+// CHECK-NEXT: memref.store %[[ONE]], %[[ONES]][%[[R]], %{{.+}}]
+// CHECK: scf.for
+// CHECK: linac.chunk_inter ins(%{{.+}}, %[[S:.+]] : memref<32x16xf32>, memref<16x16xf32>) outs(%[[O:.+]] : memref<32x16xf32>)
+// CHECK: linac.chunk_attend ins(%{{.+}}, %{{.+}} : memref<32x32xf32>, memref<32x16xf32>) outs(%[[O]] : memref<32x16xf32>)
+// CHECK: linac.chunk_state_update ins(%{{.+}}, %{{.+}} : memref<32x16xf32>, memref<32x16xf32>) outs(%[[S]] : memref<16x16xf32>)
+// CHECK: linac.chunk_inter ins(%{{.+}}, %[[Z]] : memref<32x16xf32>, memref<16x16xf32>) outs(%[[ZO]] : memref<32x16xf32>)
+// CHECK: linac.chunk_attend ins(%{{.+}}, %[[ONES]] : memref<32x32xf32>, memref<32x16xf32>) outs(%[[ZO]] : memref<32x16xf32>)
+// CHECK: linac.chunk_state_update ins(%{{.+}}, %[[ONES]] : memref<32x16xf32>, memref<32x16xf32>) outs(%[[Z]] : memref<16x16xf32>)
+// CHECK: linac.chunk_normalize ins(%[[ZO]] : memref<32x16xf32>) outs(%[[O]] : memref<32x16xf32>) eps(5.000000e-01)
+// CHECK-NEXT: linac.chunk_store %[[O]] into
+func.func @normalized(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                      %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                      %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                      %h0: tensor<1x1x16x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}) {
+  %o = linac.recurrence decay(none) normalizer(sum) eps(0.5) q(%q : tensor<1x?x1x16xf32>)
+      k(%k : tensor<1x?x1x16xf32>) v(%v : tensor<1x?x1x16xf32>) h0(%h0 : tensor<1x1x16x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
-      -> tensor<1x32x1x16xf32>
-  return %o : tensor<1x32x1x16xf32>
+      -> tensor<1x?x1x16xf32>
+  return %o : tensor<1x?x1x16xf32>
+}
+
+// CHECK-LABEL: func.func private @normalized_decode_task(
+// CHECK: %[[Z:.+]] = memref.alloca() : memref<16x16xf32>
+// CHECK-NEXT: %[[ONES:.+]] = memref.alloca() : memref<1x16xf32>
+// CHECK-NEXT: %[[ZO:.+]] = memref.alloca() : memref<1x16xf32>
+// CHECK-NEXT: linac.tile_zero outs(%[[Z]] : memref<16x16xf32>)
+// CHECK: scf.for
+// CHECK: linac.recurrent_step ins(%{{.+}}, %{{.+}}, %{{.+}} : {{.*}}) state(%{{.+}} : {{.*}}) outs(%{{.+}}, %[[O:.+]] : {{.*}})
+// CHECK-NEXT: linac.recurrent_step ins(%{{.+}}, %{{.+}}, %[[ONES]] : {{.*}}) state(%[[Z]] : memref<16x16xf32>) outs(%[[Z]], %[[ZO]] : memref<16x16xf32>, memref<1x16xf32>)
+// CHECK-NEXT: linac.chunk_normalize ins(%[[ZO]] : memref<1x16xf32>) outs(%[[O]] : memref<1x16xf32>) eps(9.99999997E-7)
+// CHECK-NEXT: linac.chunk_store %[[O]] into
+func.func @normalized_decode(%q: tensor<1x?x1x16xf32> {linac.arg = "q"},
+                             %k: tensor<1x?x1x16xf32> {linac.arg = "k"},
+                             %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                             %h0: tensor<1x1x16x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}, tensor<1x1x16x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(none) normalizer(sum) q(%q : tensor<1x?x1x16xf32>)
+      k(%k : tensor<1x?x1x16xf32>) v(%v : tensor<1x?x1x16xf32>) h0(%h0 : tensor<1x1x16x16xf32>)
+      {linac.mode = "decode", linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16>}
+      -> tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
+  return %o, %ht : tensor<1x?x1x16xf32>, tensor<1x1x16x16xf32>
 }
 
 // -----
 
-func.func @taylor2(%q: tensor<1x32x1x4xf32> {linac.arg = "q"},
-                   %v: tensor<1x32x1x16xf32> {linac.arg = "v"})
-    -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op is not supported by linac-chunk yet: feature_map(taylor2) (its K' = 1 + K + K^2 state)}}
-  %o = linac.recurrence decay(none) feature_map(taylor2) q(%q : tensor<1x32x1x4xf32>)
-      k(%q : tensor<1x32x1x4xf32>) v(%v : tensor<1x32x1x16xf32>)
+// taylor2 with K = 4: K' = 21 state rows, padded to 32 (two vectors). q
+// and k are loaded raw (4 columns) and expanded by tile_taylor2 (q with the
+// scale); the state tile is zeroed and h0's 21 rows copied into its first
+// rows, and ht gets those rows back.
+// CHECK-LABEL: func.func private @taylor2_task(
+// CHECK: %[[S:.+]] = memref.alloca() : memref<32x16xf32>
+// CHECK-NEXT: %[[QT:.+]] = memref.alloca() : memref<32x32xf32>
+// CHECK-NEXT: %[[KT:.+]] = memref.alloca() : memref<32x32xf32>
+// CHECK-NEXT: %[[QRAW:.+]] = memref.alloca() : memref<32x4xf32>
+// CHECK-NEXT: %[[KRAW:.+]] = memref.alloca() : memref<32x4xf32>
+// CHECK: linac.tile_zero outs(%[[S]] : memref<32x16xf32>)
+// CHECK: %[[SW:.+]] = memref.subview %[[S]][0, 0] [21, 16] [1, 1] : memref<32x16xf32> to memref<21x16xf32, strided<[16, 1]>>
+// CHECK-NEXT: linac.tile_copy ins(%{{.+}} : memref<21x16xf32, strided<[?, 1], offset: ?>>) outs(%[[SW]] : memref<21x16xf32, strided<[16, 1]>>)
+// CHECK: scf.for
+// CHECK: linac.chunk_load %arg0{{.*}} len(%[[LEN:.+]]) : {{.*}} into %[[QRAW]] : memref<32x4xf32>
+// CHECK-NEXT: linac.tile_taylor2 ins(%[[QRAW]] : memref<32x4xf32>) len(%[[LEN]]) outs(%[[QT]] : memref<32x32xf32>) scale(5.000000e-01)
+// CHECK: linac.chunk_load %arg1{{.*}} into %[[KRAW]] : memref<32x4xf32>
+// CHECK-NEXT: linac.tile_taylor2 ins(%[[KRAW]] : memref<32x4xf32>) len(%[[LEN]]) outs(%[[KT]] : memref<32x32xf32>)
+// CHECK-NOT: scale
+// CHECK: linac.chunk_state_update ins(%[[KT]], %{{.+}} : memref<32x32xf32>, memref<32x16xf32>) outs(%[[S]] : memref<32x16xf32>)
+// CHECK: %[[SO:.+]] = memref.subview %[[S]][0, 0] [21, 16] [1, 1]
+// CHECK: linac.tile_copy ins(%[[SO]] : memref<21x16xf32, strided<[16, 1]>>) outs(%{{.+}} : memref<21x16xf32, strided<[?, 1], offset: ?>>)
+func.func @taylor2(%q: tensor<1x?x1x4xf32> {linac.arg = "q"},
+                   %k: tensor<1x?x1x4xf32> {linac.arg = "k"},
+                   %v: tensor<1x?x1x16xf32> {linac.arg = "v"},
+                   %h0: tensor<1x1x21x16xf32> {linac.arg = "h0"})
+    -> (tensor<1x?x1x16xf32> {linac.arg = "o"}, tensor<1x1x21x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(none) feature_map(taylor2) q(%q : tensor<1x?x1x4xf32>)
+      k(%k : tensor<1x?x1x4xf32>) v(%v : tensor<1x?x1x16xf32>) h0(%h0 : tensor<1x1x21x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16>}
-      -> tensor<1x32x1x16xf32>
-  return %o : tensor<1x32x1x16xf32>
+      -> tensor<1x?x1x16xf32>, tensor<1x1x21x16xf32>
+  return %o, %ht : tensor<1x?x1x16xf32>, tensor<1x1x21x16xf32>
 }
 
 // -----
@@ -698,10 +771,11 @@ func.func @chunk_40(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 
 // -----
 
-// K = 16 rows of vectors of 32 lanes do not exist.
+// K = 16 rows of vectors of 32 lanes do not exist. Head sizes are reported
+// at the tensor that has them (k here), which a spec points at its key.
 func.func @too_wide(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
+    // expected-error @-1 {{head dim K = 16 must be a multiple of the vector width 32 (every row of a tile is whole vectors; pad head_dim_k to a multiple of 32)}}
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 16 must be multiples of the vector width 32, and the value tile must divide V = 16}}
   %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%q : tensor<1x32x1x16xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 32>}
@@ -714,8 +788,8 @@ func.func @too_wide(%q: tensor<1x32x1x16xf32> {linac.arg = "q"})
 // Value tiles split V exactly.
 func.func @ragged_tiles(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                         %v: tensor<1x32x1x48xf32> {linac.arg = "v"})
+    // expected-error @-1 {{head dim V = 48: the value tile 32 must be a multiple of the vector width 16 and divide V (every row of a tile is whole vectors; x86-64-v3 has 8-lane vectors, or pad head_dim_v to a multiple of 16)}}
     -> (tensor<1x32x1x48xf32> {linac.arg = "o"}) {
-  // expected-error @+1 {{'linac.recurrence' op K = 16 and the value tile 32 must be multiples of the vector width 16, and the value tile must divide V = 48 (every row of a tile is whole vectors; x86-64-v3 has 8-lane vectors, or pad the head dims to a multiple of 16)}}
   %o = linac.recurrence decay(none) q(%q : tensor<1x32x1x16xf32>)
       k(%q : tensor<1x32x1x16xf32>) v(%v : tensor<1x32x1x48xf32>)
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16, value_tile = 32>}
@@ -866,4 +940,20 @@ module attributes {linac.layout = "bhtd"} {
         -> tensor<?x?x1x16xf32>
     return %o : tensor<?x?x1x16xf32>
   }
+}
+
+// -----
+
+// A CPU task's tiles live on the stack: K = V = 1024 in chunks of 256 with
+// one value tile needs a 4 MiB state and 1 MiB for each of q, k, v and o.
+func.func @too_deep(%q: tensor<1x?x1x1024xf32> {linac.arg = "q"},
+                    %k: tensor<1x?x1x1024xf32> {linac.arg = "k"},
+                    %v: tensor<1x?x1x1024xf32> {linac.arg = "v"})
+    -> (tensor<1x?x1x1024xf32> {linac.arg = "o"}) {
+  // expected-error @+1 {{'linac.recurrence' op needs 8448 KiB of tiles per task (K' = 1024, value tile 1024, chunk 256), more than the 6 MiB of stack a CPU task may use; choose a smaller chunk_size or head dims}}
+  %o = linac.recurrence decay(none) q(%q : tensor<1x?x1x1024xf32>)
+      k(%k : tensor<1x?x1x1024xf32>) v(%v : tensor<1x?x1x1024xf32>)
+      {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 256, vector_width = 16, value_tile = 1024>}
+      -> tensor<1x?x1x1024xf32>
+  return %o : tensor<1x?x1x1024xf32>
 }

@@ -134,6 +134,25 @@ module attributes {linac.target = "cuda:sm_80"} {
     return %o : tensor<?x?x1x256xbf16>
   }
 }
+// -----
+
+// A hand-written schedule for K = V = 2^32: the tiles' byte counts saturate
+// instead of overflowing int64 (which would wrap to a size that "fits").
+module attributes {linac.target = "cuda:sm_90a"} {
+  // expected-error @+1 {{needs more than 2^50 bytes of shared memory for its tiles, more than the 232448 bytes of sm_90a}}
+  func.func @huge(%q: tensor<?x?x1x4294967296xbf16> {linac.arg = "q"},
+                  %k: tensor<?x?x1x4294967296xbf16> {linac.arg = "k"},
+                  %v: tensor<?x?x1x4294967296xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x1x4294967296xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x1x4294967296xbf16>) k(%k : tensor<?x?x1x4294967296xbf16>)
+        v(%v : tensor<?x?x1x4294967296xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 4294967296, warps = 4, stages = 1>}
+        -> tensor<?x?x1x4294967296xbf16>
+    return %o : tensor<?x?x1x4294967296xbf16>
+  }
+}
+
 
 // -----
 

@@ -10,6 +10,8 @@
 // wait 0.
 // CHECK-LABEL: gpu.func @la(
 // CHECK-SAME: mma = "wgmma"
+// Q Kᵀ first (the key side of the chunk), on mma.sync.
+// CHECK: nvvm.mma.sync
 // CHECK: gpu.barrier
 // CHECK: memref.store {{.*}} : memref<2048xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.store {{.*}} : memref<512xbf16, #gpu.address_space<workgroup>>
@@ -22,11 +24,12 @@
 // CHECK: nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 16, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>] : !llvm.struct<(f32, f32, f32, f32, f32, f32, f32, f32)>
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
-// P V: a 64-deep slice (stride byte offset 1024: 64 << 32).
-// CHECK: nvvm.mma.sync
+// P V: a 64-deep slice (stride byte offset 1024: 64 << 32); then the
+// state update on mma.sync.
 // CHECK: memref.store {{.*}} : memref<4096xbf16, #gpu.address_space<workgroup>>
 // CHECK: arith.constant 274878431232 : i64
 // CHECK: nvvm.wgmma.mma_async
+// CHECK: nvvm.mma.sync
 // Under emulation: no NVVM op at all, each accumulator register's sum from
 // FMAs of bf16-rounded operands.
 // EMU-LABEL: gpu.func @la(

@@ -24,7 +24,8 @@
 // CHECK: gpu.barrier
 // CHECK: math.rsqrt
 // CHECK: gpu.barrier
-// inter, scores, attend: warps (tid / 32) walk the fragments.
+// scores, inter, attend, the state update: warps (tid / 32) walk the
+// fragments.
 // CHECK: %[[WARP:.+]] = arith.divui %thread_id_x{{[_0-9]*}}, %{{.+}} : index
 // CHECK: scf.for %{{.+}} = %[[WARP]] to
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
@@ -33,10 +34,10 @@
 // CHECK: gpu.barrier
 // CHECK: nvvm.mma.sync
 // CHECK: gpu.barrier
-// chunk_store, then the state update.
-// CHECK: arith.truncf %{{.+}} : f32 to bf16
-// CHECK: gpu.barrier
 // CHECK: nvvm.mma.sync
+// CHECK: gpu.barrier
+// Then chunk_store.
+// CHECK: arith.truncf %{{.+}} : f32 to bf16
 // CHECK: gpu.barrier
 // CHECK-NOT: linac.
 // CHECK: gpu.return
@@ -270,6 +271,42 @@ module attributes {gpu.container_module} {
 // CHECK:   memref.store %{{.+}}, %[[O]]
 // CHECK: gpu.barrier
 //
+// tile_taylor2: one thread per feature; rows past len and columns past
+// 1 + K + K^2 (here 4 + 21 .. 24) are zero, the pair (i, j) of column c is
+// ((c - 5) / 4, (c - 5) % 4).
+// CHECK-LABEL: gpu.func @taylor2(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<16x4xf32, {{.*}}>, %[[PHI:[a-z0-9]+]]: memref<16x24xf32, {{.*}}>, %[[LEN:[a-z0-9]+]]: index)
+// CHECK: scf.for %[[EL:.+]] = %thread_id_x{{[_0-9]*}} to %c384{{[_0-9]*}} step %c64{{[_0-9]*}} {
+// CHECK:   %[[R:.+]] = arith.divui %[[EL]], %c24
+// CHECK:   %[[C:.+]] = arith.remui %[[EL]], %c24
+// CHECK:   %[[LIVE:.+]] = arith.cmpi ult, %[[R]], %[[LEN]]
+// CHECK:   scf.if %[[LIVE]] -> (f32) {
+// CHECK:     arith.cmpi eq, %[[C]], %c0
+// CHECK:     arith.cmpi ult, %[[C]], %c5
+// CHECK:     arith.cmpi ult, %[[C]], %c21
+// CHECK:     %[[P:.+]] = arith.subi %[[C]], %c5
+// CHECK:     %[[I:.+]] = arith.divui %[[P]], %c4
+// CHECK:     memref.load %[[X]][%[[R]], %[[I]]]
+// CHECK:     %[[J:.+]] = arith.remui %[[P]], %c4
+// CHECK:     memref.load %[[X]][%[[R]], %[[J]]]
+// CHECK:   memref.store %{{.+}}, %[[PHI]][%[[R]], %[[C]]]
+// CHECK: gpu.barrier
+//
+// chunk_normalize: one thread per element of o, each dividing by its row's
+// den[r, 0] + eps.
+// CHECK-LABEL: gpu.func @normalize(
+// CHECK-SAME: %[[DEN:[a-z0-9]+]]: memref<16x16xf32, {{.*}}>, %[[ON:[a-z0-9]+]]: memref<16x8xf32,
+// CHECK: %[[EPS:.+]] = arith.constant 2.500000e-01 : f32
+// CHECK: scf.for %[[EL:.+]] = %thread_id_x{{[_0-9]*}} to %c128{{[_0-9]*}} step %c64{{[_0-9]*}} {
+// CHECK:   %[[R:.+]] = arith.divui %[[EL]], %c8
+// CHECK:   %[[C:.+]] = arith.remui %[[EL]], %c8
+// CHECK:   %[[D:.+]] = memref.load %[[DEN]][%[[R]], %c0{{[_0-9]*}}]
+// CHECK:   %[[DE:.+]] = arith.addf %[[D]], %[[EPS]]
+// CHECK:   %[[X:.+]] = memref.load %[[ON]][%[[R]], %[[C]]]
+// CHECK:   %[[Q:.+]] = arith.divf %[[X]], %[[DE]]
+// CHECK:   memref.store %[[Q]], %[[ON]][%[[R]], %[[C]]]
+// CHECK: gpu.barrier
+//
 // chunk_state_update with pair(b, w) on tensor cores: the second sum
 // continues the first one's accumulators (two reductions, one store, the
 // state decayed once by the whole chunk's carry).
@@ -319,6 +356,16 @@ module attributes {gpu.container_module} {
         attributes {known_block_size = array<i32: 64, 1, 1>, linac.shared_bytes = 1024 : i64} {
       linac.chunk_bonus ins(%q, %k, %u, %v : memref<16x8xf32, #w>, memref<16x8xf32, #w>, memref<1x8xf32, #w>, memref<16x4xf32, #w>)
           outs(%o : memref<16x4xf32, #w>)
+      gpu.return
+    }
+    gpu.func @taylor2(%x: memref<16x4xf32, #w>, %phi: memref<16x24xf32, #w>, %len: index) kernel
+        attributes {known_block_size = array<i32: 64, 1, 1>} {
+      linac.tile_taylor2 ins(%x : memref<16x4xf32, #w>) len(%len) outs(%phi : memref<16x24xf32, #w>)
+      gpu.return
+    }
+    gpu.func @normalize(%den: memref<16x16xf32, #w>, %o: memref<16x8xf32, #w>) kernel
+        attributes {known_block_size = array<i32: 64, 1, 1>} {
+      linac.chunk_normalize ins(%den : memref<16x16xf32, #w>) outs(%o : memref<16x8xf32, #w>) eps(0.25)
       gpu.return
     }
     gpu.func @pair(%k: memref<16x16xf32, #w>, %v: memref<16x8xf32, #w>, %b: memref<16x16xf32, #w>,
@@ -450,9 +497,10 @@ module attributes {gpu.container_module} {
 // on CUDA cores; only the query side, Q S and Q Kᵀ, uses mma.sync.
 // CHECK-LABEL: gpu.func @gdn(
 // CHECK-SAME: linac.mma = "bf16"
+// Q Kᵀ (the key side comes first), the solve, then Q S.
+// CHECK: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: arith.negf
-// CHECK: nvvm.mma.sync
 // CHECK: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.return

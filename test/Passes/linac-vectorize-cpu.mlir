@@ -430,6 +430,51 @@ func.func @bonus(%q: memref<32x16xf32>, %k: memref<32x16xf32>, %u: memref<1x16xf
   return
 }
 
+// taylor2: the tile is cleared (padding columns 273..287, rows past len),
+// then per row the constant feature, the scaled row at column 1, and pair
+// block i: x[r] times x[r, i] scale / √2 at column 17 + 16 i (unaligned
+// vector stores).
+// CHECK-LABEL: func.func @taylor2(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<32x16xf32>, %[[N:[a-z0-9]+]]: index, %[[PHI:[a-z0-9]+]]: memref<32x288xf32>)
+// W16-DAG: %[[PAIR:.+]] = arith.constant 0.353553385 : f32
+// W16-DAG: %[[HALF:.+]] = arith.constant 5.000000e-01 : f32
+// W16: vector.store %{{.+}}, %[[PHI]]
+// W16: scf.for %[[R:.+]] = %{{.+}} to %[[N]]
+// W16-NEXT: memref.store %[[HALF]], %[[PHI]][%[[R]], %c0{{[_0-9]*}}]
+// W16: vector.load %[[X]][%[[R]],
+// W16: arith.addi %{{.+}}, %c1{{[_0-9]*}}
+// W16: %[[XI:.+]] = memref.load %[[X]][%[[R]], %[[I:.+]]] : memref<32x16xf32>
+// W16-NEXT: %[[S:.+]] = arith.mulf %[[XI]], %[[PAIR]]
+// W16-NEXT: %[[SB:.+]] = vector.broadcast %[[S]]
+// W16-NEXT: %[[IK:.+]] = arith.muli %[[I]], %c16
+// W16-NEXT: %[[BASE:.+]] = arith.addi %[[IK]], %c17
+// W16: %[[XJ:.+]] = vector.load %[[X]][%[[R]], %[[J:.+]]] : memref<32x16xf32>, vector<16xf32>
+// W16-NEXT: %[[P:.+]] = arith.mulf %[[SB]], %[[XJ]]
+// W16-NEXT: %[[COL:.+]] = arith.addi %[[BASE]], %[[J]]
+// W16-NEXT: vector.store %[[P]], %[[PHI]][%[[R]], %[[COL]]]
+func.func @taylor2(%x: memref<32x16xf32>, %n: index, %phi: memref<32x288xf32>) {
+  linac.tile_taylor2 ins(%x : memref<32x16xf32>) len(%n) outs(%phi : memref<32x288xf32>) scale(0.5)
+  return
+}
+
+// The sum normalizer: per row, den[r, 0] + eps broadcast once, then each
+// vector of o divided by it (a division, rounded once, as the oracle).
+// CHECK-LABEL: func.func @normalize(
+// CHECK-SAME: %[[DEN:[a-z0-9]+]]: memref<32x16xf32>, %[[O:[a-z0-9]+]]: memref<32x32xf32>)
+// CHECK: %[[EPS:.+]] = arith.constant 5.000000e-01 : f32
+// CHECK: scf.for %[[R:[a-z0-9_]+]] =
+// CHECK: %[[D:.+]] = memref.load %[[DEN]][%[[R]], %{{.+}}]
+// CHECK-NEXT: %[[DE:.+]] = arith.addf %[[D]], %[[EPS]]
+// CHECK-NEXT: %[[DB:.+]] = vector.broadcast %[[DE]]
+// CHECK: scf.for %[[C:[a-z0-9_]+]] =
+// CHECK-NEXT: %[[OV:.+]] = vector.load %[[O]][%[[R]], %[[C]]]
+// CHECK-NEXT: %[[Q:.+]] = arith.divf %[[OV]], %[[DB]]
+// CHECK-NEXT: vector.store %[[Q]], %[[O]][%[[R]], %[[C]]]
+func.func @normalize(%den: memref<32x16xf32>, %o: memref<32x32xf32>) {
+  linac.chunk_normalize ins(%den : memref<32x16xf32>) outs(%o : memref<32x32xf32>) eps(0.5)
+  return
+}
+
 // dplr's forward substitution: row t starts from rhs[t] and adds
 // ab[t, j + 1] w[j] for j < t (the coefficient column is one to the right).
 // CHECK-LABEL: func.func @dplr_solve(

@@ -903,6 +903,8 @@ int main(int argc, char **argv) {
   options.variant = spec->variant;
   options.featureMap = spec->featureMap;
   options.normalize = spec->normalize;
+  if (spec->eps)
+    options.eps = *spec->eps;
   options.K = spec->headDimK;
   options.V = spec->headDimV;
   options.H = spec->numHeads ? *spec->numHeads : (dims.count("H") ? dims["H"] : 16);
@@ -994,9 +996,11 @@ int main(int argc, char **argv) {
                         ? B
                         : problem.cuSeqlens.numElements() - 1;
   const int64_t K = problem.q.shape[3];
+  // The state has K' rows: 1 + K + K^2 with taylor2.
+  const int64_t stateK = oracle::featureDim(spec->featureMap, K);
   // o has the spec's output dtype, which may differ from the inputs'.
   NpyArray o = makeNpyArray(spec->outputDtype, {B, T, HV, V});
-  NpyArray ht = makeNpyArray(DType::F32, {S, HV, K, V});
+  NpyArray ht = makeNpyArray(DType::F32, {S, HV, stateK, V});
   if (decode && problem.h0.bytes.empty())
     return fail("decode needs an initial state");
   // Decode updates the state in place: ht is h0's storage. Keep h0's values
@@ -1307,7 +1311,7 @@ int main(int argc, char **argv) {
     // linac-select picks for a CPU).
     using spec::CostAlgorithm;
     using spec::CostRankOne;
-    const int64_t stateRows = oracle::featureDim(spec->featureMap, K);
+    const int64_t stateRows = stateK;
     const oracle::VariantTraits traits = oracle::variantTraits(spec->variant);
     const CostRankOne rankOne = traits.deltaWrite ? CostRankOne::Delta
                                 : traits.lowRank  ? CostRankOne::Dplr
@@ -1338,7 +1342,7 @@ int main(int argc, char **argv) {
         bytes += double(numElements(found->second)) *
                  double(elementSize(found->second.dtype));
     double gbps = bytes / (median * 1e-3) / 1e9;
-    double stateBytes = decode ? 2.0 * S * HV * K * V * 4 : 0;
+    double stateBytes = decode ? 2.0 * S * HV * stateK * V * 4 : 0;
     double stateGbps = stateBytes / (median * 1e-3) / 1e9;
     int usedThreads = backend->pool() ? linac_pool_threads(backend->pool()) : 0;
     double peak = 0, peakBandwidth = peakGbps;

@@ -129,6 +129,66 @@ cl::opt<bool> cudaEmulate(
 cl::opt<std::string> headerPath(
     "header", cl::desc("Also write the C header of the kernels to this file"),
     cl::value_desc("path"), cl::init(""), cl::cat(category));
+cl::opt<std::string> testBreakIrAfter(
+    "test-break-ir-after",
+    cl::desc("Testing only: make the IR invalid after this stage, to check "
+             "that a compiler bug is reported as one (exit 2)"),
+    cl::init(""), cl::Hidden, cl::cat(category));
+
+/// Stands in for a buggy pass in tests: it succeeds but leaves a block
+/// without its terminator, which the pass manager's verifier rejects.
+struct BreakIrPass
+    : public PassWrapper<BreakIrPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(BreakIrPass)
+  StringRef getArgument() const final { return "linac-test-break-ir"; }
+  void runOnOperation() override {
+    Operation *terminator = nullptr;
+    getOperation()->walk([&](Operation *op) {
+      if (op->hasTrait<OpTrait::IsTerminator>() &&
+          op->getParentOp() != getOperation().getOperation()) {
+        terminator = op;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (terminator)
+      terminator->erase();
+  }
+};
+
+/// Adds the stages [begin, end) to `pm` (and the test pass after the stage
+/// --test-break-ir-after names).
+bool addStages(PassManager &pm,
+               llvm::ArrayRef<std::pair<std::string, std::string>> stages,
+               size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    if (failed(parsePassPipeline(stages[i].second, pm))) {
+      llvm::errs() << "linacc: internal error: bad pipeline '"
+                   << stages[i].second << "'\n";
+      return false;
+    }
+    if (stages[i].first == testBreakIrAfter)
+      pm.addPass(std::make_unique<BreakIrPass>());
+  }
+  return true;
+}
+
+/// Runs `pm`; on failure, the exit status for whose fault it is. A linac
+/// pass that refuses the input has reported why at the input's location.
+std::optional<int> runStages(PassManager &pm, ModuleOp module) {
+  std::string culprit;
+  switch (linac::runPipeline(pm, module, &culprit)) {
+  case linac::PipelineFault::None:
+    return std::nullopt;
+  case linac::PipelineFault::Input:
+    return InputError;
+  case linac::PipelineFault::Internal:
+    llvm::errs() << "linacc: internal error: " << culprit
+                 << " (a compiler bug: please report it with the input)\n";
+    return InternalError;
+  }
+  return InternalError;
+}
 
 const char *emitName(Emit kind) {
   switch (kind) {
@@ -355,8 +415,8 @@ int emulateCuda(MLIRContext &context, ModuleOp module,
                  << "'\n";
     return InternalError;
   }
-  if (failed(pm.run(module)))
-    return InputError;
+  if (std::optional<int> status = runStages(pm, module))
+    return *status;
   if (emit == Emit::Mlir)
     return writeOutput(outputPath, [&](llvm::raw_pwrite_stream &os) {
       module->print(os);
@@ -448,11 +508,34 @@ int compileCuda(MLIRContext &context, ModuleOp module,
     return InputError;
   }
 
+  // The interfaces are read after linac-lower-chunk-gpu, when each kernel's
+  // shared memory is final and before the NVVM lowering drops the metadata.
+  constexpr size_t kInterfaceStages = 6;
   std::vector<linac::CudaKernel> kernels;
-  bool inputError = false;
-  if (failed(linac::runCudaStages(module, stages, stageCount, kernels,
-                                  inputError)))
-    return inputError ? InputError : InternalError;
+  for (auto [begin, end] :
+       {std::pair<size_t, size_t>{0, std::min(stageCount, kInterfaceStages)},
+        std::pair<size_t, size_t>{kInterfaceStages, stageCount}}) {
+    if (begin >= end)
+      continue;
+    PassManager pm(&context);
+    if (!addStages(pm, stages, begin, end))
+      return InternalError;
+    // A linac pass that fails has said why on the input; a failure in the
+    // upstream lowering or in ptxas is the compiler's fault.
+    if (std::optional<int> status = runStages(pm, module))
+      return *status;
+    if (failed(verify(module))) {
+      llvm::errs() << "linacc: internal error: the pipeline produced invalid "
+                      "IR\n";
+      return InternalError;
+    }
+    if (end == kInterfaceStages) {
+      auto found = linac::getCudaKernels(module);
+      if (failed(found))
+        return InternalError;
+      kernels = std::move(*found);
+    }
+  }
 
   if (explain) {
     module->walk([](linac::RecurrenceOp op) { explainRecurrence(op); });
@@ -673,16 +756,12 @@ int main(int argc, char **argv) {
     if (begin >= end)
       continue;
     PassManager pm(&context);
-    for (size_t i = begin; i < end; ++i)
-      if (failed(parsePassPipeline(stages[i].second, pm))) {
-        llvm::errs() << "linacc: internal error: bad pipeline '"
-                     << stages[i].second << "'\n";
-        return InternalError;
-      }
-    // A pass that fails has reported why on the input (an unsupported
+    if (!addStages(pm, stages, begin, end))
+      return InternalError;
+    // A linac pass that fails has reported why on the input (an unsupported
     // structure, a bad mode): that is an input error.
-    if (failed(pm.run(*module)))
-      return InputError;
+    if (std::optional<int> status = runStages(pm, *module))
+      return *status;
     if (failed(verify(*module))) {
       llvm::errs() << "linacc: internal error: the pipeline produced invalid "
                       "IR\n";

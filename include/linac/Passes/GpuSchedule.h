@@ -48,9 +48,21 @@ constexpr int64_t kGpuSubChunk = 16;
 /// Every shared-memory tile starts at a multiple of this many bytes.
 constexpr int64_t kSharedAlign = 16;
 
-/// Bytes of an f32 tile, rounded up to the shared-memory alignment.
+/// Byte counts saturate here, far beyond any GPU's shared memory: a plan
+/// that sums a few dozen tiles of a huge hand-written shape (K = 2^32) then
+/// stays a large number instead of overflowing int64.
+constexpr int64_t kSharedSaturated = int64_t(1) << 50;
+/// Tile sides beyond this give kSharedSaturated (2^24 x 2^24 x 4 = 2^50).
+constexpr int64_t kSharedMaxSide = int64_t(1) << 24;
+
+/// Bytes of an f32 tile, rounded up to the shared-memory alignment, or
+/// kSharedSaturated for a tile no GPU could hold.
 constexpr int64_t sharedTileBytes(int64_t rows, int64_t cols) {
-  return (rows * cols * 4 + kSharedAlign - 1) / kSharedAlign * kSharedAlign;
+  if (rows < 0 || cols < 0 || rows > kSharedMaxSide || cols > kSharedMaxSide)
+    return kSharedSaturated;
+  int64_t bytes =
+      (rows * cols * 4 + kSharedAlign - 1) / kSharedAlign * kSharedAlign;
+  return bytes < kSharedSaturated ? bytes : kSharedSaturated;
 }
 
 /// What the shared memory of one task depends on: the sizes of its tiles
@@ -68,7 +80,14 @@ struct GpuTaskShape {
   bool l2norm = false;   ///< feature_map(l2norm): per-row scales
   int64_t threads = 32 * kGpuWarps;
   bool wgmma = false; ///< schedule mma = "wgmma": the operand staging buffer
+  /// normalize = "sum": a second value side of kGpuNormalizerCols columns
+  /// (a column of ones, its state z and output).
+  bool normalize = false;
 };
+
+/// Columns of the normalizer's value side on a GPU (linac-chunk's choice
+/// when the schedule has no vector width).
+constexpr int64_t kGpuNormalizerCols = 16;
 
 /// Reduction depth of one wgmma operand stage: the staged slice of A is
 /// 64 x kWgmmaSliceK and of B is n x kWgmmaSliceK (bf16/f16).
@@ -78,6 +97,8 @@ constexpr int64_t kWgmmaSliceK = 64;
 /// matmuls have at most `valueTile` output columns: one 64-row A slice and
 /// one B slice, 16-bit, rounded to the shared-memory alignment.
 constexpr int64_t gpuWgmmaStagingBytes(int64_t valueTile) {
+  if (valueTile < 0 || valueTile > kSharedMaxSide)
+    return kSharedSaturated;
   return ((64 + valueTile) * kWgmmaSliceK * 2 + kSharedAlign - 1) /
          kSharedAlign * kSharedAlign;
 }

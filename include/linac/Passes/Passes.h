@@ -8,6 +8,7 @@
 #define LINAC_PASSES_PASSES_H
 
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <string>
 #include <utility>
@@ -76,6 +77,24 @@ std::string cudaEmulationPipeline(const std::string &target,
 
 /// Registers `linac-cpu-pipeline` and `linac-cuda-pipeline` for linac-opt.
 void registerLinacPipelines();
+
+/// Whose fault a failed pipeline run is.
+enum class PipelineFault {
+  None,     ///< the run succeeded
+  Input,    ///< a linac pass refused the input and said why at its location
+  Internal, ///< a compiler bug: invalid IR after a pass, or an upstream
+            ///< (non-linac) pass that failed on IR the linac passes produced
+};
+
+/// Runs `pm` on `op` and classifies a failure. The pass manager's verifier
+/// runs after every pass; when it rejects the IR a pass produced, the pass
+/// "fails" exactly as one that refused its input would, so the two are told
+/// apart afterwards: the failing pass's operation is verified again (with
+/// its diagnostics swallowed). `culprit`, when given, receives the failing
+/// pass's argument (e.g. "linac-chunk") and, for an internal fault, what
+/// went wrong.
+PipelineFault runPipeline(mlir::PassManager &pm, mlir::Operation *op,
+                          std::string *culprit = nullptr);
 
 } // namespace linac
 

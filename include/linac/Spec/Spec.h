@@ -75,6 +75,9 @@ struct AttentionSpec {
   std::string cpu = "native";
   /// Where the [attention] table starts, for diagnostics of later stages.
   SourceLoc loc;
+  /// Where head_dim_k and head_dim_v are written: a later stage that cannot
+  /// serve a head size points there (through q, k and v's locations).
+  SourceLoc headDimKLoc, headDimVLoc;
 
   /// HV when it is known: num_value_heads, else num_heads.
   std::optional<int64_t> valueHeads() const {

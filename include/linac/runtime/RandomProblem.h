@@ -46,6 +46,7 @@ struct RandomProblemOptions {
   Variant variant = Variant::LinearAttn;
   FeatureMap featureMap = FeatureMap::Identity;
   bool normalize = false;
+  double eps = 1e-6; ///< the normalizer's epsilon (the spec's eps)
   int64_t B = 1, T = 256, H = 4, HV = 4, K = 64, V = 64;
   uint64_t seed = 0;
   /// Non-empty: variable-length batch of these sequence lengths (B must be 1

@@ -707,3 +707,39 @@ func.func @step_lowrank_b(%q: memref<1x16xf32>, %v: memref<1x48xf32>,
   return
 }
 
+
+// -----
+
+// The denominators are one per output row.
+func.func @normalize_rows(%den: memref<16x16xf32>, %o: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_normalize' op 'den' must be 32x?, got 16x16}}
+  linac.chunk_normalize ins(%den : memref<16x16xf32>) outs(%o : memref<32x48xf32>) eps(1.0e-6)
+  return
+}
+
+// -----
+
+// eps keeps the division away from zero: it must be positive.
+func.func @normalize_eps(%den: memref<32x16xf32>, %o: memref<32x48xf32>) {
+  // expected-error @+1 {{'linac.chunk_normalize' op 'eps' must be finite and positive; got 0}}
+  linac.chunk_normalize ins(%den : memref<32x16xf32>) outs(%o : memref<32x48xf32>) eps(0.0)
+  return
+}
+
+// -----
+
+// taylor2 needs 1 + K + K^2 feature columns.
+func.func @taylor2_narrow(%x: memref<32x4xf32>, %n: index, %phi: memref<32x20xf32>) {
+  // expected-error @+1 {{'linac.tile_taylor2' op 'phi' needs at least 1 + K + K^2 = 21 columns for K = 4, got 20}}
+  linac.tile_taylor2 ins(%x : memref<32x4xf32>) len(%n) outs(%phi : memref<32x20xf32>)
+  return
+}
+
+// -----
+
+// One feature row per input row.
+func.func @taylor2_rows(%x: memref<32x4xf32>, %n: index, %phi: memref<16x32xf32>) {
+  // expected-error @+1 {{'linac.tile_taylor2' op 'phi' must be 32x?, got 16x32}}
+  linac.tile_taylor2 ins(%x : memref<32x4xf32>) len(%n) outs(%phi : memref<16x32xf32>)
+  return
+}

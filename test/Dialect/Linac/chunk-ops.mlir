@@ -241,3 +241,23 @@ func.func @dplr_ops(%ab: memref<32x32xf32>, %rhs: memref<32x48xf32>,
   return
 }
 
+
+// chunk_normalize: the sum normalizer's division by a column of the ones
+// side's output.
+// CHECK-LABEL: func.func @normalize
+// CHECK: linac.chunk_normalize ins(%{{.*}} : memref<32x16xf32>) outs(%{{.*}} : memref<32x48xf32>) eps(5.000000e-01)
+func.func @normalize(%den: memref<32x16xf32>, %o: memref<32x48xf32>) {
+  linac.chunk_normalize ins(%den : memref<32x16xf32>) outs(%o : memref<32x48xf32>) eps(0.5)
+  return
+}
+
+// tile_taylor2: the Based features of raw q/k rows, padded to 32 columns.
+// CHECK-LABEL: func.func @taylor2
+// CHECK: linac.tile_taylor2 ins(%{{.*}} : memref<32x4xf32>) len(%{{.*}}) outs(%{{.*}} : memref<32x32xf32>) scale(2.500000e-01)
+// CHECK: linac.tile_taylor2 ins(%{{.*}} : memref<32x4xf32>) len(%{{.*}}) outs(%{{.*}} : memref<32x21xf32>)
+func.func @taylor2(%x: memref<32x4xf32>, %n: index, %phi: memref<32x32xf32>,
+                   %exact: memref<32x21xf32>) {
+  linac.tile_taylor2 ins(%x : memref<32x4xf32>) len(%n) outs(%phi : memref<32x32xf32>) scale(0.25)
+  linac.tile_taylor2 ins(%x : memref<32x4xf32>) len(%n) outs(%exact : memref<32x21xf32>)
+  return
+}

@@ -296,6 +296,73 @@ def delta_cases(grid, work):
     grid.run("gated_delta_rule T=16384", spec, "--shape=B=1,T=16384")
 
 
+def normalize_cases(grid, work):
+    """normalize = "sum": z, the state of a column of ones, divides each
+    output row. elu_plus_one keeps z . q positive, as linear transformers
+    use it; the other variants get it through the same value side."""
+    for variant in ("linear_attn", "retention", "lightning", "simple_gla",
+                    "gla", "rwkv6", "dplr"):
+        spec = write_spec(work, f"normalize_{variant}", variant, 64, 64, 2,
+                          HV=4, extra='feature_map = "elu_plus_one"\n'
+                                      'normalize = "sum"')
+        for T in (1, 63, 130):
+            grid.run(f"{variant} normalize T={T}", spec, f"--shape=B=2,T={T}")
+        grid.run(f"{variant} normalize decode", spec, "--mode=decode",
+                 "--shape=B=2,T=4")
+        grid.run(f"{variant} normalize without h0", spec, "--shape=B=1,T=70",
+                 "--no-h0")
+    spec = write_spec(work, "normalize_eps", "gla", 32, 32, 2,
+                      extra='feature_map = "relu"\nnormalize = "sum"\n'
+                            'eps = 0.5')
+    grid.run("gla normalize eps=0.5 relu", spec, "--shape=B=1,T=100")
+    spec = write_spec(work, "normalize_bf16", "gla", 64, 64, 2, dtype="bf16",
+                      extra='feature_map = "elu_plus_one"\n'
+                            'normalize = "sum"')
+    grid.run("gla normalize bf16", spec, "--shape=B=1,T=200")
+    spec = write_spec(work, "normalize_varlen", "simple_gla", 64, 64, 2,
+                      extra='feature_map = "elu_plus_one"\n'
+                            'normalize = "sum"\nvarlen = true\n'
+                            '[modes]\ndecode = false')
+    grid.run("simple_gla normalize varlen N=3", spec, "--shape=B=1,T=300,N=3")
+    for variant in ("linear_attn", "gla"):
+        spec = write_spec(work, f"normalize_avx2_{variant}", variant, 64, 64,
+                          2, extra='feature_map = "elu_plus_one"\n'
+                                   'normalize = "sum"')
+        grid.run(f"{variant} normalize AVX2", spec, "--cpu=x86-64-v3",
+                 "--shape=B=1,T=90")
+        grid.run(f"{variant} normalize AVX2 decode", spec, "--cpu=x86-64-v3",
+                 "--mode=decode", "--shape=B=1,T=3")
+
+
+def taylor2_cases(grid, work):
+    """feature_map = "taylor2" (Based): K' = 1 + K + K^2 state rows, which
+    the CPU pads to whole vectors (273 -> 288 at K = 16; 73 -> 80 at K = 8
+    with K itself less than a vector). Per-key inputs (g, a, b, u) have K'
+    columns. The delta rule is left out: its write with the unnormalised
+    features (|phi(k)|^2 = 1 + |k|^2 + |k|^4 / 2) has eigenvalues far below
+    -1, which the oracle and any kernel agree only on as overflow."""
+    for variant, K in (("linear_attn", 16), ("retention", 8),
+                       ("simple_gla", 16), ("gla", 8), ("rwkv6", 8),
+                       ("dplr", 8)):
+        spec = write_spec(work, f"taylor2_{variant}", variant, K, 32, 2,
+                          extra='feature_map = "taylor2"')
+        for T in (1, 65):
+            grid.run(f"{variant} taylor2 K={K} T={T}", spec,
+                     f"--shape=B=2,T={T}")
+        grid.run(f"{variant} taylor2 K={K} decode", spec, "--mode=decode",
+                 "--shape=B=2,T=3")
+    # Based as published: linear attention, taylor2, the sum normalizer.
+    spec = write_spec(work, "based", "linear_attn", 16, 64, 2, HV=4,
+                      extra='feature_map = "taylor2"\nnormalize = "sum"')
+    grid.run("based (taylor2 + normalize) T=300", spec, "--shape=B=1,T=300")
+    grid.run("based decode", spec, "--mode=decode", "--shape=B=2,T=4")
+    grid.run("based without h0", spec, "--shape=B=2,T=40", "--no-h0")
+    grid.run("based AVX2", spec, "--cpu=x86-64-v3", "--shape=B=1,T=70")
+    spec = write_spec(work, "based_bf16", "linear_attn", 16, 64, 2,
+                      dtype="bf16", extra='feature_map = "taylor2"')
+    grid.run("linear_attn taylor2 bf16", spec, "--shape=B=1,T=100")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--linac-run", required=True)
@@ -392,6 +459,8 @@ def main():
         decode_continuation(grid, work, variant)
 
     delta_cases(grid, work)
+    normalize_cases(grid, work)
+    taylor2_cases(grid, work)
 
     print(f"{grid.count - len(grid.failures)} of {grid.count} cases passed")
     return 1 if grid.failures else 0

@@ -200,6 +200,20 @@ def main():
                       [("prefill", ["T=40"])]))
     specs.append(("retention_f32_sm80", dict(variant="retention", K=64, V=128, H=2), "sm_80",
                   [("prefill", ["T=129"]), ("decode", ["B=2", "T=2"])]))
+    # normalize = "sum": a second value side of ones (z), then a division.
+    for variant, chip in [("linear_attn", "sm_80"), ("gla", "sm_90a")]:
+        specs.append((f"{variant}_normalize", dict(
+            variant=variant, K=64, V=64, H=2, dtype="bf16",
+            extra='feature_map = "elu_plus_one"\nnormalize = "sum"'), chip,
+            [("prefill", ["T=100"]), ("decode", ["B=2", "T=3"])]))
+    # taylor2 (Based): K' = 1 + K + K^2 = 273 state rows, no padding on a
+    # GPU (CUDA cores for the ragged fragments); with the normalizer too.
+    specs.append(("based", dict(variant="linear_attn", K=16, V=32, H=2, dtype="bf16",
+                                extra='feature_map = "taylor2"\nnormalize = "sum"'),
+                  "sm_90a", [("prefill", ["T=70"]), ("decode", ["B=2", "T=2"])]))
+    specs.append(("gla_taylor2", dict(variant="gla", K=8, V=32, H=2,
+                                      extra='feature_map = "taylor2"'), "sm_80",
+                  [("prefill", ["T=70"]), ("decode", ["B=1", "T=2"])]))
     diagonal = specs
     specs = []
 
@@ -255,6 +269,11 @@ def main():
         specs.append((f"{variant}_k128_{chip}", dict(variant=variant, K=128, V=128, H=1,
                                                      dtype="bf16"), chip,
                       [("prefill", ["T=70"]), ("decode", ["B=1", "T=2"])]))
+    for variant in ["rwkv6", "dplr"]:
+        specs.append((f"{variant}_normalize", dict(
+            variant=variant, K=32, V=32, H=2, HV=4,
+            extra='feature_map = "elu_plus_one"\nnormalize = "sum"'), "sm_90a",
+            [("prefill", ["T=100"]), ("decode", ["B=2", "T=3"])]))
     rank_one = specs
     specs = {"all": diagonal + rank_one, "diagonal": diagonal,
              "rank-one": rank_one}[args.cases]

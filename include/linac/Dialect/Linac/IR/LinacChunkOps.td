@@ -375,6 +375,35 @@ def Linac_TileShiftRowsOp : Linac_ChunkOp<"tile_shift_rows"> {
   }];
 }
 
+def Linac_TileTaylor2Op : Linac_ChunkOp<"tile_taylor2"> {
+  let summary = "The taylor2 (Based) feature map of each row, zero-padded";
+  let description = [{
+    For rows `r < len`:
+    `phi[r] = scale · [1, x[r], vec(x[r] x[r]ᵀ) / √2, 0, ...]`, the second
+    order Taylor features whose dot products are `1 + q·k + (q·k)² / 2`;
+    `vec` is row-major (`phi[r, 1 + K + i K + j] = x[r, i] x[r, j] / √2`).
+    Columns past `1 + K + K²` and rows from `len` on are zero, so that a
+    state padded to whole vectors gains nothing from the padding and rows
+    past a sequence's end write nothing. `x` is `C x K` (loaded by
+    `linac.chunk_load` without a feature map), `phi` is `C x K'` with
+    `K' >= 1 + K + K²`. `scale` (absent: 1) multiplies every feature.
+
+    ```mlir
+    linac.tile_taylor2 ins(%x : memref<64x16xf32>) len(%n) outs(%phi : memref<64x288xf32>) scale(0.25)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$x,
+    Index:$len,
+    Arg<Linac_Tile, "", [MemWrite]>:$phi,
+    OptionalAttr<F32Attr>:$scale
+  );
+  let assemblyFormat = [{
+    `ins` `(` $x `:` type($x) `)` `len` `(` $len `)`
+    `outs` `(` $phi `:` type($phi) `)` (`scale` `(` $scale^ `)`)? attr-dict
+  }];
+}
+
 def Linac_ChunkBonusOp : Linac_ChunkOp<"chunk_bonus"> {
   let summary = "RWKV-6's bonus: o[r] += ((q[r] ⊙ u) · k[r]) v[r]";
   let description = [{
@@ -397,6 +426,31 @@ def Linac_ChunkBonusOp : Linac_ChunkOp<"chunk_bonus"> {
     `ins` `(` $q `,` $k `,` $u `,` $v `:` type($q) `,` type($k) `,` type($u)
         `,` type($v) `)`
     `outs` `(` $o `:` type($o) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkNormalizeOp : Linac_ChunkOp<"chunk_normalize"> {
+  let summary = "The sum normalizer: o[r] ← o[r] / (den[r, 0] + eps)";
+  let description = [{
+    `normalize = "sum"` carries `z_t = D_t z_{t-1} + k_t` beside the state
+    and divides each output row by `z_tᵀ q_t · scale + eps`. `z` is the
+    state of a value column of ones, so `linac-chunk` runs the value-side
+    ops a second time on a tile whose first column is ones (and the others
+    zeros): column 0 of its output is the denominator without `eps`. This
+    op divides every row of `o` by it.
+
+    ```mlir
+    linac.chunk_normalize ins(%den : memref<64x16xf32>) outs(%o : memref<64x64xf32>) eps(1.0e-06)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Linac_Tile, "", [MemRead]>:$den,
+    Arg<Linac_Tile, "", [MemRead, MemWrite]>:$o,
+    F32Attr:$eps
+  );
+  let assemblyFormat = [{
+    `ins` `(` $den `:` type($den) `)` `outs` `(` $o `:` type($o) `)`
+    `eps` `(` $eps `)` attr-dict
   }];
 }
 

@@ -98,9 +98,9 @@ int64_t linac::gpuSharedBytes(const GpuTaskShape &shape) {
       bytes += tile(c, g) + tile(1, g);
     bytes += tile(1, k);
   }
-  // The wgmma operand slices (LowerChunkGPU.cpp), between the tiles and
-  // the ops' scratch.
-  if (shape.wgmma)
-    bytes += gpuWgmmaStagingBytes(vt);
+  // The wgmma operand slices and the TMA barriers and staged tiles
+  // (LowerChunkGPU.cpp), between the tiles and the ops' scratch.
+  bytes += gpuStagingBytes(bytes, shape.wgmma ? gpuWgmmaStagingBytes(vt) : 0,
+                           shape.tmaTileBytes);
   return bytes + gpuScratchBytes(shape);
 }

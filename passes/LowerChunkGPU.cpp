@@ -1838,6 +1838,16 @@ struct LowerChunkGpuPass
       MLIRContext *ctx = kernel.getContext();
       Location loc = kernel.getLoc();
       auto names = kernel->getAttrOfType<ArrayAttr>("linac.tensors");
+      SmallVector<StringAttr> tensorNames;
+      for (const TmaMap &map : tma.maps) {
+        StringAttr name = names && map.tensor < names.size()
+                              ? dyn_cast<StringAttr>(names[map.tensor])
+                              : StringAttr();
+        if (!name)
+          return kernel.emitOpError()
+                 << "has no linac.tensors name for argument " << map.tensor;
+        tensorNames.push_back(name);
+      }
       SmallVector<unsigned> positions;
       SmallVector<Type> types;
       const unsigned first = kernel.getNumArguments();
@@ -1856,15 +1866,9 @@ struct LowerChunkGpuPass
         TmaMap &map = tma.maps[m];
         map.flag = kernel.getArgument(first + m);
         map.map = kernel.getArgument(first + tma.maps.size() + m);
-        StringAttr name =
-            names && map.tensor < names.size()
-                ? dyn_cast<StringAttr>(names[map.tensor])
-                : StringAttr();
-        if (!name)
-          return kernel.emitOpError()
-                 << "has no linac.tensors name for argument " << map.tensor;
         records.push_back(DictionaryAttr::get(
-            ctx, {NamedAttribute(StringAttr::get(ctx, "tensor"), name),
+            ctx, {NamedAttribute(StringAttr::get(ctx, "tensor"),
+                                 tensorNames[m]),
                   NamedAttribute(StringAttr::get(ctx, "box"),
                                  DenseI64ArrayAttr::get(ctx, map.box))}));
       }

@@ -29,6 +29,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <limits>
+
 namespace linac {
 #define GEN_PASS_DEF_LINACEMULATEGPU
 #include "linac/Passes/Passes.h.inc"
@@ -181,6 +183,55 @@ void stripSharedSpace(func::FuncOp func) {
   });
 }
 
+/// Whether the runtime encodes a tensor map for `memref`'s view and sets
+/// its TMA flag (runtime/Cuda.cpp, tmaUsable): the data address is 16-byte
+/// aligned, every outer stride of a dimension longer than one is a multiple
+/// of 16 bytes below 2^40, and every extent fits the copy's int32
+/// coordinates. As an i32, 1 or 0.
+Value tmaUsable(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  const int64_t bytes = type.getElementTypeBitWidth() / 8;
+  auto metadata =
+      memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, predicate, x, y);
+  };
+  auto both = [&](Value x, Value y) -> Value {
+    return arith::AndIOp::create(b, loc, x, y);
+  };
+  auto inBytes = [&](Value elements) -> Value {
+    return arith::MulIOp::create(b, loc, elements, index(bytes));
+  };
+  Value address = arith::AddIOp::create(
+      b, loc,
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref),
+      inBytes(metadata.getOffset()));
+  Value usable = cmp(arith::CmpIPredicate::eq,
+                     arith::RemUIOp::create(b, loc, address, index(16)),
+                     index(0));
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    Value size = metadata.getSizes()[d];
+    usable = both(usable, cmp(arith::CmpIPredicate::ule, size,
+                              index(std::numeric_limits<int32_t>::max())));
+    if (d == type.getRank() - 1)
+      continue;
+    Value stride = inBytes(metadata.getStrides()[d]);
+    Value fits = both(
+        cmp(arith::CmpIPredicate::eq,
+            arith::RemUIOp::create(b, loc, stride, index(16)), index(0)),
+        cmp(arith::CmpIPredicate::ult, stride, index(int64_t(1) << 40)));
+    usable = both(usable, arith::OrIOp::create(
+                              b, loc,
+                              cmp(arith::CmpIPredicate::eq, size, index(1)),
+                              fits));
+  }
+  return arith::ExtUIOp::create(b, loc, IntegerType::get(b.getContext(), 32),
+                                usable);
+}
+
 LogicalResult emulate(ModuleOp module, gpu::GPUFuncOp kernel) {
   MLIRContext *ctx = module.getContext();
   auto name = kernel->getAttrOfType<StringAttr>("linac.kernel");
@@ -200,9 +251,21 @@ LogicalResult emulate(ModuleOp module, gpu::GPUFuncOp kernel) {
            << "uses warp-level MMA; lower it with "
               "linac-lower-chunk-gpu{mma-emulation} to emulate it";
 
+  // The TMA arguments (the last ones: a flag, then a tensor map, per TMA
+  // tensor) have no CPU meaning: the flag becomes the runtime's decision
+  // for the tensor's view, and the map must be unused (the emulated copy
+  // reads the memref).
+  auto tma = kernel->getAttrOfType<ArrayAttr>("linac.tma");
+  const unsigned numTma = tma ? tma.size() : 0;
+  if (2 * numTma > kernel.getNumArguments())
+    return kernel.emitOpError() << "has " << numTma
+                                << " linac.tma records but only "
+                                << kernel.getNumArguments() << " arguments";
+  const unsigned firstTma = kernel.getNumArguments() - 2 * numTma;
+
   // NAME_task(buffers..., flags as i1..., task) and NAME_tasks(buffers...).
   SmallVector<Type> types;
-  for (Type type : kernel.getArgumentTypes())
+  for (Type type : kernel.getArgumentTypes().take_front(firstTma))
     types.push_back(type.isInteger(32) ? IntegerType::get(ctx, 1) : type);
   const size_t numBuffers = names.size();
   types.push_back(IndexType::get(ctx));
@@ -225,6 +288,23 @@ LogicalResult emulate(ModuleOp module, gpu::GPUFuncOp kernel) {
   task.getBody().takeBody(kernel.getBody());
   Block &entry = task.getBody().front();
   b.setInsertionPointToStart(&entry);
+  for (unsigned m = 0; m < numTma; ++m) {
+    auto record = dyn_cast<DictionaryAttr>(tma[m]);
+    auto tensor = record ? record.getAs<StringAttr>("tensor") : StringAttr();
+    auto position = tensor ? llvm::find(names, tensor) : names.end();
+    if (position == names.end())
+      return kernel.emitOpError() << "has a linac.tma record " << tma[m]
+                                  << " that names no tensor of linac.tensors";
+    BlockArgument map = entry.getArgument(firstTma + numTma + m);
+    if (!map.use_empty())
+      return kernel.emitOpError()
+             << "reads the tensor map of '" << tensor.getValue()
+             << "'; lower it with linac-lower-chunk-gpu{mma-emulation}";
+    Value memref = entry.getArgument(position - names.begin());
+    entry.getArgument(firstTma + m)
+        .replaceAllUsesWith(tmaUsable(b, loc, memref));
+  }
+  entry.eraseArguments(firstTma, 2 * numTma);
   for (BlockArgument arg : entry.getArguments()) {
     if (!arg.getType().isInteger(32))
       continue;

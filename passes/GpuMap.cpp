@@ -139,6 +139,15 @@ LogicalResult KernelBuilder::run() {
   if (schedule.getMma() == "wgmma" && !target.hopper)
     return task.emitOpError() << "has a wgmma schedule, but " << target.chip
                               << " has no warpgroup MMA (sm_90a only)";
+  // Likewise for the chunk tile loads: TMA exists on sm_90a only.
+  if (!schedule.getLoad().empty() && schedule.getLoad() != "tma")
+    return task.emitOpError() << "has a schedule with load = \""
+                              << schedule.getLoad()
+                              << "\" (expected \"tma\" or none)";
+  if (schedule.getLoad() == "tma" && !target.hopper)
+    return task.emitOpError() << "has a tma schedule, but " << target.chip
+                              << " has no Tensor Memory Accelerator (sm_90a "
+                                 "only)";
   const int64_t warps =
       schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps;
   const int64_t threads = 32 * warps;

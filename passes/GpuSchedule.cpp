@@ -110,9 +110,9 @@ int64_t linac::gpuSharedBytes(const GpuTaskShape &shape) {
     if (shape.shifted)
       bytes += tile(c, w) + tile(1, w);
   }
-  // The wgmma operand slices (LowerChunkGPU.cpp), between the tiles and
-  // the ops' scratch.
-  if (shape.wgmma)
-    bytes += gpuWgmmaStagingBytes(vt);
+  // The wgmma operand slices and the TMA barriers and staged tiles
+  // (LowerChunkGPU.cpp), between the tiles and the ops' scratch.
+  bytes += gpuStagingBytes(bytes, shape.wgmma ? gpuWgmmaStagingBytes(vt) : 0,
+                           shape.tmaTileBytes);
   return bytes + gpuScratchBytes(shape);
 }

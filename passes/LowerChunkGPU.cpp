@@ -38,6 +38,7 @@
 #include "linac/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -69,6 +70,10 @@ int64_t rowsOf(Value tile) {
 int64_t colsOf(Value tile) {
   return cast<MemRefType>(tile.getType()).getDimSize(1);
 }
+
+/// The suspend-time hint of mbarrier.try_wait.parity, in nanoseconds (the
+/// value CUTLASS uses); the wait loops until the phase completes anyway.
+constexpr int64_t kTmaWaitHintNs = 10000000;
 
 /// The tensor-core operand type of a kernel (linac.mma).
 enum class Mma { None, BF16, F16 };
@@ -486,6 +491,27 @@ public:
     return memref::ViewOp::create(b, view, base, idx(offset), ValueRange{});
   }
 
+  /// A 1-D view of `elements` elements of `element` at byte `offset` of
+  /// the dynamic shared memory.
+  Value sharedView(int64_t offset, int64_t elements, Type element) {
+    auto space =
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                 MemRefLayoutAttrInterface(), space);
+    auto view = MemRefType::get({elements}, element,
+                                MemRefLayoutAttrInterface(), space);
+    Value base = gpu::DynamicSharedMemoryOp::create(b, bytes);
+    return memref::ViewOp::create(b, view, base, idx(offset), ValueRange{});
+  }
+
+  /// Byte `offset` of the dynamic shared memory as an LLVM pointer into the
+  /// shared (3) address space.
+  Value sharedPointer(int64_t offset) {
+    return LLVM::IntToPtrOp::create(
+        b, LLVM::LLVMPointerType::get(b.getContext(), 3),
+        sharedAddress(offset));
+  }
+
   Type narrowType() {
     return mma == Mma::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
   }
@@ -763,23 +789,16 @@ Value applyFeatureMap(Emitter &e, FeatureMap map, Value x) {
   return x;
 }
 
-void lower(ChunkLoadOp op, Emitter &e) {
+/// Element (r, c) of a chunk as f32; valid only for r < len.
+using ChunkReader = function_ref<Value(Value, Value)>;
+
+/// The conversion of chunk_load: every element of the destination tile from
+/// `read` (feature map, l2norm row scale, scale), the padding value past
+/// `len`.
+void convertChunk(ChunkLoadOp op, Emitter &e, ChunkReader read) {
   auto &b = e.b;
   Value dst = op.getDst();
   const int64_t rows = rowsOf(dst), cols = colsOf(dst);
-  auto srcType = cast<MemRefType>(op.getSrc().getType());
-  const bool rank3 = srcType.getRank() == 3;
-  // Element (r, c) of the chunk as f32; valid only for r < len.
-  auto read = [&](Value r, Value c) -> Value {
-    Value t = e.add(op.getStart(), r);
-    Value x = rank3 ? e.load(op.getSrc(), {op.getBatch(), t, op.getHead()})
-                    : e.load(op.getSrc(), {op.getBatch(), t, op.getHead(),
-                                           e.add(op.getCol(), c)});
-    if (!srcType.getElementType().isF32())
-      x = arith::ExtFOp::create(b, b.getF32Type(), x);
-    return x;
-  };
-
   Value scales;
   if (op.getFeatureMap() == FeatureMap::L2Norm) {
     // x / sqrt(sum(x^2) + 1e-6) per row, as the oracle; one thread sums a
@@ -813,6 +832,289 @@ void lower(ChunkLoadOp op, Emitter &e) {
         [&] { return e.f32(pad); });
     e.store(x, dst, {r, c});
   });
+}
+
+/// The threads read the chunk from global memory.
+void lower(ChunkLoadOp op, Emitter &e) {
+  auto &b = e.b;
+  auto srcType = cast<MemRefType>(op.getSrc().getType());
+  const bool rank3 = srcType.getRank() == 3;
+  convertChunk(op, e, [&](Value r, Value c) -> Value {
+    Value t = e.add(op.getStart(), r);
+    Value x = rank3 ? e.load(op.getSrc(), {op.getBatch(), t, op.getHead()})
+                    : e.load(op.getSrc(), {op.getBatch(), t, op.getHead(),
+                                           e.add(op.getCol(), c)});
+    if (!srcType.getElementType().isF32())
+      x = arith::ExtFOp::create(b, b.getF32Type(), x);
+    return x;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// TMA loads (sm_90a, schedule load = "tma")
+//===----------------------------------------------------------------------===//
+
+/// A tensor whose chunk tiles the Tensor Memory Accelerator loads: one
+/// tensor map and one i32 flag per kernel, both parameters the runtime
+/// fills per launch. The flag is nonzero when the runtime could describe
+/// the launch's view by a tensor map (TMA's rules: see docs/cuda.md);
+/// otherwise the threads load the tiles as without TMA.
+struct TmaMap {
+  unsigned tensor = 0;          ///< index of the tensor's memref argument
+  SmallVector<int64_t, 4> box;  ///< innermost first: cols, 1, rows, 1
+  Value flag, map;              ///< the kernel arguments
+};
+
+/// A chunk_load that TMA serves, with the mbarrier its copies complete on.
+struct TmaSite {
+  unsigned map = 0;    ///< index into TmaPlan::maps
+  int64_t barrier = 0; ///< byte offset of the mbarrier
+};
+
+/// The TMA loads of one kernel and their shared memory: kTmaBarriers
+/// mbarriers at `barriers`, then the staging buffer at `staging` (128-byte
+/// aligned), which the sites share with each other and with wgmma's
+/// operand slices; `tileBytes` is the largest staged tile.
+struct TmaPlan {
+  SmallVector<TmaMap> maps;
+  DenseMap<Operation *, TmaSite> sites;
+  int64_t barriers = 0, staging = 0, tileBytes = 0;
+};
+
+/// Whether `op` runs exactly once per iteration of a loop in the kernel's
+/// body (the chunk loop), or once per kernel: then its mbarrier completes
+/// one phase per iteration and the parity to wait for is the iteration's.
+bool oncePerChunk(Operation *op, gpu::GPUFuncOp kernel) {
+  Operation *parent = op->getParentOp();
+  if (parent == kernel.getOperation())
+    return true;
+  auto loop = dyn_cast<scf::ForOp>(parent);
+  return loop && loop->getParentOp() == kernel.getOperation();
+}
+
+/// Picks the chunk_loads of `kernel` that TMA can serve: a rank-4 f32, f16
+/// or bf16 kernel argument read into a tile that is one box
+/// (gpuTmaBoxFits), once per chunk. The sites of one tensor share its map
+/// when their boxes agree; a site with another box keeps thread loads, as
+/// do sites beyond kTmaBarriers.
+TmaPlan planTma(gpu::GPUFuncOp kernel, ArrayRef<Operation *> ops) {
+  TmaPlan plan;
+  Block &entry = kernel.getBody().front();
+  for (Operation *op : ops) {
+    auto load = dyn_cast<ChunkLoadOp>(op);
+    if (!load || plan.sites.size() == static_cast<size_t>(kTmaBarriers))
+      continue;
+    auto arg = dyn_cast<BlockArgument>(load.getSrc());
+    auto type = cast<MemRefType>(load.getSrc().getType());
+    Type element = type.getElementType();
+    if (!arg || arg.getOwner() != &entry || type.getRank() != 4 ||
+        !(element.isF32() || element.isF16() || element.isBF16()) ||
+        !oncePerChunk(op, kernel))
+      continue;
+    const int64_t rows = rowsOf(load.getDst()), cols = colsOf(load.getDst());
+    const int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+    if (!gpuTmaBoxFits(rows, cols, bytes))
+      continue;
+    SmallVector<int64_t, 4> box = {cols, 1, rows, 1};
+    auto found = llvm::find_if(plan.maps, [&](const TmaMap &map) {
+      return map.tensor == arg.getArgNumber();
+    });
+    if (found != plan.maps.end() && found->box != box)
+      continue;
+    if (found == plan.maps.end()) {
+      plan.maps.push_back(TmaMap{arg.getArgNumber(), box, Value(), Value()});
+      found = std::prev(plan.maps.end());
+    }
+    TmaSite site;
+    site.map = static_cast<unsigned>(found - plan.maps.begin());
+    site.barrier = 8 * static_cast<int64_t>(plan.sites.size());
+    plan.sites[op] = site;
+    plan.tileBytes = std::max(plan.tileBytes, rows * cols * bytes);
+  }
+  return plan;
+}
+
+/// The parity of the phase a site's mbarrier completes in this iteration of
+/// the chunk loop: the iteration's index mod 2 (0 outside a loop).
+Value phaseParity(Operation *op, Emitter &e) {
+  auto &b = e.b;
+  Value parity = e.idx(0);
+  if (auto loop = dyn_cast<scf::ForOp>(op->getParentOp())) {
+    Value iteration = arith::DivUIOp::create(
+        b, e.sub(loop.getInductionVar(), loop.getLowerBound()),
+        loop.getStep());
+    parity = e.rem(iteration, 2);
+  }
+  return arith::IndexCastOp::create(b, b.getI32Type(), parity);
+}
+
+Value i32(Emitter &e, Value index) {
+  return arith::IndexCastOp::create(e.b, e.b.getI32Type(), index);
+}
+
+/// Thread 0's part of a TMA load: make the threads' earlier reads of the
+/// staging buffer visible to the async proxy (they were ordered by the
+/// op's leading barrier), announce the box's bytes on the mbarrier
+/// (arrive.expect_tx), and start the copy of the box at (col, head, start,
+/// batch), innermost first, which completes them on the same mbarrier.
+/// Rows past the end of the tensor arrive as zeros (the map's
+/// out-of-bounds fill).
+void issueTmaCopy(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
+                  const TmaSite &site, int64_t bytes) {
+  auto &b = e.b;
+  const TmaMap &map = plan.maps[site.map];
+  Value barrier = e.sharedPointer(site.barrier);
+  Value dst = LLVM::AddrSpaceCastOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext(), 7),
+      e.sharedPointer(plan.staging));
+  NVVM::FenceProxyOp::create(
+      b, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(),
+                                 NVVM::SharedSpace::shared_cta));
+  Value txBytes = arith::ConstantOp::create(b, b.getI32IntegerAttr(bytes));
+  NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, txBytes,
+                                         NVVM::MemScopeKind::CTA,
+                                         /*relaxed=*/false, Value());
+  SmallVector<Value> coordinates = {i32(e, op.getCol()), i32(e, op.getHead()),
+                                    i32(e, op.getStart()),
+                                    i32(e, op.getBatch())};
+  NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+      b, dst, map.map, coordinates, barrier, ValueRange(), Value(), Value(),
+      NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false, NVVM::CTAGroupKindAttr(),
+      Value());
+}
+
+/// What issueTmaCopy and the mbarrier wait do, for running the kernel on a
+/// CPU (mma-emulation): thread 0 copies the box element by element, with
+/// zeros for coordinates outside the tensor as the tensor map fills them,
+/// then counts the phase its copy completes in the mbarrier's place (an i32
+/// of completed phases) and checks that this completes the phase of the
+/// parity the threads wait for.
+void emulateTmaCopy(ChunkLoadOp op, Emitter &e, Value staging, int64_t rows,
+                    int64_t cols, Value model, Value parity) {
+  auto &b = e.b;
+  Value src = op.getSrc();
+  Type element = cast<MemRefType>(src.getType()).getElementType();
+  SmallVector<Value, 4> dims;
+  for (int64_t d = 0; d < 4; ++d)
+    dims.push_back(memref::DimOp::create(b, src, d));
+  e.forLoop(e.idx(0), e.idx(rows * cols), e.idx(1), [&](Value i) {
+    Value r = e.div(i, cols), c = e.rem(i, cols);
+    SmallVector<Value, 4> at = {op.getBatch(), e.add(op.getStart(), r),
+                                op.getHead(), e.add(op.getCol(), c)};
+    Value inside = e.ult(at[0], dims[0]);
+    for (int64_t d = 1; d < 4; ++d)
+      inside = arith::AndIOp::create(b, inside, e.ult(at[d], dims[d]));
+    auto read = scf::IfOp::create(b, element, inside, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(read.thenBlock());
+      scf::YieldOp::create(b, e.load(src, at));
+      b.setInsertionPointToStart(read.elseBlock());
+      scf::YieldOp::create(
+          b, arith::ConstantOp::create(b, b.getFloatAttr(element, 0.0))
+                 .getResult());
+    }
+    e.store(read.getResult(0), staging, {i});
+  });
+  Value zero = e.idx(0);
+  Value phases = arith::AddIOp::create(
+      b, e.load(model, {zero}),
+      arith::ConstantOp::create(b, b.getI32IntegerAttr(1)));
+  e.store(phases, model, {zero});
+  Value completed = arith::AndIOp::create(
+      b, phases, arith::ConstantOp::create(b, b.getI32IntegerAttr(1)));
+  cf::AssertOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, completed, parity),
+      "linac: a TMA load waits for an mbarrier phase its copy does not "
+      "complete");
+}
+
+/// chunk_load through TMA when the launch's flag says the runtime encoded
+/// the tensor's map: thread 0 issues the copy, every thread waits for the
+/// mbarrier phase of this chunk, then converts the staged tile (16-bit or
+/// f32 elements, row r at r * cols). Without the flag the threads read
+/// global memory as without TMA.
+void lowerTma(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
+              const TmaSite &site) {
+  auto &b = e.b;
+  const TmaMap &map = plan.maps[site.map];
+  Type element = cast<MemRefType>(op.getSrc().getType()).getElementType();
+  const int64_t cols = map.box[0], rows = map.box[2];
+  const int64_t bytes = rows * cols * (element.getIntOrFloatBitWidth() / 8);
+  Value useTma = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::ne, map.flag,
+      arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
+  // Both branches allocate the same scratch (l2norm's row scales).
+  const int64_t cursor = e.scratchCursor;
+  e.ifThenElse(
+      useTma,
+      [&] {
+        Value staging = e.sharedView(plan.staging, rows * cols, element);
+        Value parity = phaseParity(op, e);
+        auto first = scf::IfOp::create(b, e.eq(e.threadId(), e.idx(0)),
+                                       /*withElse=*/false);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(first.thenBlock()->getTerminator());
+          if (e.emulateMma)
+            emulateTmaCopy(op, e, staging, rows, cols,
+                           e.sharedView(site.barrier, 1, b.getI32Type()),
+                           parity);
+          else
+            issueTmaCopy(op, e, plan, site, bytes);
+        }
+        if (!e.emulateMma)
+          NVVM::MBarrierTryWaitParityOp::create(
+              b, e.sharedPointer(site.barrier), parity,
+              arith::ConstantOp::create(b, b.getI32IntegerAttr(kTmaWaitHintNs)));
+        convertChunk(op, e, [&](Value r, Value c) -> Value {
+          Value x = e.load(staging, {e.add(e.mul(r, cols), c)});
+          if (!element.isF32())
+            x = arith::ExtFOp::create(b, b.getF32Type(), x);
+          return x;
+        });
+      },
+      [&] {
+        e.scratchCursor = cursor;
+        lower(op, e);
+      });
+}
+
+/// At the start of a kernel with TMA loads, between two barriers: thread 0
+/// initializes every site's mbarrier for one arrival (its own
+/// arrive.expect_tx) and makes the initialization visible to the async
+/// proxy that completes the copies; the barrier after it publishes them to
+/// the other threads. The mbarriers live as long as the kernel and their
+/// memory is never reused, so they are not invalidated. Under
+/// mma-emulation each becomes an i32 counter of completed phases, set to 0.
+void initTmaBarriers(gpu::GPUFuncOp kernel, const TmaPlan &plan,
+                     int64_t threads, bool emulate, int64_t &scratchHigh) {
+  Block &entry = kernel.getBody().front();
+  Emitter e(&entry.front(), threads, Mma::None, emulate, 0, scratchHigh);
+  auto &b = e.b;
+  // A barrier first, so that thread 0's stores are alone in their barrier
+  // interval (linac-emulate-gpu runs uniform side effects once).
+  e.barrier();
+  auto first = scf::IfOp::create(b, e.eq(e.threadId(), e.idx(0)),
+                                 /*withElse=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(first.thenBlock()->getTerminator());
+    Value one = arith::ConstantOp::create(b, b.getI32IntegerAttr(1));
+    Value zero = arith::ConstantOp::create(b, b.getI32IntegerAttr(0));
+    for (size_t s = 0; s < plan.sites.size(); ++s) {
+      const int64_t offset = plan.barriers + 8 * static_cast<int64_t>(s);
+      if (emulate)
+        e.store(zero, e.sharedView(offset, 1, b.getI32Type()), {e.idx(0)});
+      else
+        NVVM::MBarrierInitOp::create(b, e.sharedPointer(offset), one, Value());
+    }
+    if (!emulate)
+      NVVM::FenceMbarrierInitOp::create(b);
+  }
+  e.barrier();
 }
 
 void lower(ChunkStoreOp op, Emitter &e) {
@@ -1555,20 +1857,98 @@ struct LowerChunkGpuPass
           break;
         }
     }
+    // A tma schedule: the chunk_loads TMA can serve get a tensor map and a
+    // flag each (kernel arguments after the others: the flags, then the
+    // maps) and share a region after the wgmma staging buffer: the
+    // mbarriers, then one staging tile.
+    TmaPlan tma;
+    if (schedule && !schedule.getLoad().empty()) {
+      if (schedule.getLoad() != "tma")
+        return kernel.emitOpError() << "has a schedule with load = \""
+                                    << schedule.getLoad()
+                                    << "\" (expected \"tma\" or none)";
+      auto target = kernel->getAttrOfType<StringAttr>("linac.target");
+      GpuTarget gpu;
+      std::string error;
+      if (!target || !resolveGpuTarget(target.getValue(), gpu, error) ||
+          !gpu.hopper)
+        return kernel.emitOpError()
+               << "has a tma schedule but no sm_90a linac.target (the "
+                  "Tensor Memory Accelerator is sm_90a's)";
+      tma = planTma(kernel, ops);
+    }
+    // The staging region: the wgmma buffer alone at `base`, or with TMA the
+    // barriers at the next multiple of kTmaAlign and then one buffer that
+    // wgmma and TMA share (gpuStagingBytes).
+    int64_t stagingAt = base;
+    if (!tma.sites.empty()) {
+      tma.barriers = (base + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
+      tma.staging = tma.barriers + kTmaBarrierBytes;
+      stagingAt = tma.staging;
+      staging = gpuStagingBytes(base, staging, tma.tileBytes);
+      for (auto &entry : tma.sites)
+        entry.second.barrier += tma.barriers;
+      MLIRContext *ctx = kernel.getContext();
+      Location loc = kernel.getLoc();
+      auto names = kernel->getAttrOfType<ArrayAttr>("linac.tensors");
+      SmallVector<StringAttr> tensorNames;
+      for (const TmaMap &map : tma.maps) {
+        StringAttr name = names && map.tensor < names.size()
+                              ? dyn_cast<StringAttr>(names[map.tensor])
+                              : StringAttr();
+        if (!name)
+          return kernel.emitOpError()
+                 << "has no linac.tensors name for argument " << map.tensor;
+        tensorNames.push_back(name);
+      }
+      SmallVector<unsigned> positions;
+      SmallVector<Type> types;
+      const unsigned first = kernel.getNumArguments();
+      for (size_t m = 0; m < tma.maps.size(); ++m)
+        types.push_back(IntegerType::get(ctx, 32));
+      for (size_t m = 0; m < tma.maps.size(); ++m)
+        types.push_back(LLVM::LLVMPointerType::get(ctx));
+      positions.assign(types.size(), first);
+      if (failed(kernel.insertArguments(
+              positions, types,
+              SmallVector<DictionaryAttr>(types.size(), DictionaryAttr()),
+              SmallVector<Location>(types.size(), loc))))
+        return kernel.emitOpError() << "cannot take tensor-map arguments";
+      SmallVector<Attribute> records;
+      for (size_t m = 0; m < tma.maps.size(); ++m) {
+        TmaMap &map = tma.maps[m];
+        map.flag = kernel.getArgument(first + m);
+        map.map = kernel.getArgument(first + tma.maps.size() + m);
+        records.push_back(DictionaryAttr::get(
+            ctx, {NamedAttribute(StringAttr::get(ctx, "tensor"),
+                                 tensorNames[m]),
+                  NamedAttribute(StringAttr::get(ctx, "box"),
+                                 DenseI64ArrayAttr::get(ctx, map.box))}));
+      }
+      kernel->setAttr("linac.tma", ArrayAttr::get(ctx, records));
+    }
+
     int64_t scratchHigh = 0;
+    if (!tma.sites.empty())
+      initTmaBarriers(kernel, tma, threads, mmaEmulation, scratchHigh);
     DenseSet<Operation *> f32Only = f32Products(kernel);
     for (Operation *op : ops) {
       Emitter e(op, threads, f32Only.contains(op) ? Mma::None : mma,
                 mmaEmulation, base + staging, scratchHigh);
-      if (staging > 0)
-        e.enableWgmma(base, stagingCols);
+      if (stagingCols > 0)
+        e.enableWgmma(stagingAt, stagingCols);
       e.barrier();
-      TypeSwitch<Operation *>(op)
-          .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp, ChunkGatesOp,
-                ChunkScoresOp, ChunkAttendOp, ChunkInterOp, ChunkStateUpdateOp,
-                ChunkDeltaSolveOp, ChunkDplrSolveOp, TileShiftRowsOp,
-                ChunkBonusOp, ChunkNormalizeOp, TileTaylor2Op, RecurrentStepOp>(
-              [&](auto concrete) { lower(concrete, e); });
+      auto site = tma.sites.find(op);
+      if (site != tma.sites.end())
+        lowerTma(cast<ChunkLoadOp>(op), e, tma, site->second);
+      else
+        TypeSwitch<Operation *>(op)
+            .Case<TileZeroOp, TileCopyOp, ChunkLoadOp, ChunkStoreOp,
+                  ChunkGatesOp, ChunkScoresOp, ChunkAttendOp, ChunkInterOp,
+                  ChunkStateUpdateOp, ChunkDeltaSolveOp, ChunkDplrSolveOp,
+                  TileShiftRowsOp, ChunkBonusOp, ChunkNormalizeOp,
+                  TileTaylor2Op, RecurrentStepOp>(
+                [&](auto concrete) { lower(concrete, e); });
       e.barrier();
       op->erase();
     }
@@ -1587,8 +1967,12 @@ struct LowerChunkGpuPass
         return kernel.emitOpError()
                << "needs " << total << " bytes of shared memory (" << base
                << " for tiles, "
-               << (staging > 0 ? std::to_string(staging) + " for wgmma operands, "
-                               : std::string())
+               << (staging > 0
+                       ? std::to_string(staging) +
+                             (tma.sites.empty()
+                                  ? " for wgmma operands, "
+                                  : " for TMA barriers and staging, ")
+                       : std::string())
                << scratchHigh
                << " for scratch), more than the " << gpu.sharedLimit
                << " bytes of " << gpu.chip

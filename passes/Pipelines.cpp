@@ -86,6 +86,8 @@ linac::cudaPipelineStages(const CudaPipelineOptions &options) {
            chip +
            " features=+ptx80 O=3},"
            "gpu.module(convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
+           // Tensor maps as grid-constant parameters (TMA loads).
+           "linac-gpu-abi,"
            // nvvm.wgmma.mma_async is inline PTX, which this pass writes.
            "convert-nvvm-to-llvm,canonicalize,cse,reconcile-unrealized-casts)"},
       {"binary", "gpu-module-to-binary{format=" + options.format +

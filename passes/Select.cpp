@@ -122,14 +122,24 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
       return "wgmma";
     return "";
   };
+  // Hopper's Tensor Memory Accelerator loads the chunk tiles whose rows are
+  // whole 16-byte units (any input type), when its staging buffer fits
+  // next to the tiles; otherwise the same chunk and value tile are taken
+  // with thread loads rather than a smaller chunk.
   for (int64_t tile : tiles)
     for (int64_t chunk : chunks) {
       StringRef mma = mmaFor(chunk);
-      auto schedule = ScheduleAttr::get(op.getContext(), algorithm, chunk,
-                                        /*vector_width=*/0, tile, kGpuWarps,
-                                        /*stages=*/1, mma);
-      if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
-        return schedule;
+      SmallVector<StringRef, 2> loads;
+      if (target.hopper && !decode && gpuTmaTileBytes(op, chunk, tile) > 0)
+        loads.push_back("tma");
+      loads.push_back("");
+      for (StringRef load : loads) {
+        auto schedule = ScheduleAttr::get(op.getContext(), algorithm, chunk,
+                                          /*vector_width=*/0, tile, kGpuWarps,
+                                          /*stages=*/1, mma, load);
+        if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
+          return schedule;
+      }
     }
   return op.emitOpError() << "has no schedule for " << target.name
                           << " whose tiles fit in its " << target.sharedLimit
@@ -162,7 +172,40 @@ int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
       32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
   shape.wgmma = schedule.getMma() == "wgmma";
   shape.normalize = op.getNormalizer() == Normalizer::Sum;
+  if (schedule.getLoad() == "tma" && shape.chunk > 0)
+    shape.tmaTileBytes = gpuTmaTileBytes(op, shape.chunk, shape.valueTile);
   return gpuSharedBytes(shape);
+}
+
+int64_t linac::gpuTmaTileBytes(RecurrenceOp op, int64_t chunk,
+                               int64_t valueTile) {
+  // The rank-4 per-token inputs linac-chunk loads a chunk of (Chunk.cpp):
+  // q and k (K columns), v (a value tile), the per-key gates, dplr's a and
+  // b. Scalar gates and beta ([B, T, HV], one column) stay thread loads.
+  int64_t largest = 0;
+  auto consider = [&](Value tensor, bool valueSide) {
+    auto type = tensor ? dyn_cast<RankedTensorType>(tensor.getType())
+                       : RankedTensorType();
+    if (!type || type.getRank() != 4 || type.isDynamicDim(3))
+      return;
+    Type element = type.getElementType();
+    if (!element.isF32() && !element.isF16() && !element.isBF16())
+      return;
+    const int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+    const int64_t cols = valueSide ? valueTile : type.getDimSize(3);
+    if (gpuTmaBoxFits(chunk, cols, bytes))
+      largest = std::max(largest, chunk * cols * bytes);
+  };
+  consider(op.getQ(), false);
+  consider(op.getK(), false);
+  consider(op.getV(), true);
+  if (op.getDecay() == DecayKind::Diagonal)
+    consider(op.getG(), false);
+  if (op.getRankOne() == RankOneKind::Dplr) {
+    consider(op.getA(), false);
+    consider(op.getB(), false);
+  }
+  return largest;
 }
 
 namespace {

@@ -48,6 +48,17 @@ struct CUctx_st;
 struct CUmod_st;
 struct CUfunc_st;
 struct CUstream_st;
+/// CUtensorMap: 128 opaque bytes, 64-byte aligned (cuda.h).
+struct CUtensorMap_st {
+  alignas(64) uint64_t opaque[16];
+};
+// The tensor map's enum parameter types, by their cuda.h names (the values
+// are below).
+enum CUtensorMapDataType_enum : int {};
+enum CUtensorMapInterleave_enum : int {};
+enum CUtensorMapSwizzle_enum : int {};
+enum CUtensorMapL2promotion_enum : int {};
+enum CUtensorMapFloatOOBfill_enum : int {};
 
 namespace {
 
@@ -64,6 +75,14 @@ constexpr int kComputeCapabilityMajor = 75;
 constexpr int kComputeCapabilityMinor = 76;
 constexpr int kMaxSharedPerBlockOptin = 97;
 constexpr int kFuncMaxDynamicShared = 8;
+// cuTensorMapEncodeTiled's enums.
+constexpr int kTensorMapFloat16 = 6;
+constexpr int kTensorMapFloat32 = 7;
+constexpr int kTensorMapBfloat16 = 9;
+constexpr int kTensorMapInterleaveNone = 0;
+constexpr int kTensorMapSwizzleNone = 0;
+constexpr int kTensorMapL2Promotion128B = 2;
+constexpr int kTensorMapOobFillZeros = 0; // CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE
 /// Dynamic shared memory a kernel may use without opting in.
 constexpr int64_t kDefaultSharedLimit = 48 * 1024;
 
@@ -91,6 +110,13 @@ struct Driver {
                                  CUdeviceptr) = nullptr;
   CUresult (*getErrorName)(CUresult, const char **) = nullptr;
   CUresult (*getErrorString)(CUresult, const char **) = nullptr;
+  /// CUDA 12 and later only; null in older drivers, which can run the
+  /// kernels without TMA loads.
+  CUresult (*tensorMapEncodeTiled)(
+      CUtensorMap_st *, CUtensorMapDataType_enum, uint32_t, void *,
+      const uint64_t *, const uint64_t *, const uint32_t *, const uint32_t *,
+      CUtensorMapInterleave_enum, CUtensorMapSwizzle_enum,
+      CUtensorMapL2promotion_enum, CUtensorMapFloatOOBfill_enum) = nullptr;
 };
 
 /// The driver, opened once; `failure` holds why it could not be.
@@ -173,6 +199,9 @@ void openDriver() {
   find(d.funcSetAttribute, "cuFuncSetAttribute");
   find(d.launchKernel, "cuLaunchKernel");
   find(d.memGetAddressRange, "cuMemGetAddressRange_v2");
+  d.tensorMapEncodeTiled =
+      reinterpret_cast<decltype(d.tensorMapEncodeTiled)>(
+          dlsym(handle, "cuTensorMapEncodeTiled"));
   if (!complete) {
     dlclose(handle);
     return;
@@ -390,6 +419,95 @@ uint64_t extentBytes(const linac_tensor &t) {
   return (span + 1) * dtypeSize(t.dtype);
 }
 
+/// Whether a tensor map can describe `t` (TMA's rules, cuTensorMapEncodeTiled):
+/// a 16-byte aligned address, every stride but the innermost a multiple of
+/// 16 bytes below 2^40 (a dimension of extent 1 is never stepped along, so
+/// its stride does not count), and every extent in [1, 2^31 - 1], which the
+/// kernel's int32 box coordinates can reach. linac-emulate-gpu applies the
+/// same rules to a view (tmaUsable in passes/EmulateGPU.cpp).
+bool tmaUsable(const linac_tensor &t) {
+  const uint64_t size = dtypeSize(t.dtype);
+  if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0)
+    return false;
+  for (int32_t d = 0; d < t.rank; ++d) {
+    if (t.shape[d] < 1 || t.shape[d] > INT32_MAX)
+      return false;
+    if (d == t.rank - 1 || t.shape[d] == 1)
+      continue;
+    uint64_t bytes = 0;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(t.strides[d]), size,
+                               &bytes) ||
+        bytes % 16 != 0 || bytes >= (uint64_t(1) << 40))
+      return false;
+  }
+  return true;
+}
+
+/// The tensor map of `t` (tmaUsable) for boxes of `box` (innermost first):
+/// dimensions innermost first, byte strides of the outer ones, no
+/// interleave, no swizzle (the kernel reads the staged tile row-major), L2
+/// promotion of 128 bytes, and zeros for out-of-bounds elements (the rows
+/// of the last chunk past T).
+int32_t encodeTensorMap(const Manifest &m, const TmaDecl &decl,
+                        const linac_tensor &t, CUtensorMap_st *map,
+                        linac_error *err) {
+  const TensorDecl &tensor = m.tensors[decl.tensor];
+  if (!driver.tensorMapEncodeTiled)
+    return fail(err, LINAC_ERROR_CUDA,
+                "%.*s: tensor '%.*s' is loaded through TMA, but the CUDA "
+                "driver has no cuTensorMapEncodeTiled (TMA needs a CUDA 12 "
+                "driver or later)",
+                LINAC_SV(m.kernel), LINAC_SV(tensor.name));
+  const uint64_t size = dtypeSize(t.dtype);
+  const uint32_t rank = static_cast<uint32_t>(t.rank);
+  uint64_t dims[LINAC_MAX_RANK] = {}, strides[LINAC_MAX_RANK] = {};
+  uint32_t elementStrides[LINAC_MAX_RANK] = {};
+  uint64_t inner = size; // bytes spanned by the dimensions inside this one
+  for (uint32_t k = 0; k < rank; ++k) {
+    const int32_t d = t.rank - 1 - static_cast<int32_t>(k);
+    dims[k] = static_cast<uint64_t>(t.shape[d]);
+    elementStrides[k] = 1;
+    if (k == 0) {
+      inner = size * dims[0];
+      continue;
+    }
+    // An extent of 1 is never stepped along: any valid stride will do, and
+    // the packed one is (rounded up to 16 bytes).
+    uint64_t bytes = static_cast<uint64_t>(t.strides[d]) * size;
+    if (t.shape[d] == 1)
+      bytes = (inner + 15) / 16 * 16;
+    strides[k - 1] = bytes;
+    if (__builtin_mul_overflow(bytes, dims[k], &inner))
+      inner = UINT64_MAX;
+  }
+  const int dtype = t.dtype == LINAC_F32   ? kTensorMapFloat32
+                    : t.dtype == LINAC_F16 ? kTensorMapFloat16
+                                           : kTensorMapBfloat16;
+  CUresult result = driver.tensorMapEncodeTiled(
+      map, static_cast<CUtensorMapDataType_enum>(dtype), rank, t.data, dims,
+      strides, decl.box, elementStrides,
+      static_cast<CUtensorMapInterleave_enum>(kTensorMapInterleaveNone),
+      static_cast<CUtensorMapSwizzle_enum>(kTensorMapSwizzleNone),
+      static_cast<CUtensorMapL2promotion_enum>(kTensorMapL2Promotion128B),
+      static_cast<CUtensorMapFloatOOBfill_enum>(kTensorMapOobFillZeros));
+  if (result == kSuccess)
+    return LINAC_OK;
+  Message msg;
+  msg.append("%.*s: tensor '%.*s': cuTensorMapEncodeTiled(%s, dims [",
+             LINAC_SV(m.kernel), LINAC_SV(tensor.name), dtypeName(t.dtype));
+  for (uint32_t k = 0; k < rank; ++k)
+    msg.append("%s%" PRIu64, k ? ", " : "", dims[k]);
+  msg.append("], byte strides [");
+  for (uint32_t k = 0; k + 1 < rank; ++k)
+    msg.append("%s%" PRIu64, k ? ", " : "", strides[k]);
+  msg.append("], box [");
+  for (uint32_t k = 0; k < rank; ++k)
+    msg.append("%s%u", k ? ", " : "", decl.box[k]);
+  msg.append("]) failed: ");
+  describe(msg, result);
+  return fail(err, LINAC_ERROR_CUDA, msg);
+}
+
 } // namespace
 
 int32_t launch(const Function *function, const Manifest &m,
@@ -469,10 +587,12 @@ int32_t launch(const Function *function, const Manifest &m,
 
   // The kernel's parameters: each tensor as the memref descriptor the
   // NVVM lowering expands it to (allocated and aligned pointer, offset 0,
-  // sizes, strides), then the int32 presence flags. Every value sits in an
-  // 8-byte slot; the driver reads each parameter's own size from it.
+  // sizes, strides), then the int32 presence flags, then per `tma` record
+  // an int32 (1: its tensor map is valid) and after those the tensor maps,
+  // 128 bytes each. Every other value sits in an 8-byte slot; the driver
+  // reads each parameter's own size from it.
   constexpr int kMaxParams =
-      kMaxTensors * (3 + 2 * LINAC_MAX_RANK) + kMaxTensors;
+      kMaxTensors * (3 + 2 * LINAC_MAX_RANK) + 3 * kMaxTensors;
   uint64_t values[kMaxParams];
   void *params[kMaxParams];
   int n = 0;
@@ -493,13 +613,29 @@ int32_t launch(const Function *function, const Manifest &m,
     for (int32_t d = 0; d < decl.rank; ++d)
       push(t ? static_cast<uint64_t>(t->strides[d]) : 0);
   }
-  for (int32_t f = 0; f < m.numFlags; ++f) {
-    int32_t present = tensors[m.flags[f]] ? 1 : 0;
+  auto pushInt32 = [&](int32_t value) {
     values[n] = 0;
-    std::memcpy(&values[n], &present, sizeof(present));
+    std::memcpy(&values[n], &value, sizeof(value));
     params[n] = &values[n];
     ++n;
+  };
+  for (int32_t f = 0; f < m.numFlags; ++f)
+    pushInt32(tensors[m.flags[f]] ? 1 : 0);
+  // A view TMA cannot describe is loaded by the kernel's threads instead
+  // (flag 0, its map left zero), so no view the other rules accept is
+  // refused here.
+  CUtensorMap_st maps[kMaxTensors];
+  for (int32_t i = 0; i < m.numTma; ++i) {
+    const linac_tensor *t = tensors[m.tma[i].tensor];
+    std::memset(&maps[i], 0, sizeof(maps[i]));
+    const bool usable = t && tmaUsable(*t);
+    if (usable)
+      if (int32_t status = encodeTensorMap(m, m.tma[i], *t, &maps[i], err))
+        return status;
+    pushInt32(usable ? 1 : 0);
   }
+  for (int32_t i = 0; i < m.numTma; ++i)
+    params[n++] = &maps[i];
 
   CUresult result = driver.launchKernel(
       function->function, static_cast<unsigned>(blocks), 1, 1,

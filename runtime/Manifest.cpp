@@ -176,6 +176,7 @@ private:
   int32_t parseAlias();
   int32_t parseLaunch();
   int32_t parseSchedule();
+  int32_t parseTma();
   int32_t finishLaunch();
   int findTensor(std::string_view name) const {
     for (int i = 0; i < m.numTensors; ++i)
@@ -193,6 +194,8 @@ private:
   /// The launch record's flag list, resolved once every tensor is known.
   std::string_view launchFlags;
   int64_t launchLine = 0;
+  /// The first `tma` record, for the check that the kernel is a CUDA one.
+  int64_t tmaLine = 0;
 };
 
 int32_t Parser::error(const char *format, ...) {
@@ -272,8 +275,60 @@ int32_t Parser::parseSchedule() {
   return LINAC_OK;
 }
 
+int32_t Parser::parseTma() {
+  if (numFields < 3)
+    return error("'tma' takes a tensor name and its box, one extent per "
+                 "dimension");
+  std::string_view name = fields[1];
+  int index = findTensor(name);
+  if (index < 0)
+    return error("tma record of '%.*s', which is not declared by an earlier "
+                 "'tensor' record",
+                 LINAC_QUOTE(name));
+  const TensorDecl &tensor = m.tensors[index];
+  if (tensor.output || !(tensor.dtype == LINAC_F32 ||
+                         tensor.dtype == LINAC_F16 ||
+                         tensor.dtype == LINAC_BF16))
+    return error("tma record of '%.*s': TMA loads f32, f16 or bf16 'in' "
+                 "tensors",
+                 LINAC_SV(name));
+  if (numFields - 2 != tensor.rank)
+    return error("tma record of '%.*s' has %d box extents; the tensor has "
+                 "rank %d",
+                 LINAC_SV(name), numFields - 2, tensor.rank);
+  for (int t = 0; t < m.numTma; ++t)
+    if (m.tma[t].tensor == index)
+      return error("second tma record of '%.*s'", LINAC_SV(name));
+  // At most one record per tensor, so the table cannot overflow.
+  TmaDecl decl;
+  decl.tensor = index;
+  for (int d = 0; d < tensor.rank; ++d) {
+    int64_t extent = 0;
+    if (!parseSize(fields[2 + d], extent) || extent < 1 || extent > kMaxTmaBox)
+      return error("tma record of '%.*s': box extent '%.*s' is not in [1, "
+                   "%u]",
+                   LINAC_SV(name), LINAC_QUOTE(fields[2 + d]), kMaxTmaBox);
+    // A box may reach past the tensor (a chunk of 64 rows of a 3-token
+    // sequence): TMA fills what lies outside.
+    decl.box[d] = static_cast<uint32_t>(extent);
+  }
+  if (decl.box[0] * dtypeSize(tensor.dtype) % 16 != 0)
+    return error("tma record of '%.*s': a box row of %u elements is not a "
+                 "multiple of 16 bytes",
+                 LINAC_SV(name), decl.box[0]);
+  if (m.numTma == 0)
+    tmaLine = lineNumber;
+  m.tma[m.numTma++] = decl;
+  return LINAC_OK;
+}
+
 int32_t Parser::finishLaunch() {
   bool cuda = m.targetKind == "cuda";
+  if (!cuda && m.numTma > 0) {
+    lineNumber = tmaLine;
+    return error("'tma' is for cuda kernels, this one targets '%.*s'",
+                 LINAC_QUOTE(m.targetKind));
+  }
   lineNumber = launchLine;
   if (cuda && !m.hasLaunch)
     return fail(err, LINAC_ERROR_LOAD,
@@ -353,6 +408,8 @@ int32_t Parser::parseLine(std::string_view line) {
     return parseLaunch();
   if (kind == "schedule")
     return parseSchedule();
+  if (kind == "tma")
+    return parseTma();
 
   for (int h = 0; h < kNumHeaders; ++h) {
     if (kind != kHeaderNames[h])

@@ -40,7 +40,7 @@ for target in $TARGETS; do
   if [ -f test/fuzz/"$target".dict ]; then
     dict=(-dict="$PWD/test/fuzz/$target.dict")
   fi
-  # The pipeline target reads one byte per field (28 in all): longer
+  # The pipeline target reads one byte per field (29 in all): longer
   # inputs only give the mutator bytes that change nothing. Its inputs take
   # 0.1-0.3 s each and its seed corpus alone about 10 s, so it gets 30 s
   # unless FUZZ_SECONDS says otherwise.

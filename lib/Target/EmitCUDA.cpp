@@ -52,18 +52,36 @@ FailureOr<std::vector<CudaKernel>> linac::getCudaKernels(ModuleOp module) {
     int64_t tile = schedule.getValueTile() > 0 ? schedule.getValueTile()
                                                : valueDim;
     kernel.valueTiles = tile > 0 ? valueDim / tile : 1;
+    // The TMA loads of linac-lower-chunk-gpu: a flag and a tensor map per
+    // tensor, the last arguments.
+    if (auto records = func->getAttrOfType<ArrayAttr>("linac.tma")) {
+      for (Attribute record : records) {
+        auto dict = dyn_cast<DictionaryAttr>(record);
+        auto name = dict ? dict.getAs<StringAttr>("tensor") : StringAttr();
+        auto box = dict ? dict.getAs<DenseI64ArrayAttr>("box")
+                        : DenseI64ArrayAttr();
+        if (!name || !box) {
+          func.emitOpError() << "has a malformed linac.tma record " << record;
+          return WalkResult::interrupt();
+        }
+        kernel.tma.push_back(
+            {name.str(), std::vector<int64_t>(box.asArrayRef().begin(),
+                                              box.asArrayRef().end())});
+      }
+    }
+    const size_t tmaArgs = 2 * kernel.tma.size();
     // The presence flags follow the tensors: h0 then ht, when present
     // (linac-chunk's order).
-    if (func.getNumArguments() > kernel.interface.tensors.size())
+    if (func.getNumArguments() > kernel.interface.tensors.size() + tmaArgs)
       for (StringRef role : {"h0", "ht"})
         for (const KernelTensor &tensor : kernel.interface.tensors)
           if (tensor.name == role)
             kernel.flags.push_back(role.str());
-    if (kernel.interface.tensors.size() + kernel.flags.size() !=
+    if (kernel.interface.tensors.size() + kernel.flags.size() + tmaArgs !=
         func.getNumArguments()) {
       func.emitOpError() << "has " << func.getNumArguments()
-                         << " arguments; expected one per tensor and one per "
-                            "optional state";
+                         << " arguments; expected one per tensor, one per "
+                            "optional state and two per TMA tensor";
       return WalkResult::interrupt();
     }
     kernels.push_back(std::move(kernel));
@@ -141,6 +159,12 @@ std::string linac::buildCudaManifest(const CudaKernel &kernel,
                               : llvm::join(kernel.flags, ","))
      << "\n";
   writeManifestTensors(os, k);
+  for (const CudaKernel::TmaTensor &tma : kernel.tma) {
+    os << "tma " << tma.tensor;
+    for (int64_t extent : tma.box)
+      os << " " << extent;
+    os << "\n";
+  }
   return text;
 }
 

@@ -11,8 +11,16 @@
 // CHECK-SAME: %[[HAS_H0:[a-z0-9]+]]: i1, %[[TASK:[a-z0-9]+]]: index)
 // CHECK-SAME: linac.kernel = "la", linac.mode = "prefill"
 // CHECK-SAME: linac.tensors = ["q", "k", "v", "h0", "o"]
-// CHECK: %[[BUF:.+]] = memref.alloca() {alignment = 16 : i64} : memref<6144xi8>
-// CHECK: %[[SMEM:.+]] = memref.cast %[[BUF]] : memref<6144xi8> to memref<?xi8>
+// CHECK: %[[BUF:.+]] = memref.alloca() {alignment = 16 : i64} : memref<6784xi8>
+// CHECK: %[[SMEM:.+]] = memref.cast %[[BUF]] : memref<6784xi8> to memref<?xi8>
+// The sm_90a schedule loads q, k and v through TMA: their flags and tensor
+// maps are gone from the signature, each flag replaced by the runtime's
+// rule for the view (16-byte aligned data, outer strides in 16-byte units,
+// extents below 2^31).
+// CHECK: memref.extract_strided_metadata %{{.+}} : memref<?x?x1x16xbf16,
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: arith.remui %{{.+}}, %c16
+// CHECK: arith.cmpi ult, %{{.+}}, %c1099511627776
 // CHECK: %[[FLAG:.+]] = arith.extui %[[HAS_H0]] : i1 to i32
 // CHECK: %[[S:.+]] = memref.view %[[SMEM]][%{{.+}}][] : memref<?xi8> to memref<16x16xf32>
 // CHECK: arith.divui %[[TASK]],
@@ -20,6 +28,8 @@
 // CHECK: scf.if
 // CHECK: scf.for %[[T:.+]] = %{{.+}} to %c128{{[_0-9]*}} step %{{.+}} {
 // CHECK-NEXT: scf.for %{{.+}} = %[[T]] to
+// Thread 0 copies each chunk's box and counts the mbarrier's phase.
+// CHECK: cf.assert %{{.+}}, "linac: a TMA load waits for an mbarrier phase its copy does not complete"
 // No GPU op or barrier is left.
 // CHECK-NOT: gpu.
 // CHECK: return
@@ -111,6 +121,58 @@ module attributes {gpu.container_module} {
   gpu.module @m {
     // expected-error @+1 {{is not a kernel of linac-gpu-map}}
     gpu.func @plain() kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// The TMA arguments of linac-lower-chunk-gpu (a flag, then a tensor map, per
+// linac.tma record) must be there, name a tensor, and the map must be unused
+// (the emulated copy reads the memref): a kernel lowered for the GPU reads
+// it...
+module attributes {gpu.container_module} {
+  gpu.module @m {
+    // expected-error @+1 {{reads the tensor map of 'q'; lower it with linac-lower-chunk-gpu{mma-emulation}}}
+    gpu.func @hardware_tma(%q: memref<1x16x1x8xbf16>, %use: i32, %map: !llvm.ptr) kernel
+        attributes {known_block_size = array<i32: 32, 1, 1>, linac.kernel = "k",
+                    linac.tensors = ["q"], linac.shared_bytes = 0 : i64,
+                    linac.tma = [{tensor = "q", box = array<i64: 8, 1, 16, 1>}],
+                    linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, warps = 1, stages = 1, load = "tma">} {
+      %p = llvm.ptrtoint %map : !llvm.ptr to i64
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// ...a record names no tensor...
+module attributes {gpu.container_module} {
+  gpu.module @m {
+    // expected-error @+1 {{has a linac.tma record {box = array<i64: 8, 1, 16, 1>, tensor = "k"} that names no tensor of linac.tensors}}
+    gpu.func @unknown_tensor(%q: memref<1x16x1x8xbf16>, %use: i32, %map: !llvm.ptr) kernel
+        attributes {known_block_size = array<i32: 32, 1, 1>, linac.kernel = "k",
+                    linac.tensors = ["q"], linac.shared_bytes = 0 : i64,
+                    linac.tma = [{tensor = "k", box = array<i64: 8, 1, 16, 1>}],
+                    linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, warps = 1, stages = 1, load = "tma">} {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// ...or the arguments are missing.
+module attributes {gpu.container_module} {
+  gpu.module @m {
+    // expected-error @+1 {{has 1 linac.tma records but only 1 arguments}}
+    gpu.func @no_arguments(%q: memref<1x16x1x8xbf16>) kernel
+        attributes {known_block_size = array<i32: 32, 1, 1>, linac.kernel = "k",
+                    linac.tensors = ["q"], linac.shared_bytes = 0 : i64,
+                    linac.tma = [{tensor = "q", box = array<i64: 8, 1, 16, 1>}],
+                    linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, warps = 1, stages = 1, load = "tma">} {
       gpu.return
     }
   }

@@ -178,7 +178,7 @@ module {
 // tiles) = 27264 bytes, what linac-select planned for it.
 // CHECK-LABEL: gpu.module @gdn_module
 // CHECK: gpu.func @gdn(
-// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 16, warps = 4, stages = 1>
+// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 16, warps = 4, stages = 1, load = "tma">
 // CHECK-SAME: linac.shared_bytes = 27264 : i64
 // CHECK-SAME: linac.variant = "gdn"
 // CHECK: linac.chunk_delta_solve ins({{.*}} : memref<32x32xf32, #gpu.address_space<workgroup>>, memref<32x1xf32, #gpu.address_space<workgroup>>, memref<32x16xf32, #gpu.address_space<workgroup>>, memref<32x16xf32, #gpu.address_space<workgroup>>) outs(%{{.+}} : memref<32x16xf32, #gpu.address_space<workgroup>>)
@@ -231,6 +231,43 @@ module attributes {linac.target = "cuda:sm_90a"} {
         q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
         v(%v : tensor<?x?x2x64xbf16>)
         {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wmma">}
+        -> tensor<?x?x2x64xbf16>
+    return %o : tensor<?x?x2x64xbf16>
+  }
+}
+
+// -----
+
+// The Tensor Memory Accelerator is sm_90a's too: a hand-written tma
+// schedule for sm_80 is refused...
+module attributes {linac.target = "cuda:sm_80"} {
+  // expected-error @+1 {{has a tma schedule, but sm_80 has no Tensor Memory Accelerator (sm_90a only)}}
+  func.func @tma_sm80(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
+                      %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
+                      %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x2x64xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
+        v(%v : tensor<?x?x2x64xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, load = "tma">}
+        -> tensor<?x?x2x64xbf16>
+    return %o : tensor<?x?x2x64xbf16>
+  }
+}
+
+// -----
+
+// ...and so is a way of loading no pass knows.
+module attributes {linac.target = "cuda:sm_90a"} {
+  // expected-error @+1 {{has a schedule with load = "cp.async.bulk" (expected "tma" or none)}}
+  func.func @unknown_load(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
+                          %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
+                          %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x2x64xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
+        v(%v : tensor<?x?x2x64xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, load = "cp.async.bulk">}
         -> tensor<?x?x2x64xbf16>
     return %o : tensor<?x?x2x64xbf16>
   }

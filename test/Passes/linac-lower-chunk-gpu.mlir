@@ -8,9 +8,15 @@
 // nvvm.mma.sync m16n8k16 on bf16 operands packed in i32 registers.
 // CHECK-LABEL: gpu.func @la(
 // CHECK-SAME: linac.mma = "bf16"
-// The tiles (18432 bytes) and l2norm's 32 row scales.
-// CHECK-SAME: linac.shared_bytes = 18560 : i64
+// The tiles (18432 bytes), the TMA region (a schedule with load = "tma":
+// 16 mbarriers in 128 bytes, then a 32 x 32 bf16 staging tile) and
+// l2norm's 32 row scales; linac-lower-chunk-gpu-tma.mlir checks the loads.
+// CHECK-SAME: linac.shared_bytes = 20736 : i64
 // CHECK-NOT: linac.tile_zero
+// Thread 0 initializes the loads' mbarriers.
+// CHECK: gpu.barrier
+// CHECK: nvvm.mbarrier.init
+// CHECK: nvvm.fence.mbarrier.init
 // tile_zero of the state: 512 elements over 128 threads.
 // CHECK: gpu.barrier
 // CHECK: %[[TID:.+]] = gpu.thread_id x

@@ -12,14 +12,14 @@
 // C = 16 fits, with 64 columns on sm_90a but 32 on sm_80. A small V (24) is
 // one tile.
 // CHECK-LABEL: func.func @gpu
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1, mma = "wgmma">
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1>
 func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
                %gs: tensor<1x8x2xf32>, %q2: tensor<1x8x2x256xbf16>,
@@ -55,7 +55,7 @@ func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
 // A spec's chunk size and value tile fix the choice; a schedule written by
 // hand is kept.
 // CHECK-LABEL: func.func @requested
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1, mma = "wgmma">
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 8, warps = 2, stages = 1>
 func.func @requested(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>)
@@ -97,11 +97,11 @@ func.func @too_big(%q: tensor<1x8x2x256xbf16>, %g: tensor<1x8x2x256xf32>)
 // their gates) only C = 16, with 32 columns on sm_80; RWKV-6 (the shifted
 // k, v, g) C = 32 on sm_90a, C = 16 on sm_80. Decode needs a few rows.
 // CHECK-LABEL: func.func @rank_one
-// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1, load = "tma">
 // SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
-// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma">
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 // CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 func.func @rank_one(%q: tensor<1x8x2x128xbf16>, %gs: tensor<1x8x2xf32>,
@@ -129,4 +129,28 @@ func.func @rank_one(%q: tensor<1x8x2x128xbf16>, %gs: tensor<1x8x2xf32>,
       {linac.mode = "decode"} -> tensor<1x8x2x128xbf16>
   return %0, %1, %2, %3 : tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>,
       tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>
+}
+
+// -----
+
+// TMA loads (sm_90a prefill) need rows of whole 16-byte units: bf16 heads of
+// 12 give none, so no load field. When its staging buffer would not fit,
+// the same chunk and value tile are taken without it rather than a smaller
+// chunk: f32 GLA at K = V = 192 fits C = 32 with 64 value columns in
+// 219392 bytes, but not a 32 x 192 f32 staging tile more.
+// CHECK-LABEL: func.func @tma_choice
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 12, warps = 4, stages = 1, mma = "wgmma">
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 12, warps = 4, stages = 1>
+// SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+func.func @tma_choice(%q: tensor<1x8x2x12xbf16>, %q2: tensor<1x8x2x192xf32>)
+    -> (tensor<1x8x2x12xbf16>, tensor<1x8x2x192xf32>) {
+  %0 = linac.recurrence decay(none)
+      q(%q : tensor<1x8x2x12xbf16>) k(%q : tensor<1x8x2x12xbf16>)
+      v(%q : tensor<1x8x2x12xbf16>) -> tensor<1x8x2x12xbf16>
+  %1 = linac.recurrence decay(diagonal)
+      q(%q2 : tensor<1x8x2x192xf32>) k(%q2 : tensor<1x8x2x192xf32>)
+      v(%q2 : tensor<1x8x2x192xf32>) g(%q2 : tensor<1x8x2x192xf32>)
+      -> tensor<1x8x2x192xf32>
+  return %0, %1 : tensor<1x8x2x12xbf16>, tensor<1x8x2x192xf32>
 }

@@ -55,7 +55,7 @@
 //   12 initial/final     13 target           14 scale
 //   15 decay (lightning) 16 linac.chunk_size 17 linac.value_tile
 //   18 linac.mode        19 schedule on?     20-25 schedule fields
-//   26 static B and T     27 schedule's mma
+//   26 static B and T     27 schedule's mma       28 schedule's load
 // New entries go at the end of a table, and the committed corpus holds table
 // indices (each byte below its table's size), so that a committed input
 // keeps its meaning when a table grows.
@@ -204,6 +204,10 @@ struct Extents {
 // The schedule's tensor-core instruction: absent, wgmma (sm_90a, 16-bit,
 // prefill only), and names no pass knows.
 const char *const kMmas[] = {"", "wgmma", "mma_sync", "bogus"};
+// How the schedule loads chunk tiles: absent (threads), tma (sm_90a only;
+// its staging buffer is part of the shared-memory plan), and a name no
+// pass knows.
+const char *const kLoads[] = {"", "tma", "cp.async"};
 const Extents kExtents[] = {{0, 0},  {0, 1},  {0, 5}, {0, 64}, {0, 65},
                             {1, 0},  {2, 3},  {0, 200}, {1, 1}, {3, 16}};
 
@@ -234,7 +238,7 @@ struct Input {
   linac::Algorithm algorithm = linac::Algorithm::Chunked;
   int64_t chunk = 0, width = 0, tile = 0, warps = 0, stages = 0;
   Extents extents = {0, 0};
-  std::string mma;
+  std::string mma, load;
 
   std::string describe() const {
     std::string text = toml;
@@ -251,7 +255,8 @@ struct Input {
     if (schedule)
       os << " linac.schedule=<" << linac::stringifyAlgorithm(algorithm) << ", "
          << chunk << ", " << width << ", " << tile << ", " << warps << ", "
-         << stages << (mma.empty() ? "" : ", " + mma) << ">";
+         << stages << (mma.empty() ? "" : ", " + mma)
+         << (load.empty() ? "" : ", load " + load) << ">";
     if (extents.batch)
       os << " B=" << extents.batch;
     if (extents.time)
@@ -356,6 +361,7 @@ Input decode(const uint8_t *data, size_t size) {
   // After the extents (which came first), so that their byte keeps its
   // position.
   in.mma = f.pick(kMmas);
+  in.load = f.pick(kLoads);
   return in;
 }
 
@@ -686,7 +692,8 @@ void applyOverrides(const Input &input, ModuleOp module) {
                   linac::ScheduleAttr::get(op.getContext(), input.algorithm,
                                            input.chunk, input.width,
                                            input.tile, input.warps,
-                                           input.stages, input.mma));
+                                           input.stages, input.mma,
+                                           input.load));
   });
 }
 

@@ -72,6 +72,9 @@ struct Fake {
   void *(*stream)() = nullptr;
   uint64_t (*param)(int) = nullptr;
   void (*registerRange)(const void *, size_t) = nullptr;
+  uint64_t (*encoded)(int, const char *, int) = nullptr;
+  uint64_t (*mapWord)(int, int) = nullptr;
+  uint64_t (*mapAddress)(int) = nullptr;
 };
 
 class Cuda : public ::testing::Test {
@@ -91,6 +94,9 @@ protected:
     find(fake.stream, "fake_cuda_stream");
     find(fake.param, "fake_cuda_param");
     find(fake.registerRange, "fake_cuda_register");
+    find(fake.encoded, "fake_cuda_encoded");
+    find(fake.mapWord, "fake_cuda_map_word");
+    find(fake.mapAddress, "fake_cuda_map_address");
     fake.reset();
     useDriver(kFakeCuda);
   }
@@ -732,6 +738,194 @@ TEST_F(Cuda, KernelsAcceptHelperMemory) {
   // The kernel released its own reference; the helpers' stays.
   EXPECT_EQ(fake.get("retains"), 2);
   EXPECT_EQ(fake.get("releases"), 1);
+}
+
+//===----------------------------------------------------------------------===//
+// TMA: tensor maps encoded per launch
+//===----------------------------------------------------------------------===//
+
+/// A kernel that loads q (bf16) and g (f32) through TMA in boxes of 16 rows:
+/// q [B, T, H, 8], g [B, T, HV, 4], o [B, T, HV, 8].
+std::string tmaManifest() {
+  return "linac-manifest 1\ncompiler " LINAC_VERSION
+         "\nkernel gla_prefill\ntarget cuda sm_90a -\nmode prefill\n"
+         "variant gla\nlaunch 128 70000 1 -\n"
+         "tensor q in required bf16 B T H 8\n"
+         "tensor g in required f32 B T HV 4\n"
+         "tensor o out required bf16 B T HV 8\n"
+         "tma q 8 1 16 1\n"
+         "tma g 4 1 16 1\n";
+}
+
+/// 64-byte aligned host memory standing in for a device allocation.
+struct Buffer {
+  explicit Buffer(size_t bytes)
+      : data(static_cast<unsigned char *>(
+            std::aligned_alloc(64, (bytes + 63) / 64 * 64))),
+        bytes(bytes) {}
+  ~Buffer() { std::free(data); }
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+  unsigned char *data;
+  size_t bytes;
+};
+
+linac_tensor view(void *data, int32_t dtype, std::vector<int64_t> shape,
+                  std::vector<int64_t> strides) {
+  linac_tensor t{};
+  t.data = data;
+  t.dtype = dtype;
+  t.rank = static_cast<int32_t>(shape.size());
+  for (int32_t d = 0; d < t.rank; ++d) {
+    t.shape[d] = shape[d];
+    t.strides[d] = strides[d];
+  }
+  return t;
+}
+
+class CudaTma : public Cuda {
+protected:
+  void SetUp() override {
+    Cuda::SetUp();
+    manifest = tmaManifest();
+    kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin, sizeof(kCubin),
+                                      &err);
+    ASSERT_NE(kernel, nullptr) << err.message;
+    for (Buffer *b : {&q, &g, &o})
+      fake.registerRange(b->data, b->bytes);
+  }
+  void TearDown() override {
+    linac_kernel_destroy(kernel);
+    Cuda::TearDown();
+  }
+  // B = 3, T = 5, H = 2, HV = 2, with room for padded views.
+  Buffer q{4096}, g{4096}, o{4096};
+  std::string manifest;
+  linac_kernel *kernel = nullptr;
+};
+
+// Parameters: q, g, o are rank-4 descriptors of 11 slots (0..32), then the
+// TMA flags of q and g (33, 34), then their tensor maps (35, 36).
+constexpr int kTmaFlag = 33, kFirstMap = 35;
+
+TEST_F(CudaTma, EncodesOneTiledMapPerTensor) {
+  linac_tensor tq = view(q.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
+  linac_tensor tg = view(g.data, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});
+  linac_tensor to = view(o.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
+  const linac_tensor *tensors[] = {&tq, &tg, &to};
+  fake.set("params", 37);
+  fake.set("maps", kFirstMap);
+  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  ASSERT_EQ(fake.get("encodes"), 2);
+  // q: bf16 (CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9), rank 4, dims innermost
+  // first, byte strides of the three outer dims, the manifest's box, unit
+  // element strides; no interleave or swizzle, L2 promotion 128B (2),
+  // zeros out of bounds (0).
+  const uint64_t qDims[] = {8, 2, 5, 3}, qStrides[] = {16, 32, 160};
+  const uint64_t qBox[] = {8, 1, 16, 1};
+  EXPECT_EQ(fake.encoded(0, "dtype", 0), 9u);
+  EXPECT_EQ(fake.encoded(0, "rank", 0), 4u);
+  EXPECT_EQ(fake.encoded(0, "address", 0),
+            reinterpret_cast<uintptr_t>(q.data));
+  for (int d = 0; d < 4; ++d) {
+    EXPECT_EQ(fake.encoded(0, "dims", d), qDims[d]) << d;
+    EXPECT_EQ(fake.encoded(0, "box", d), qBox[d]) << d;
+    EXPECT_EQ(fake.encoded(0, "elementStrides", d), 1u) << d;
+  }
+  for (int d = 0; d < 3; ++d)
+    EXPECT_EQ(fake.encoded(0, "strides", d), qStrides[d]) << d;
+  EXPECT_EQ(fake.encoded(0, "interleave", 0), 0u);
+  EXPECT_EQ(fake.encoded(0, "swizzle", 0), 0u);
+  EXPECT_EQ(fake.encoded(0, "l2", 0), 2u);
+  EXPECT_EQ(fake.encoded(0, "oob", 0), 0u);
+  EXPECT_EQ(fake.encoded(0, "map", 0) % 64, 0u);
+  // g: f32 (7), its own strides and box.
+  const uint64_t gDims[] = {4, 2, 5, 3}, gStrides[] = {16, 32, 160};
+  EXPECT_EQ(fake.encoded(1, "dtype", 0), 7u);
+  for (int d = 0; d < 4; ++d)
+    EXPECT_EQ(fake.encoded(1, "dims", d), gDims[d]) << d;
+  for (int d = 0; d < 3; ++d)
+    EXPECT_EQ(fake.encoded(1, "strides", d), gStrides[d]) << d;
+  EXPECT_EQ(fake.encoded(1, "box", 0), 4u);
+
+  // The flags say both maps are valid; each map is the 128-byte parameter
+  // the driver wrote (its first words: a magic number, the call's number,
+  // the address), passed from 64-byte aligned memory.
+  EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag)), 1);
+  EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag + 1)), 1);
+  for (int m = 0; m < 2; ++m) {
+    EXPECT_EQ(fake.mapWord(kFirstMap + m, 0), 0x70616d726f736e65ull) << m;
+    EXPECT_EQ(fake.mapWord(kFirstMap + m, 1), static_cast<uint64_t>(m + 1));
+    EXPECT_EQ(fake.mapAddress(kFirstMap + m) % 64, 0u) << m;
+  }
+  EXPECT_EQ(fake.mapWord(kFirstMap, 2), reinterpret_cast<uintptr_t>(q.data));
+  EXPECT_EQ(fake.mapWord(kFirstMap + 1, 2),
+            reinterpret_cast<uintptr_t>(g.data));
+  EXPECT_EQ(fake.get("launches"), 1);
+  EXPECT_EQ(fake.get("balanced"), 1);
+}
+
+TEST_F(CudaTma, ViewsTmaCannotDescribeUseThreadLoads) {
+  // q in rows padded by 3 elements: outer strides of 22, 110 and 550 bf16
+  // elements (44, 220, 1100 bytes) are not multiples of 16 bytes.
+  linac_tensor padded = view(q.data, LINAC_BF16, {3, 5, 2, 8}, {550, 110, 11, 1});
+  // g starting 8 bytes into its buffer: not 16-byte aligned.
+  linac_tensor shifted =
+      view(g.data + 8, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});
+  linac_tensor to = view(o.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
+  const linac_tensor *tensors[] = {&padded, &shifted, &to};
+  fake.set("params", 37);
+  fake.set("maps", kFirstMap);
+  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(fake.get("encodes"), 0);
+  EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag)), 0);
+  EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag + 1)), 0);
+  for (int w = 0; w < 16; ++w)
+    EXPECT_EQ(fake.mapWord(kFirstMap, w), 0u) << w;
+  EXPECT_EQ(fake.get("launches"), 1);
+
+  // A batch of one: its stride is never used, so an odd one is fine, and
+  // the map gets the packed stride instead (T x H x 8 bf16 = 160 bytes).
+  linac_tensor single = view(q.data, LINAC_BF16, {1, 5, 2, 8}, {7, 16, 8, 1});
+  linac_tensor tg = view(g.data, LINAC_F32, {1, 5, 2, 4}, {40, 8, 4, 1});
+  linac_tensor one = view(o.data, LINAC_BF16, {1, 5, 2, 8}, {80, 16, 8, 1});
+  const linac_tensor *batchOfOne[] = {&single, &tg, &one};
+  ASSERT_EQ(linac_kernel_launch_cuda(kernel, batchOfOne, 3, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  ASSERT_EQ(fake.get("encodes"), 2);
+  EXPECT_EQ(fake.encoded(0, "strides", 2), 160u);
+  EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag)), 1);
+}
+
+TEST_F(CudaTma, EncodeErrorsAreMessages) {
+  linac_tensor tq = view(q.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
+  linac_tensor tg = view(g.data, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});
+  linac_tensor to = view(o.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
+  const linac_tensor *tensors[] = {&tq, &tg, &to};
+  fake.set("encode", 1);
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
+            LINAC_ERROR_CUDA);
+  EXPECT_TRUE(contains(err, "gla_prefill: tensor 'q': "
+                            "cuTensorMapEncodeTiled(bf16, dims [8, 2, 5, 3], "
+                            "byte strides [16, 32, 160], box [8, 1, 16, 1]) "
+                            "failed: CUDA_ERROR_INVALID_VALUE (invalid "
+                            "argument)"))
+      << err.message;
+  // Nothing was launched, the context was popped, and the kernel launches
+  // once the driver encodes again.
+  EXPECT_EQ(fake.get("encodes"), 1);
+  EXPECT_EQ(fake.get("launches"), 0);
+  EXPECT_EQ(fake.get("balanced"), 1);
+  fake.set("encode", 0);
+  EXPECT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  EXPECT_EQ(fake.get("launches"), 1);
 }
 
 //===----------------------------------------------------------------------===//

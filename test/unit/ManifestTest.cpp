@@ -189,6 +189,76 @@ TEST(Manifest, ScheduleRecord) {
   }
 }
 
+TEST(Manifest, CudaTmaRecords) {
+  Manifest m;
+  linac_error err;
+  std::string text = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                     "target cuda sm_90a -\nmode prefill\nvariant gla\n"
+                     "launch 128 153088 2 -\n"
+                     "tensor q in required bf16 B T 16 128\n"
+                     "tensor g in required f32 B T 16 128\n"
+                     "tensor o out required bf16 B T 16 128\n"
+                     "tma q 128 1 64 1\n"
+                     "tma g 4 1 256 1\n";
+  ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
+  ASSERT_EQ(m.numTma, 2);
+  // A box may reach past a static dimension (64 rows of a 3-token tensor:
+  // TMA fills the rest; found by linac-fuzz-pipeline).
+  Manifest shortT;
+  std::string staticT = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                        "target cuda sm_90a -\nmode prefill\nvariant gla\n"
+                        "launch 128 153088 2 -\n"
+                        "tensor q in required f32 2 3 2 128\n"
+                        "tma q 128 1 64 1\n";
+  EXPECT_EQ(parse(staticT, shortT, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(m.tma[0].tensor, 0);
+  EXPECT_EQ(m.tma[1].tensor, 1);
+  const uint32_t q[] = {128, 1, 64, 1}, g[] = {4, 1, 256, 1};
+  for (int d = 0; d < 4; ++d) {
+    EXPECT_EQ(m.tma[0].box[d], q[d]) << d;
+    EXPECT_EQ(m.tma[1].box[d], g[d]) << d;
+  }
+}
+
+TEST(Manifest, BadTmaRecords) {
+  const std::string head = "linac-manifest 1\ncompiler 0.1.0\nkernel k\n"
+                           "mode prefill\nvariant gla\n";
+  const std::string cuda = head + "target cuda sm_90a -\nlaunch 128 0 1 -\n";
+  const std::string tensors = "tensor q in required bf16 B T 1 64\n"
+                              "tensor cu_seqlens in optional i32 N1\n"
+                              "tensor o out required bf16 B T 1 64\n";
+  const std::pair<std::string, const char *> cases[] = {
+      {head + "target cpu x86-64 -\n" + tensors + "tma q 64 1 16 1\n",
+       "line 10: 'tma' is for cuda kernels, this one targets 'cpu'"},
+      {cuda + "tma q 64 1 16 1\n" + tensors,
+       "tma record of 'q', which is not declared by an earlier 'tensor' "
+       "record"},
+      {cuda + tensors + "tma q\n", "'tma' takes a tensor name and its box"},
+      {cuda + tensors + "tma o 64 1 16 1\n",
+       "tma record of 'o': TMA loads f32, f16 or bf16 'in' tensors"},
+      {cuda + tensors + "tma cu_seqlens 8\n",
+       "tma record of 'cu_seqlens': TMA loads f32, f16 or bf16 'in' tensors"},
+      {cuda + tensors + "tma q 64 1 16\n",
+       "tma record of 'q' has 3 box extents; the tensor has rank 4"},
+      {cuda + tensors + "tma q 64 1 16 1\ntma q 64 1 16 1\n",
+       "second tma record of 'q'"},
+      {cuda + tensors + "tma q 64 1 0 1\n",
+       "tma record of 'q': box extent '0' is not in [1, 256]"},
+      {cuda + tensors + "tma q 64 1 512 1\n",
+       "tma record of 'q': box extent '512' is not in [1, 256]"},
+      {cuda + tensors + "tma q 4 1 16 1\n",
+       "tma record of 'q': a box row of 4 elements is not a multiple of 16 "
+       "bytes"},
+  };
+  for (const auto &[text, message] : cases) {
+    Manifest m;
+    linac_error err;
+    EXPECT_EQ(parse(text, m, &err), LINAC_ERROR_LOAD) << text;
+    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
+        << err.message;
+  }
+}
+
 struct BadCase {
   std::string text;
   const char *message;

@@ -30,6 +30,14 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+typedef struct CUtensorMap_st {
+  _Alignas(64) uint64_t opaque[16];
+} CUtensorMap;
+typedef enum CUtensorMapDataType_enum { kDataTypeUnused } CUtensorMapDataType;
+typedef enum CUtensorMapInterleave_enum { kInterleaveUnused } CUtensorMapInterleave;
+typedef enum CUtensorMapSwizzle_enum { kSwizzleUnused } CUtensorMapSwizzle;
+typedef enum CUtensorMapL2promotion_enum { kL2Unused } CUtensorMapL2promotion;
+typedef enum CUtensorMapFloatOOBfill_enum { kOobUnused } CUtensorMapFloatOOBfill;
 
 enum {
   kSuccess = 0,
@@ -46,6 +54,19 @@ enum {
 
 #define MAX_PARAMS 512
 #define MAX_RANGES 64
+#define MAX_MAPS 8
+/* The first word of every tensor map the fake encodes; the second is the
+ * number of the encode call (1, 2, ...). */
+#define MAP_MAGIC 0x70616d726f736e65ull
+
+/* One cuTensorMapEncodeTiled call, as the runtime made it. */
+struct Encode {
+  int dtype, interleave, swizzle, l2, oob;
+  unsigned rank;
+  uintptr_t address, map;
+  uint64_t dims[5], strides[4];
+  unsigned box[5], elementStrides[5];
+};
 
 static struct {
   CUresult initResult, loadResult, launchResult;
@@ -71,6 +92,14 @@ static struct {
   CUstream stream;
   int expectParams;
   uint64_t params[MAX_PARAMS];
+  /* Parameters from this index on are 128-byte tensor maps: their words. */
+  int firstMap;
+  uint64_t mapWords[MAX_MAPS][16];
+  uintptr_t mapAddresses[MAX_MAPS];
+  /* cuTensorMapEncodeTiled. */
+  CUresult encodeResult;
+  int encodes;
+  struct Encode encoded[MAX_MAPS];
 } fake;
 
 void fake_cuda_reset(void) {
@@ -109,6 +138,10 @@ void fake_cuda_set(const char *what, int value) {
     fake.eventResult = value;
   else if (!strcmp(what, "eventMicroseconds"))
     fake.eventMicroseconds = value;
+  else if (!strcmp(what, "maps"))
+    fake.firstMap = value;
+  else if (!strcmp(what, "encode"))
+    fake.encodeResult = value;
 }
 
 int fake_cuda_get(const char *what) {
@@ -144,8 +177,44 @@ int fake_cuda_get(const char *what) {
     return fake.events;
   if (!strcmp(what, "eventRecords"))
     return fake.eventRecords;
+  if (!strcmp(what, "encodes"))
+    return fake.encodes;
   return -1;
 }
+
+/* Field `what` (index `i` of an array field) of encode call `call`
+ * (0-based). */
+uint64_t fake_cuda_encoded(int call, const char *what, int i) {
+  if (call < 0 || call >= MAX_MAPS)
+    return ~0ull;
+  const struct Encode *e = &fake.encoded[call];
+  if (!strcmp(what, "dtype")) return (uint64_t)e->dtype;
+  if (!strcmp(what, "rank")) return e->rank;
+  if (!strcmp(what, "address")) return e->address;
+  if (!strcmp(what, "map")) return e->map;
+  if (!strcmp(what, "dims")) return e->dims[i];
+  if (!strcmp(what, "strides")) return e->strides[i];
+  if (!strcmp(what, "box")) return e->box[i];
+  if (!strcmp(what, "elementStrides")) return e->elementStrides[i];
+  if (!strcmp(what, "interleave")) return (uint64_t)e->interleave;
+  if (!strcmp(what, "swizzle")) return (uint64_t)e->swizzle;
+  if (!strcmp(what, "l2")) return (uint64_t)e->l2;
+  if (!strcmp(what, "oob")) return (uint64_t)e->oob;
+  return ~0ull;
+}
+
+/* Word `w` of the tensor map passed as parameter `i` (firstMap and on), and
+ * the address the runtime passed it at. */
+uint64_t fake_cuda_map_word(int i, int w) {
+  int m = i - fake.firstMap;
+  return m >= 0 && m < MAX_MAPS && w >= 0 && w < 16 ? fake.mapWords[m][w]
+                                                     : ~0ull;
+}
+uint64_t fake_cuda_map_address(int i) {
+  int m = i - fake.firstMap;
+  return m >= 0 && m < MAX_MAPS ? fake.mapAddresses[m] : ~0ull;
+}
+
 
 /* LINAC_FAKE_CUDA="key=value,...": fake_cuda_set for each pair. */
 static void configureFromEnvironment(void) {
@@ -471,8 +540,55 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
   fake.block[2] = bz;
   fake.shared = shared;
   fake.stream = stream;
-  /* Every parameter the runtime passes sits in an 8-byte slot. */
-  for (int i = 0; i < fake.expectParams && i < MAX_PARAMS; ++i)
+  /* Every parameter the runtime passes sits in an 8-byte slot, except the
+   * tensor maps (from firstMap on, when set), which are 128 bytes. */
+  for (int i = 0; i < fake.expectParams && i < MAX_PARAMS; ++i) {
+    if (fake.firstMap > 0 && i >= fake.firstMap &&
+        i - fake.firstMap < MAX_MAPS) {
+      memcpy(fake.mapWords[i - fake.firstMap], params[i], 128);
+      fake.mapAddresses[i - fake.firstMap] = (uintptr_t)params[i];
+      continue;
+    }
     memcpy(&fake.params[i], params[i], sizeof(uint64_t));
+  }
+  return kSuccess;
+}
+
+CUresult cuTensorMapEncodeTiled(
+    CUtensorMap *tensorMap, CUtensorMapDataType tensorDataType,
+    uint32_t tensorRank, void *globalAddress, const uint64_t *globalDim,
+    const uint64_t *globalStrides, const uint32_t *boxDim,
+    const uint32_t *elementStrides, CUtensorMapInterleave interleave,
+    CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2Promotion,
+    CUtensorMapFloatOOBfill oobFill) {
+  if (fake.encodes < MAX_MAPS) {
+    struct Encode *e = &fake.encoded[fake.encodes];
+    memset(e, 0, sizeof(*e));
+    e->dtype = (int)tensorDataType;
+    e->rank = tensorRank;
+    e->address = (uintptr_t)globalAddress;
+    e->map = (uintptr_t)tensorMap;
+    for (uint32_t d = 0; d < tensorRank && d < 5; ++d) {
+      e->dims[d] = globalDim[d];
+      e->box[d] = boxDim[d];
+      e->elementStrides[d] = elementStrides[d];
+      if (d + 1 < tensorRank && d < 4)
+        e->strides[d] = globalStrides[d];
+    }
+    e->interleave = (int)interleave;
+    e->swizzle = (int)swizzle;
+    e->l2 = (int)l2Promotion;
+    e->oob = (int)oobFill;
+  }
+  ++fake.encodes;
+  if (fake.encodeResult != kSuccess)
+    return fake.encodeResult;
+  /* The driver requires a 64-byte aligned map. */
+  if ((uintptr_t)tensorMap % 64 != 0)
+    return kInvalidValue;
+  memset(tensorMap, 0, sizeof(*tensorMap));
+  tensorMap->opaque[0] = MAP_MAGIC;
+  tensorMap->opaque[1] = (uint64_t)fake.encodes;
+  tensorMap->opaque[2] = (uint64_t)(uintptr_t)globalAddress;
   return kSuccess;
 }

@@ -330,7 +330,14 @@ void explainRecurrence(linac::RecurrenceOp op) {
                  << ", " << schedule.getWarps() << " warps per block, "
                  << schedule.getStages() << " pipeline stage(s), "
                  << linac::gpuPlannedSharedBytes(op, schedule)
-                 << " bytes of shared memory\n";
+                 << " bytes of shared memory"
+                 << (schedule.getMma().empty()
+                         ? std::string()
+                         : ", mma " + schedule.getMma().str())
+                 << (schedule.getLoad().empty()
+                         ? std::string()
+                         : ", " + schedule.getLoad().str() + " loads")
+                 << "\n";
   llvm::outs() << "  scale:        " << op.getEffectiveScale() << "\n";
   llvm::outs() << "  per token and value head: ~" << flops << " FLOP, ~"
                << bytes << " bytes"

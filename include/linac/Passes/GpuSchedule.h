@@ -83,6 +83,9 @@ struct GpuTaskShape {
   /// normalize = "sum": a second value side of kGpuNormalizerCols columns
   /// (a column of ones, its state z and output).
   bool normalize = false;
+  /// Schedule load = "tma": bytes of the largest chunk tile the Tensor
+  /// Memory Accelerator stages (gpuTmaTileBytes); 0 without TMA.
+  int64_t tmaTileBytes = 0;
 };
 
 /// Columns of the normalizer's value side on a GPU (linac-chunk's choice
@@ -103,6 +106,43 @@ constexpr int64_t gpuWgmmaStagingBytes(int64_t valueTile) {
          kSharedAlign * kSharedAlign;
 }
 
+/// The Tensor Memory Accelerator (sm_90a, schedule load = "tma"). A chunk
+/// tile of rows x cols elements of `elementBytes` is copied as one box of a
+/// tiled tensor map when both extents are at most kTmaMaxBox and a row is a
+/// whole number of 16-byte units (cuTensorMapEncodeTiled's rules for
+/// boxDim without interleave).
+constexpr int64_t kTmaMaxBox = 256;
+constexpr bool gpuTmaBoxFits(int64_t rows, int64_t cols,
+                             int64_t elementBytes) {
+  return rows >= 1 && rows <= kTmaMaxBox && cols >= 1 && cols <= kTmaMaxBox &&
+         elementBytes > 0 && (cols * elementBytes) % 16 == 0;
+}
+/// With TMA the staging region after the tiles starts at a multiple of
+/// kTmaAlign bytes (a bulk tensor copy's shared-memory destination must be
+/// 128-byte aligned): first kTmaBarriers mbarriers of 8 bytes, one per load
+/// site, then one buffer that the staged tiles of every site and wgmma's
+/// operand slices share (one op runs at a time, and no op both loads a
+/// chunk and multiplies).
+constexpr int64_t kTmaAlign = 128;
+constexpr int64_t kTmaBarriers = 16;
+constexpr int64_t kTmaBarrierBytes = 8 * kTmaBarriers;
+static_assert(kTmaBarrierBytes % kTmaAlign == 0,
+              "the staging buffer follows the barriers, 128-byte aligned");
+/// Bytes of the staging region when the tiles before it end at byte
+/// `offset`: the wgmma operand buffer (`wgmmaBytes`, 0 without wgmma)
+/// alone without TMA (`tmaTileBytes` = 0); with TMA the padding to
+/// kTmaAlign, the barriers, and a buffer for the larger of the two.
+constexpr int64_t gpuStagingBytes(int64_t offset, int64_t wgmmaBytes,
+                                  int64_t tmaTileBytes) {
+  if (tmaTileBytes <= 0)
+    return wgmmaBytes;
+  const int64_t start = (offset + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
+  const int64_t tile =
+      (tmaTileBytes + kSharedAlign - 1) / kSharedAlign * kSharedAlign;
+  return start - offset + kTmaBarrierBytes +
+         (wgmmaBytes > tile ? wgmmaBytes : tile);
+}
+
 /// Bytes of op-internal scratch that linac-lower-chunk-gpu needs at most.
 /// Ops run one after the other, so they share one region.
 int64_t gpuScratchBytes(const GpuTaskShape &shape);
@@ -119,6 +159,12 @@ class ScheduleAttr;
 /// gpuSharedBytes of a recurrence under a CUDA schedule (passes/Select.cpp;
 /// callers include the linac dialect).
 int64_t gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule);
+
+/// The largest chunk tile of `op` that TMA can load with chunks of `chunk`
+/// rows and `valueTile` value columns, in bytes; 0 when none can
+/// (passes/Select.cpp). This is the staging buffer linac-lower-chunk-gpu
+/// reserves for a schedule with load = "tma".
+int64_t gpuTmaTileBytes(RecurrenceOp op, int64_t chunk, int64_t valueTile);
 
 } // namespace linac
 

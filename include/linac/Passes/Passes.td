@@ -302,12 +302,32 @@ def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
       before the second writes the new state; with `bonus` the output
       reads the state before the update.
 
+    - with a schedule `load = "tma"` (sm_90a), every `chunk_load` of a
+      rank-4 f32/f16/bf16 kernel argument whose tile is one TMA box (at
+      most 256 x 256 elements, rows of whole 16-byte units) and that runs
+      once per chunk-loop iteration goes through the Tensor Memory
+      Accelerator: the kernel takes, after its other arguments, one `i32`
+      flag per such tensor and then one `!llvm.ptr` tensor map per tensor
+      (`linac.tma` records each tensor and its box, innermost first);
+      thread 0 initializes one mbarrier per load site at the kernel's
+      start, and per chunk issues `nvvm.mbarrier.arrive.expect_tx` and
+      `nvvm.cp.async.bulk.tensor.shared.cluster.global` of the raw tile
+      into a shared staging buffer, every thread waits with
+      `nvvm.mbarrier.try_wait.parity` (the parity of the chunk-loop
+      iteration), and the conversion reads the staging buffer. Rows past
+      `len` are padded as before, so the rows TMA brings from beyond the
+      sequence (zeros past T, the next sequence's with `cu_seqlens`) are
+      never used. When the launch's flag is 0 (the runtime could not
+      describe the view by a tensor map) the threads load as before;
+      `mma-emulation` copies the box in thread 0 and counts the mbarrier's
+      phases instead;
+
     Any other linac op in a kernel is an error.
 
     Op-internal scratch (l2norm row scales, per-sub-chunk decay carries,
-    bonus weights, partial sums) shares one region of dynamic shared memory after the
-    tiles; `linac.shared_bytes` grows to include it and is checked against
-    the chip again.
+    bonus weights, partial sums) shares one region of dynamic shared memory
+    after the tiles (and the wgmma and TMA buffers); `linac.shared_bytes`
+    grows to include it and is checked against the chip again.
 
     ```mlir
     // Before
@@ -325,13 +345,19 @@ def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
     with scalar FMAs over operands rounded to the MMA type, instead of
     `mma.sync` (which needs the whole warp): the fragment walk, operand
     functions, masks and rounding stay those of the tensor-core path, so
-    `linac-emulate-gpu` can run the kernel on a CPU.
+    `linac-emulate-gpu` can run the kernel on a CPU. The same option turns
+    each TMA copy into an element-by-element copy of the box by thread 0
+    (zeros outside the tensor) and each mbarrier into a counter of
+    completed phases, checked (`cf.assert`) against the parity the threads
+    wait for.
   }];
   let options = [
     Option<"mmaEmulation", "mma-emulation", "bool", /*default=*/"false",
-           "Replace mma.sync by per-lane scalar sums (for linac-emulate-gpu)">
+           "Replace mma.sync, wgmma and TMA/mbarrier operations by per-thread "
+           "code that runs without a GPU (for linac-emulate-gpu)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect",
                            "::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::math::MathDialect",
@@ -340,6 +366,41 @@ def LinacLowerChunkGpu : Pass<"linac-lower-chunk-gpu", "::mlir::ModuleOp"> {
                            "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def LinacGpuAbi : Pass<"linac-gpu-abi", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Give lowered CUDA kernels the launch ABI of their TMA loads";
+  let description = [{
+    Runs on the `llvm.func` kernels of a `gpu.module` after
+    `convert-gpu-to-nvvm`. For a kernel with `linac.tma` (the TMA loads of
+    `linac-lower-chunk-gpu`), its last `linac.tma.size()` arguments are
+    tensor maps: each becomes a `CUtensorMap` passed by value, a 128-byte,
+    64-byte-aligned `.param` array that stays in parameter space
+    (`llvm.byval = !llvm.array<128 x i8>`, `llvm.align = 64`,
+    `nvvm.grid_constant`: CUDA's `__grid_constant__`), which the runtime
+    fills with `cuTensorMapEncodeTiled` per launch and the copy reads
+    through a generic address of the parameter. The module's dynamic shared
+    memory is then aligned to 128 bytes, the alignment a bulk tensor copy's
+    destination needs. Other kernels are left alone.
+
+    Neither can be said on a `gpu.func`: the NVVM verifier accepts
+    `nvvm.grid_constant` on kernels only, which a `gpu.func` is not yet, and
+    the conversion drops `llvm.byval` from its arguments.
+
+    ```mlir
+    // Before
+    llvm.func @gla_prefill(..., %tma_q: i32, %map_q: !llvm.ptr)
+        attributes {linac.tma = [{box = array<i64: 128, 1, 64, 1>, tensor = "q"} ],
+                    nvvm.kernel, ...}
+    // After
+    llvm.func @gla_prefill(..., %tma_q: i32,
+        %map_q: !llvm.ptr {llvm.align = 64 : i32,
+                           llvm.byval = !llvm.array<128 x i8>,
+                           nvvm.grid_constant}) attributes {...}
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect"];
 }
 
 def LinacEmulateGpu : Pass<"linac-emulate-gpu", "::mlir::ModuleOp"> {

@@ -41,6 +41,15 @@ struct CudaKernel {
   int64_t valueTiles = 1;  ///< blocks per (sequence, value head)
   /// The tensors whose presence the kernel takes as i32 flags, in order.
   std::vector<std::string> flags;
+  /// A tensor the kernel loads through TMA (schedule load = "tma"): after
+  /// the presence flags the kernel takes one i32 per such tensor (nonzero:
+  /// its tensor map was encoded) and then one 128-byte CUtensorMap per
+  /// tensor, whose box this is (elements, innermost dimension first).
+  struct TmaTensor {
+    std::string tensor;
+    std::vector<int64_t> box;
+  };
+  std::vector<TmaTensor> tma;
 };
 
 /// The kernels of a module after linac-lower-chunk-gpu, in module order.
@@ -63,7 +72,8 @@ runCudaStages(mlir::ModuleOp module,
               bool &inputError);
 
 /// The manifest text of one CUDA kernel (no trailing NUL): the CPU format
-/// with `target cuda <chip> -` and a `launch` record.
+/// with `target cuda <chip> -`, a `launch` record and a `tma` record per
+/// tensor the kernel loads through TMA.
 std::string buildCudaManifest(const CudaKernel &kernel,
                               const GpuTarget &target);
 

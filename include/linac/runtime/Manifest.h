@@ -60,6 +60,17 @@ struct TensorDecl {
   Dim dims[LINAC_MAX_RANK];
 };
 
+/// One `tma` record: a tensor a CUDA kernel loads through the Tensor Memory
+/// Accelerator, and the box (elements per copy, innermost dimension first)
+/// its tensor map must describe.
+struct TmaDecl {
+  int32_t tensor = -1; ///< index into `Manifest::tensors`
+  uint32_t box[LINAC_MAX_RANK] = {};
+};
+
+/// The largest extent of a TMA box (cuTensorMapEncodeTiled's boxDim).
+constexpr uint32_t kMaxTmaBox = 256;
+
 /// One `alias` record, as indices into `Manifest::tensors`.
 struct Alias {
   int32_t output = -1;
@@ -102,6 +113,12 @@ struct Manifest {
   int64_t launchTiles = 0;
   int32_t flags[kMaxTensors] = {};
   int32_t numFlags = 0;
+  /// `tma <tensor> <box>...` (CUDA kernels only): after the presence flags
+  /// the kernel takes one int32 per record (1: the tensor's map was
+  /// encoded; 0: the kernel loads that tensor with its threads) and then
+  /// one 128-byte CUtensorMap per record, in record order.
+  TmaDecl tma[kMaxTensors];
+  int32_t numTma = 0;
 };
 
 /// The values the symbols of a manifest took in one validated call.

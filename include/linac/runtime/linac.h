@@ -43,6 +43,12 @@
  *   launch <threads> <shared> <tiles> <flags>
  *                                 CUDA kernels only (required there): see
  *                                 "CUDA kernels" below
+ *   tma <in-name> <box>...        CUDA kernels only: the kernel loads this
+ *                                 f32/f16/bf16 input through the Tensor
+ *                                 Memory Accelerator, in boxes of the given
+ *                                 extents (innermost dimension first, each
+ *                                 in [1, 256], a box row a multiple of 16
+ *                                 bytes); see "CUDA kernels" below
  *
  * Dtypes: f32 f16 bf16 i32 i64. A dim is a decimal integer (a static size) or
  * one of the symbols B T H HV S N1: B batch, T time, H query/key heads,
@@ -217,7 +223,15 @@ linac_kernel *linac_cuda_kernel_create(const char *manifest, const void *cubin,
 /* Validates the device tensors, then queues the kernel on `stream` (a
  * CUstream of the kernel's context; NULL is the default stream) and returns
  * without waiting for it. Every CUDA error comes back as LINAC_ERROR_CUDA
- * with the call, the error's name and description in the message. */
+ * with the call, the error's name and description in the message.
+ *
+ * For each `tma` record of the manifest the launch encodes a tiled tensor
+ * map of the tensor's view (cuTensorMapEncodeTiled) when the view meets the
+ * Tensor Memory Accelerator's rules: data 16-byte aligned, every stride
+ * except the innermost (of a dimension longer than 1) a multiple of 16
+ * bytes below 2^40, every extent below 2^31. A view that does not is not
+ * refused: the kernel then loads that tensor with its threads, as without
+ * TMA. */
 int32_t linac_kernel_launch_cuda(const linac_kernel *kernel,
                                  const linac_tensor *const *tensors,
                                  int32_t count, void *stream,

@@ -41,11 +41,22 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
       warpgroup MMA (`wgmma.mma_async`) on operands staged in shared memory
       for the ops whose shapes allow it, mma.sync for the rest. Absent: the
       input type decides, mma.sync for bf16/f16 and CUDA cores for f32.
+    - `load`: how chunk tiles of per-token inputs reach shared memory on
+      CUDA targets (optional). `"tma"` (sm_90a, prefill): the Tensor Memory
+      Accelerator copies each tile whose rows are whole 16-byte units
+      (`cp.async.bulk.tensor` through a tensor map the runtime encodes per
+      launch, completion tracked by an mbarrier) into a staging buffer,
+      which the threads then convert (feature map, scale, f32); the
+      staging buffer is part of the shared-memory plan. Absent: the
+      threads read global memory themselves.
 
     ```mlir
     #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16>
     #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0,
                     value_tile = 64, warps = 4, stages = 1>
+    #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0,
+                    value_tile = 64, warps = 4, stages = 1, mma = "wgmma",
+                    load = "tma">
     ```
   }];
   let parameters = (ins
@@ -55,14 +66,15 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
     DefaultValuedParameter<"int64_t", "0">:$value_tile,
     DefaultValuedParameter<"int64_t", "0">:$warps,
     DefaultValuedParameter<"int64_t", "0">:$stages,
-    StringRefParameter<"tensor-core instruction", "\"\"">:$mma
+    StringRefParameter<"tensor-core instruction", "\"\"">:$mma,
+    StringRefParameter<"how chunk tiles are loaded", "\"\"">:$load
   );
   // The CPU schedule, which has no warps or stages.
   let builders = [
     AttrBuilder<(ins "::linac::Algorithm":$algorithm, "int64_t":$chunk_size,
                      "int64_t":$vector_width, "int64_t":$value_tile), [{
       return $_get($_ctxt, algorithm, chunk_size, vector_width, value_tile,
-                   /*warps=*/0, /*stages=*/0, /*mma=*/"");
+                   /*warps=*/0, /*stages=*/0, /*mma=*/"", /*load=*/"");
     }]>
   ];
   let assemblyFormat = "`<` struct(params) `>`";

@@ -111,8 +111,10 @@ linac::getKernelInterface(FunctionOpInterface task) {
                                 : std::to_string(type.getDimSize(d)));
     // Head-major tensors are listed in their stored order.
     if (isHeadMajor(task->getParentOfType<ModuleOp>(), tensor.name) &&
-        tensor.dims.size() >= 3)
+        tensor.dims.size() >= 3) {
       std::swap(tensor.dims[1], tensor.dims[2]);
+      kernel.headMajor.push_back(tensor.name);
+    }
     kernel.tensors.push_back(std::move(tensor));
   }
   kernel.stateAlias = decode;
@@ -146,6 +148,8 @@ void linac::writeManifestTensors(llvm::raw_ostream &os,
       os << " " << dim;
     os << "\n";
   }
+  if (!kernel.headMajor.empty())
+    os << "layout bhtd " << llvm::join(kernel.headMajor, " ") << "\n";
   if (kernel.stateAlias)
     os << "alias ht h0\n";
 }

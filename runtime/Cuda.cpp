@@ -508,6 +508,19 @@ int32_t encodeTensorMap(const Manifest &m, const TmaDecl &decl,
   return fail(err, LINAC_ERROR_CUDA, msg);
 }
 
+/// `t` as the kernel indexes it: a head-major tensor (the manifest's
+/// `layout bhtd`) with dims 1 and 2 swapped back into [B, T, H, ...] order,
+/// its strides carrying the layout (linac-cpu-abi does the same for CPU
+/// kernels inside the compiled code).
+linac_tensor kernelView(const TensorDecl &decl, const linac_tensor &t) {
+  linac_tensor view = t;
+  if (decl.headMajor && t.rank >= 3) {
+    std::swap(view.shape[1], view.shape[2]);
+    std::swap(view.strides[1], view.strides[2]);
+  }
+  return view;
+}
+
 } // namespace
 
 int32_t launch(const Function *function, const Manifest &m,
@@ -603,15 +616,17 @@ int32_t launch(const Function *function, const Manifest &m,
   };
   for (int32_t i = 0; i < count; ++i) {
     const TensorDecl &decl = m.tensors[i];
-    const linac_tensor *t = tensors[i];
-    uint64_t data = t ? reinterpret_cast<uintptr_t>(t->data) : 0;
+    linac_tensor t{};
+    if (tensors[i])
+      t = kernelView(decl, *tensors[i]);
+    uint64_t data = reinterpret_cast<uintptr_t>(t.data);
     push(data);
     push(data);
     push(0);
     for (int32_t d = 0; d < decl.rank; ++d)
-      push(t ? static_cast<uint64_t>(t->shape[d]) : 0);
+      push(static_cast<uint64_t>(t.shape[d]));
     for (int32_t d = 0; d < decl.rank; ++d)
-      push(t ? static_cast<uint64_t>(t->strides[d]) : 0);
+      push(static_cast<uint64_t>(t.strides[d]));
   }
   auto pushInt32 = [&](int32_t value) {
     values[n] = 0;
@@ -626,11 +641,17 @@ int32_t launch(const Function *function, const Manifest &m,
   // refused here.
   CUtensorMap_st maps[kMaxTensors];
   for (int32_t i = 0; i < m.numTma; ++i) {
-    const linac_tensor *t = tensors[m.tma[i].tensor];
+    const int32_t index = m.tma[i].tensor;
     std::memset(&maps[i], 0, sizeof(maps[i]));
-    const bool usable = t && tmaUsable(*t);
+    // The map describes the kernel's view, whose coordinates the kernel
+    // passes: for a head-major tensor the dims are permuted, which a map's
+    // strides express like any other.
+    linac_tensor t{};
+    if (tensors[index])
+      t = kernelView(m.tensors[index], *tensors[index]);
+    const bool usable = tensors[index] && tmaUsable(t);
     if (usable)
-      if (int32_t status = encodeTensorMap(m, m.tma[i], *t, &maps[i], err))
+      if (int32_t status = encodeTensorMap(m, m.tma[i], t, &maps[i], err))
         return status;
     pushInt32(usable ? 1 : 0);
   }

@@ -177,6 +177,7 @@ private:
   int32_t parseLaunch();
   int32_t parseSchedule();
   int32_t parseTma();
+  int32_t parseLayout();
   int32_t finishLaunch();
   int findTensor(std::string_view name) const {
     for (int i = 0; i < m.numTensors; ++i)
@@ -322,6 +323,31 @@ int32_t Parser::parseTma() {
   return LINAC_OK;
 }
 
+int32_t Parser::parseLayout() {
+  if (m.hasLayout)
+    return error("second 'layout' record");
+  if (numFields < 3 || fields[1] != "bhtd")
+    return error("'layout' takes 'bhtd' and the head-major tensors' names");
+  m.hasLayout = true;
+  for (int f = 2; f < numFields; ++f) {
+    int index = findTensor(fields[f]);
+    if (index < 0)
+      return error("layout of '%.*s', which is not declared by an earlier "
+                   "'tensor' record",
+                   LINAC_QUOTE(fields[f]));
+    TensorDecl &tensor = m.tensors[index];
+    // Head-major swaps a [B, T, H, ...] tensor's dims 1 and 2.
+    if (tensor.rank < 3)
+      return error("layout bhtd of '%.*s', a tensor of rank %d (head-major "
+                   "tensors have rank 3 or 4)",
+                   LINAC_SV(tensor.name), tensor.rank);
+    if (tensor.headMajor)
+      return error("layout bhtd names '%.*s' twice", LINAC_SV(tensor.name));
+    tensor.headMajor = true;
+  }
+  return LINAC_OK;
+}
+
 int32_t Parser::finishLaunch() {
   bool cuda = m.targetKind == "cuda";
   if (!cuda && m.numTma > 0) {
@@ -410,6 +436,8 @@ int32_t Parser::parseLine(std::string_view line) {
     return parseSchedule();
   if (kind == "tma")
     return parseTma();
+  if (kind == "layout")
+    return parseLayout();
 
   for (int h = 0; h < kNumHeaders; ++h) {
     if (kind != kHeaderNames[h])

@@ -902,6 +902,60 @@ TEST_F(CudaTma, ViewsTmaCannotDescribeUseThreadLoads) {
   EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag)), 1);
 }
 
+TEST_F(CudaTma, HeadMajorTensorsArePassedInKernelOrder) {
+  // layout = "bhtd": q and o are stored [B, H, T, D] (the manifest lists
+  // that order); g stays [B, T, HV, D]. The kernel indexes [B, T, H, D].
+  linac_kernel_destroy(kernel);
+  manifest = "linac-manifest 1\ncompiler " LINAC_VERSION
+             "\nkernel gla_prefill\ntarget cuda sm_90a -\nmode prefill\n"
+             "variant gla\nlaunch 128 70000 1 -\n"
+             "tensor q in required bf16 B H T 8\n"
+             "tensor g in required f32 B T HV 4\n"
+             "tensor o out required bf16 B HV T 8\n"
+             "layout bhtd q o\n"
+             "tma q 8 1 16 1\n"
+             "tma g 4 1 16 1\n";
+  kernel = linac_cuda_kernel_create(manifest.c_str(), kCubin, sizeof(kCubin),
+                                    &err);
+  ASSERT_NE(kernel, nullptr) << err.message;
+  // B = 3, H = HV = 2, T = 5, packed head-major: strides 80, 40, 8, 1.
+  linac_tensor tq = view(q.data, LINAC_BF16, {3, 2, 5, 8}, {80, 40, 8, 1});
+  linac_tensor tg = view(g.data, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});
+  linac_tensor to = view(o.data, LINAC_BF16, {3, 2, 5, 8}, {80, 40, 8, 1});
+  const linac_tensor *tensors[] = {&tq, &tg, &to};
+  fake.set("params", 37);
+  fake.set("maps", kFirstMap);
+  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
+            LINAC_OK)
+      << err.message;
+  // q's descriptor (slots 0..10): sizes [B, T, H, D] = [3, 5, 2, 8] with
+  // the matching strides [80, 8, 40, 1]; g's (11..21) as stored; o's
+  // (22..32) swapped like q's.
+  const uint64_t qShape[] = {3, 5, 2, 8}, qStrides[] = {80, 8, 40, 1};
+  const uint64_t gShape[] = {3, 5, 2, 4}, gStrides[] = {40, 8, 4, 1};
+  for (int d = 0; d < 4; ++d) {
+    EXPECT_EQ(fake.param(3 + d), qShape[d]) << d;
+    EXPECT_EQ(fake.param(7 + d), qStrides[d]) << d;
+    EXPECT_EQ(fake.param(14 + d), gShape[d]) << d;
+    EXPECT_EQ(fake.param(18 + d), gStrides[d]) << d;
+    EXPECT_EQ(fake.param(25 + d), qShape[d]) << d;
+    EXPECT_EQ(fake.param(29 + d), qStrides[d]) << d;
+  }
+  // The grid reads B and HV off the stored shapes: 3 x 2 blocks.
+  EXPECT_EQ(fake.get("grid"), 6);
+  // q's map describes the kernel's view, innermost first: dims [D, H, T, B]
+  // = [8, 2, 5, 3] with byte strides [H: 80, T: 16, B: 160], so the
+  // kernel's (col, head, row, batch) coordinates address it.
+  ASSERT_EQ(fake.get("encodes"), 2);
+  const uint64_t dims[] = {8, 2, 5, 3}, strides[] = {80, 16, 160};
+  for (int d = 0; d < 4; ++d)
+    EXPECT_EQ(fake.encoded(0, "dims", d), dims[d]) << d;
+  for (int d = 0; d < 3; ++d)
+    EXPECT_EQ(fake.encoded(0, "strides", d), strides[d]) << d;
+  EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag)), 1);
+  EXPECT_EQ(fake.get("launches"), 1);
+}
+
 TEST_F(CudaTma, EncodeErrorsAreMessages) {
   linac_tensor tq = view(q.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
   linac_tensor tg = view(g.data, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});

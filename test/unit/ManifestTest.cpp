@@ -189,6 +189,51 @@ TEST(Manifest, ScheduleRecord) {
   }
 }
 
+TEST(Manifest, LayoutRecord) {
+  const std::string tensors = "tensor q in required f32 B H T 4\n"
+                              "tensor beta in required f32 B HV T\n"
+                              "tensor h0 in optional f32 S HV 4 4\n"
+                              "tensor cu_seqlens in optional i32 N1\n";
+  const std::string text =
+      std::string(kHeader) + tensors + "layout bhtd q beta\n";
+  Manifest m;
+  linac_error err;
+  ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
+  EXPECT_TRUE(m.hasLayout);
+  EXPECT_TRUE(m.tensors[0].headMajor);
+  EXPECT_TRUE(m.tensors[1].headMajor);
+  EXPECT_FALSE(m.tensors[2].headMajor);
+  // Without the record every tensor is in the kernel's order.
+  const std::string bareText = std::string(kHeader) + tensors;
+  Manifest bare;
+  ASSERT_EQ(parse(bareText, bare, &err), LINAC_OK);
+  EXPECT_FALSE(bare.hasLayout);
+  EXPECT_FALSE(bare.tensors[0].headMajor);
+  const std::pair<std::string, const char *> cases[] = {
+      {"layout bhtd\n", "'layout' takes 'bhtd' and the head-major tensors'"},
+      {"layout bthd q\n", "'layout' takes 'bhtd'"},
+      {"layout bhtd v\n", "layout of 'v', which is not declared by an "
+                          "earlier 'tensor' record"},
+      {"layout bhtd cu_seqlens\n",
+       "layout bhtd of 'cu_seqlens', a tensor of rank 1"},
+      {"layout bhtd q q\n", "layout bhtd names 'q' twice"},
+      {"layout bhtd q\nlayout bhtd beta\n", "second 'layout' record"},
+  };
+  for (const auto &[record, message] : cases) {
+    Manifest bad;
+    EXPECT_EQ(parse(std::string(kHeader) + tensors + record, bad, &err),
+              LINAC_ERROR_LOAD)
+        << record;
+    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
+        << err.message;
+  }
+  // Before the tensor it names, the record names nothing.
+  Manifest early;
+  EXPECT_EQ(parse(std::string(kHeader) + "layout bhtd q\n" + tensors, early,
+                  &err),
+            LINAC_ERROR_LOAD);
+}
+
 TEST(Manifest, CudaTmaRecords) {
   Manifest m;
   linac_error err;

@@ -60,6 +60,9 @@ struct KernelInterface {
   /// Empty when the task carries no schedule.
   std::string algorithm;
   int64_t chunkSize = 0;
+  /// The tensors stored head-major (layout = "bhtd": dims 1 and 2 of
+  /// [B, T, H, ...] swapped), in signature order; empty for bthd.
+  std::vector<std::string> headMajor;
 };
 
 /// Reads the interface of a task function written by linac-chunk.
@@ -69,12 +72,12 @@ getKernelInterface(mlir::FunctionOpInterface task);
 /// All kernels of a module after linac-chunk, in module order.
 std::vector<KernelInterface> getKernelInterfaces(mlir::ModuleOp module);
 
-/// The manifest text of one kernel (no trailing NUL).
-/// The `schedule` record, the `tensor` records and the `alias` record of a
-/// manifest, the part every target's manifest shares.
+/// The `schedule` record, the `tensor` records, the `layout` record and the
+/// `alias` record of a manifest, the part every target's manifest shares.
 void writeManifestTensors(llvm::raw_ostream &os,
                           const KernelInterface &kernel);
 
+/// The manifest text of one kernel (no trailing NUL).
 std::string buildManifest(const KernelInterface &kernel,
                           const CpuTarget &target);
 

@@ -58,6 +58,11 @@ struct TensorDecl {
   linac_dtype dtype = LINAC_F32;
   int32_t rank = 0;
   Dim dims[LINAC_MAX_RANK];
+  /// Named by the `layout bhtd` record: stored with dims 1 and 2 swapped
+  /// against the kernel's [B, T, H, ...] order (dims lists the stored
+  /// order). CPU kernels swap them back themselves; the CUDA launch passes
+  /// the kernel such a tensor's sizes and strides in kernel order.
+  bool headMajor = false;
 };
 
 /// One `tma` record: a tensor a CUDA kernel loads through the Tensor Memory
@@ -119,6 +124,9 @@ struct Manifest {
   /// one 128-byte CUtensorMap per record, in record order.
   TmaDecl tma[kMaxTensors];
   int32_t numTma = 0;
+  /// Whether a `layout bhtd <tensor>...` record was read (it sets the
+  /// named tensors' headMajor).
+  bool hasLayout = false;
 };
 
 /// The values the symbols of a manifest took in one validated call.

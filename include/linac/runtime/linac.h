@@ -40,6 +40,14 @@
  *   tensor <name> <in|out> <required|optional> <dtype> <dim>...
  *   alias <out-name> <in-name>    the output may be the very same tensor as
  *                                 the input (same data, shape, strides)
+ *   layout bhtd <name>...         optional: these rank-3/4 tensors are stored
+ *                                 head-major ([B, H, T, ...]; their tensor
+ *                                 records list that order) while the kernel
+ *                                 indexes [B, T, H, ...]; CPU kernels swap
+ *                                 dims 1 and 2 themselves, the CUDA launch
+ *                                 passes them swapped (and encodes TMA maps,
+ *                                 whose boxes are in the kernel's order, of
+ *                                 the swapped view)
  *   launch <threads> <shared> <tiles> <flags>
  *                                 CUDA kernels only (required there): see
  *                                 "CUDA kernels" below

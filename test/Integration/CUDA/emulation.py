@@ -214,6 +214,16 @@ def main():
     specs.append(("gla_taylor2", dict(variant="gla", K=8, V=32, H=2,
                                       extra='feature_map = "taylor2"'), "sm_80",
                   [("prefill", ["T=70"]), ("decode", ["B=1", "T=2"])]))
+    # layout = "bhtd": head-major activations, which the runtime passes the
+    # kernel in [B, T, H, D] order (sizes and strides swapped); on sm_90a
+    # through TMA maps with those strides, strided views by thread loads.
+    specs.append(("gla_bhtd", dict(variant="gla", K=64, V=64, H=2, HV=4, dtype="bf16",
+                                   extra='layout = "bhtd"'), "sm_90a",
+                  [("prefill", ["B=2", "T=100"]), ("prefill", ["T=70", "strided=1"]),
+                   ("decode", ["B=2", "T=3"])]))
+    specs.append(("simple_gla_bhtd_varlen", dict(variant="simple_gla", K=32, V=32, H=2,
+                                                 extra='layout = "bhtd"\nvarlen = true'),
+                  "sm_80", [("prefill", ["T=90", "N=3"])]))
     diagonal = specs
     specs = []
 
@@ -274,6 +284,10 @@ def main():
             variant=variant, K=32, V=32, H=2, HV=4,
             extra='feature_map = "elu_plus_one"\nnormalize = "sum"'), "sm_90a",
             [("prefill", ["T=100"]), ("decode", ["B=2", "T=3"])]))
+    specs.append(("gated_delta_rule_bhtd", dict(variant="gated_delta_rule", K=64, V=64,
+                                                H=2, HV=4, dtype="bf16",
+                                                extra='layout = "bhtd"'), "sm_90a",
+                  [("prefill", ["B=2", "T=97"]), ("decode", ["B=2", "T=2"])]))
     rank_one = specs
     specs = {"all": diagonal + rank_one, "diagonal": diagonal,
              "rank-one": rank_one}[args.cases]

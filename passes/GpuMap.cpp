@@ -148,6 +148,16 @@ LogicalResult KernelBuilder::run() {
     return task.emitOpError() << "has a tma schedule, but " << target.chip
                               << " has no Tensor Memory Accelerator (sm_90a "
                                  "only)";
+  // Two stages run the next chunk's TMA copies during this chunk's
+  // compute; deeper pipelines and overlapped thread loads do not exist.
+  if (schedule.getStages() < 0 || schedule.getStages() > 2)
+    return task.emitOpError() << "has a schedule with stages = "
+                              << schedule.getStages()
+                              << " (expected 0, 1 or 2)";
+  if (schedule.getStages() == 2 && schedule.getLoad() != "tma")
+    return task.emitOpError()
+           << "has a schedule with stages = 2 but no load = \"tma\" (two "
+              "stages overlap the next chunk's TMA copies with this chunk)";
   const int64_t warps =
       schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps;
   const int64_t threads = 32 * warps;

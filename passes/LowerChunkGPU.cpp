@@ -865,21 +865,68 @@ struct TmaMap {
   Value flag, map;              ///< the kernel arguments
 };
 
-/// A chunk_load that TMA serves, with the mbarrier its copies complete on.
+/// A chunk_load that TMA serves, with the mbarrier its copies complete on
+/// and the buffer they land in.
 struct TmaSite {
   unsigned map = 0;    ///< index into TmaPlan::maps
   int64_t barrier = 0; ///< byte offset of the mbarrier
+  int64_t buffer = 0;  ///< byte offset of its staging buffer
+  int64_t bytes = 0;   ///< of one staged tile
+  /// Two stages: the copy of the next iteration's tile is issued once this
+  /// one's is converted (and the first before the loop).
+  bool prefetch = false;
 };
 
 /// The TMA loads of one kernel and their shared memory: kTmaBarriers
-/// mbarriers at `barriers`, then the staging buffer at `staging` (128-byte
-/// aligned), which the sites share with each other and with wgmma's
-/// operand slices; `tileBytes` is the largest staged tile.
+/// mbarriers at `barriers`, then from `staging` (128-byte aligned) either
+/// one buffer that the sites share with each other and with wgmma's
+/// operand slices (`tileBytes` is the largest staged tile), or, with two
+/// stages, `bufferBytes` of per-site buffers and then wgmma's.
 struct TmaPlan {
   SmallVector<TmaMap> maps;
   DenseMap<Operation *, TmaSite> sites;
-  int64_t barriers = 0, staging = 0, tileBytes = 0;
+  SmallVector<Operation *> order; ///< the sites in op order
+  int64_t barriers = 0, staging = 0, tileBytes = 0, bufferBytes = 0;
+  bool twoStages = false;
 };
+
+/// The box coordinates of a chunk_load's copy, in the tensor map's order
+/// (innermost first).
+SmallVector<Value, 4> tmaCoordinates(ChunkLoadOp op) {
+  return {op.getCol(), op.getHead(), op.getStart(), op.getBatch()};
+}
+
+/// Whether `value` can be computed for another iteration of `loop`: it is
+/// defined outside the loop or is its induction variable, or it comes from
+/// pure, region-free ops of the loop's body over such values.
+bool recomputable(Value value, scf::ForOp loop) {
+  if (value == loop.getInductionVar() ||
+      !loop.getRegion().isAncestor(value.getParentRegion()))
+    return true;
+  Operation *def = value.getDefiningOp();
+  if (!def || def->getNumRegions() != 0 || !isPure(def))
+    return false;
+  return llvm::all_of(def->getOperands(),
+                      [&](Value operand) { return recomputable(operand, loop); });
+}
+
+/// `value` (recomputable) in the iteration of `loop` whose induction
+/// variable is `iv`: the ops of the body it depends on are cloned at `b`'s
+/// insertion point.
+Value valueAt(Value value, scf::ForOp loop, Value iv, OpBuilder &b,
+              IRMapping &mapping) {
+  if (value == loop.getInductionVar())
+    return iv;
+  if (!loop.getRegion().isAncestor(value.getParentRegion()))
+    return value;
+  if (Value known = mapping.lookupOrNull(value))
+    return known;
+  Operation *def = value.getDefiningOp();
+  for (Value operand : def->getOperands())
+    mapping.map(operand, valueAt(operand, loop, iv, b, mapping));
+  Operation *copy = b.clone(*def, mapping);
+  return copy->getResult(cast<OpResult>(value).getResultNumber());
+}
 
 /// Whether `op` runs exactly once per iteration of a loop in the kernel's
 /// body (the chunk loop), or once per kernel: then its mbarrier completes
@@ -928,8 +975,10 @@ TmaPlan planTma(gpu::GPUFuncOp kernel, ArrayRef<Operation *> ops) {
     TmaSite site;
     site.map = static_cast<unsigned>(found - plan.maps.begin());
     site.barrier = 8 * static_cast<int64_t>(plan.sites.size());
+    site.bytes = rows * cols * bytes;
     plan.sites[op] = site;
-    plan.tileBytes = std::max(plan.tileBytes, rows * cols * bytes);
+    plan.order.push_back(op);
+    plan.tileBytes = std::max(plan.tileBytes, site.bytes);
   }
   return plan;
 }
@@ -953,63 +1002,63 @@ Value i32(Emitter &e, Value index) {
 }
 
 /// Thread 0's part of a TMA load: make the threads' earlier reads of the
-/// staging buffer visible to the async proxy (they were ordered by the
-/// op's leading barrier), announce the box's bytes on the mbarrier
-/// (arrive.expect_tx), and start the copy of the box at (col, head, start,
-/// batch), innermost first, which completes them on the same mbarrier.
-/// Rows past the end of the tensor arrive as zeros (the map's
-/// out-of-bounds fill).
-void issueTmaCopy(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
-                  const TmaSite &site, int64_t bytes) {
+/// site's buffer visible to the async proxy (they were ordered by a
+/// barrier), announce the box's bytes on the mbarrier (arrive.expect_tx),
+/// and start the copy of the box at `at` (tmaCoordinates' order) into the
+/// buffer, which completes them on the same mbarrier. Rows past the end of
+/// the tensor arrive as zeros (the map's out-of-bounds fill).
+void issueTmaCopy(Emitter &e, const TmaPlan &plan, const TmaSite &site,
+                  ArrayRef<Value> at) {
   auto &b = e.b;
   const TmaMap &map = plan.maps[site.map];
   Value barrier = e.sharedPointer(site.barrier);
   Value dst = LLVM::AddrSpaceCastOp::create(
       b, LLVM::LLVMPointerType::get(b.getContext(), 7),
-      e.sharedPointer(plan.staging));
+      e.sharedPointer(site.buffer));
   NVVM::FenceProxyOp::create(
       b, NVVM::ProxyKind::async_shared,
       NVVM::SharedSpaceAttr::get(b.getContext(),
                                  NVVM::SharedSpace::shared_cta));
-  Value txBytes = arith::ConstantOp::create(b, b.getI32IntegerAttr(bytes));
+  Value txBytes =
+      arith::ConstantOp::create(b, b.getI32IntegerAttr(site.bytes));
   NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier, txBytes,
                                          NVVM::MemScopeKind::CTA,
                                          /*relaxed=*/false, Value());
-  SmallVector<Value> coordinates = {i32(e, op.getCol()), i32(e, op.getHead()),
-                                    i32(e, op.getStart()),
-                                    i32(e, op.getBatch())};
+  SmallVector<Value> coordinates;
+  for (Value v : at)
+    coordinates.push_back(i32(e, v));
   NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
       b, dst, map.map, coordinates, barrier, ValueRange(), Value(), Value(),
       NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false, NVVM::CTAGroupKindAttr(),
       Value());
 }
 
-/// What issueTmaCopy and the mbarrier wait do, for running the kernel on a
-/// CPU (mma-emulation): thread 0 copies the box element by element, with
-/// zeros for coordinates outside the tensor as the tensor map fills them,
-/// then counts the phase its copy completes in the mbarrier's place (an i32
-/// of completed phases) and checks that this completes the phase of the
-/// parity the threads wait for.
+/// What issueTmaCopy does, for running the kernel on a CPU
+/// (mma-emulation): thread 0 copies the box at `at` element by element
+/// into `staging`, with zeros for coordinates outside the tensor as the
+/// tensor map fills them, then counts the phase its copy completes in the
+/// mbarrier's place (`model`, an i32 of completed phases).
 void emulateTmaCopy(ChunkLoadOp op, Emitter &e, Value staging, int64_t rows,
-                    int64_t cols, Value model, Value parity) {
+                    int64_t cols, Value model, ArrayRef<Value> at) {
   auto &b = e.b;
   Value src = op.getSrc();
   Type element = cast<MemRefType>(src.getType()).getElementType();
   SmallVector<Value, 4> dims;
   for (int64_t d = 0; d < 4; ++d)
     dims.push_back(memref::DimOp::create(b, src, d));
+  // `at` is innermost first: (col, head, start, batch).
   e.forLoop(e.idx(0), e.idx(rows * cols), e.idx(1), [&](Value i) {
     Value r = e.div(i, cols), c = e.rem(i, cols);
-    SmallVector<Value, 4> at = {op.getBatch(), e.add(op.getStart(), r),
-                                op.getHead(), e.add(op.getCol(), c)};
-    Value inside = e.ult(at[0], dims[0]);
+    SmallVector<Value, 4> index = {at[3], e.add(at[2], r), at[1],
+                                   e.add(at[0], c)};
+    Value inside = e.ult(index[0], dims[0]);
     for (int64_t d = 1; d < 4; ++d)
-      inside = arith::AndIOp::create(b, inside, e.ult(at[d], dims[d]));
+      inside = arith::AndIOp::create(b, inside, e.ult(index[d], dims[d]));
     auto read = scf::IfOp::create(b, element, inside, /*withElse=*/true);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(read.thenBlock());
-      scf::YieldOp::create(b, e.load(src, at));
+      scf::YieldOp::create(b, e.load(src, index));
       b.setInsertionPointToStart(read.elseBlock());
       scf::YieldOp::create(
           b, arith::ConstantOp::create(b, b.getFloatAttr(element, 0.0))
@@ -1022,8 +1071,17 @@ void emulateTmaCopy(ChunkLoadOp op, Emitter &e, Value staging, int64_t rows,
       b, e.load(model, {zero}),
       arith::ConstantOp::create(b, b.getI32IntegerAttr(1)));
   e.store(phases, model, {zero});
+}
+
+/// What the mbarrier wait checks, under mma-emulation (thread 0): the
+/// phase of `parity` has completed, that is the count of completed phases
+/// in `model` has the other parity. A copy issued for the wrong iteration,
+/// or not at all, fails here.
+void emulateTmaWait(Emitter &e, Value model, Value parity) {
+  auto &b = e.b;
   Value completed = arith::AndIOp::create(
-      b, phases, arith::ConstantOp::create(b, b.getI32IntegerAttr(1)));
+      b, e.load(model, {e.idx(0)}),
+      arith::ConstantOp::create(b, b.getI32IntegerAttr(1)));
   cf::AssertOp::create(
       b,
       arith::CmpIOp::create(b, arith::CmpIPredicate::ne, completed, parity),
@@ -1031,55 +1089,130 @@ void emulateTmaCopy(ChunkLoadOp op, Emitter &e, Value staging, int64_t rows,
       "complete");
 }
 
+/// Thread 0 starts the copy of `site`'s box at `at` (or emulates it).
+void startTmaCopy(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
+                  const TmaSite &site, ArrayRef<Value> at) {
+  const TmaMap &map = plan.maps[site.map];
+  Type element = cast<MemRefType>(op.getSrc().getType()).getElementType();
+  const int64_t cols = map.box[0], rows = map.box[2];
+  if (e.emulateMma)
+    emulateTmaCopy(op, e, e.sharedView(site.buffer, rows * cols, element),
+                   rows, cols, e.sharedView(site.barrier, 1, e.b.getI32Type()),
+                   at);
+  else
+    issueTmaCopy(e, plan, site, at);
+}
+
+/// Every thread waits for the phase of `parity` on `site`'s mbarrier.
+void waitTmaCopy(Emitter &e, const TmaSite &site, Value parity) {
+  auto &b = e.b;
+  if (!e.emulateMma) {
+    NVVM::MBarrierTryWaitParityOp::create(
+        b, e.sharedPointer(site.barrier), parity,
+        arith::ConstantOp::create(b, b.getI32IntegerAttr(kTmaWaitHintNs)));
+    return;
+  }
+  auto first = scf::IfOp::create(b, e.eq(e.threadId(), e.idx(0)),
+                                 /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(first.thenBlock()->getTerminator());
+  emulateTmaWait(e, e.sharedView(site.barrier, 1, b.getI32Type()), parity);
+}
+
+/// An scf.if on `cond` whose then-block `fn` fills (no else).
+void ifThen(Emitter &e, Value cond, function_ref<void()> fn) {
+  auto ifOp = scf::IfOp::create(e.b, cond, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(e.b);
+  e.b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  fn();
+}
+
+Value flagSet(Emitter &e, const TmaMap &map) {
+  return arith::CmpIOp::create(
+      e.b, arith::CmpIPredicate::ne, map.flag,
+      arith::ConstantOp::create(e.b, e.b.getI32IntegerAttr(0)));
+}
+
 /// chunk_load through TMA when the launch's flag says the runtime encoded
-/// the tensor's map: thread 0 issues the copy, every thread waits for the
-/// mbarrier phase of this chunk, then converts the staged tile (16-bit or
-/// f32 elements, row r at r * cols). Without the flag the threads read
-/// global memory as without TMA.
+/// the tensor's map: every thread waits for the mbarrier phase of this
+/// chunk's copy, then converts the staged tile (16-bit or f32 elements,
+/// row r at r * cols). With one stage thread 0 issues that copy right
+/// before the wait; with two it was issued an iteration earlier (or before
+/// the loop, tmaPrologue), and once every thread has converted the tile
+/// thread 0 issues the next iteration's copy into the same buffer, which
+/// then overlaps the rest of this iteration. Without the flag the threads
+/// read global memory as without TMA.
 void lowerTma(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
               const TmaSite &site) {
   auto &b = e.b;
   const TmaMap &map = plan.maps[site.map];
   Type element = cast<MemRefType>(op.getSrc().getType()).getElementType();
   const int64_t cols = map.box[0], rows = map.box[2];
-  const int64_t bytes = rows * cols * (element.getIntOrFloatBitWidth() / 8);
-  Value useTma = arith::CmpIOp::create(
-      b, arith::CmpIPredicate::ne, map.flag,
-      arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
+  Value useTma = flagSet(e, map);
   // Both branches allocate the same scratch (l2norm's row scales).
   const int64_t cursor = e.scratchCursor;
   e.ifThenElse(
       useTma,
       [&] {
-        Value staging = e.sharedView(plan.staging, rows * cols, element);
+        Value staging = e.sharedView(site.buffer, rows * cols, element);
         Value parity = phaseParity(op, e);
-        auto first = scf::IfOp::create(b, e.eq(e.threadId(), e.idx(0)),
-                                       /*withElse=*/false);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(first.thenBlock()->getTerminator());
-          if (e.emulateMma)
-            emulateTmaCopy(op, e, staging, rows, cols,
-                           e.sharedView(site.barrier, 1, b.getI32Type()),
-                           parity);
-          else
-            issueTmaCopy(op, e, plan, site, bytes);
-        }
-        if (!e.emulateMma)
-          NVVM::MBarrierTryWaitParityOp::create(
-              b, e.sharedPointer(site.barrier), parity,
-              arith::ConstantOp::create(b, b.getI32IntegerAttr(kTmaWaitHintNs)));
+        if (!site.prefetch)
+          ifThen(e, e.eq(e.threadId(), e.idx(0)), [&] {
+            startTmaCopy(op, e, plan, site, tmaCoordinates(op));
+          });
+        waitTmaCopy(e, site, parity);
         convertChunk(op, e, [&](Value r, Value c) -> Value {
           Value x = e.load(staging, {e.add(e.mul(r, cols), c)});
           if (!element.isF32())
             x = arith::ExtFOp::create(b, b.getF32Type(), x);
           return x;
         });
+        if (!site.prefetch)
+          return;
+        // Every thread has read the buffer: refill it for the next
+        // iteration, if there is one.
+        e.barrier();
+        auto loop = cast<scf::ForOp>(op->getParentOp());
+        Value next = e.add(loop.getInductionVar(), loop.getStep());
+        Value issue = arith::AndIOp::create(
+            b, e.eq(e.threadId(), e.idx(0)), e.ult(next, loop.getUpperBound()));
+        ifThen(e, issue, [&] {
+          IRMapping mapping;
+          SmallVector<Value, 4> at;
+          for (Value v : tmaCoordinates(op))
+            at.push_back(valueAt(v, loop, next, b, mapping));
+          startTmaCopy(op, e, plan, site, at);
+        });
       },
       [&] {
         e.scratchCursor = cursor;
         lower(op, e);
       });
+}
+
+/// Before the chunk loop of a two-stage site, between barriers: thread 0
+/// issues the copy of the first iteration's tile (when the loop runs and
+/// the flag is set), which the first iteration waits for.
+void tmaPrologue(ChunkLoadOp op, const TmaPlan &plan, const TmaSite &site,
+                 int64_t threads, bool emulate, int64_t scratchBase,
+                 int64_t &scratchHigh) {
+  auto loop = cast<scf::ForOp>(op->getParentOp());
+  Emitter e(loop, threads, Mma::None, emulate, scratchBase, scratchHigh);
+  auto &b = e.b;
+  e.barrier();
+  Value first = loop.getLowerBound();
+  Value issue = arith::AndIOp::create(
+      b, flagSet(e, plan.maps[site.map]),
+      arith::AndIOp::create(b, e.eq(e.threadId(), e.idx(0)),
+                            e.ult(first, loop.getUpperBound())));
+  ifThen(e, issue, [&] {
+    IRMapping mapping;
+    SmallVector<Value, 4> at;
+    for (Value v : tmaCoordinates(op))
+      at.push_back(valueAt(v, loop, first, b, mapping));
+    startTmaCopy(op, e, plan, site, at);
+  });
+  e.barrier();
 }
 
 /// At the start of a kernel with TMA loads, between two barriers: thread 0
@@ -1885,9 +2018,31 @@ struct LowerChunkGpuPass
       tma.barriers = (base + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
       tma.staging = tma.barriers + kTmaBarrierBytes;
       stagingAt = tma.staging;
-      staging = gpuStagingBytes(base, staging, tma.tileBytes);
-      for (auto &entry : tma.sites)
+      for (auto &entry : tma.sites) {
         entry.second.barrier += tma.barriers;
+        entry.second.buffer = tma.staging;
+      }
+      // Two stages: a buffer per site, in op order, and wgmma's after them.
+      // A site runs ahead (prefetch) when it is in the chunk loop and its
+      // box coordinates can be computed for the next iteration.
+      tma.twoStages = schedule.getStages() >= 2;
+      if (tma.twoStages) {
+        for (Operation *op : tma.order) {
+          TmaSite &site = tma.sites[op];
+          site.buffer = tma.staging + tma.bufferBytes;
+          tma.bufferBytes += gpuTmaBufferBytes(site.bytes);
+          auto loop = dyn_cast<scf::ForOp>(op->getParentOp());
+          site.prefetch =
+              loop && llvm::all_of(tmaCoordinates(cast<ChunkLoadOp>(op)),
+                                   [&](Value v) {
+                                     return recomputable(v, loop);
+                                   });
+        }
+        stagingAt = tma.staging + tma.bufferBytes;
+        staging = gpuStagingBytes(base, staging, 0, tma.bufferBytes);
+      } else {
+        staging = gpuStagingBytes(base, staging, tma.tileBytes);
+      }
       MLIRContext *ctx = kernel.getContext();
       Location loc = kernel.getLoc();
       auto names = kernel->getAttrOfType<ArrayAttr>("linac.tensors");
@@ -1931,6 +2086,10 @@ struct LowerChunkGpuPass
     int64_t scratchHigh = 0;
     if (!tma.sites.empty())
       initTmaBarriers(kernel, tma, threads, mmaEmulation, scratchHigh);
+    for (Operation *op : tma.order)
+      if (tma.sites[op].prefetch)
+        tmaPrologue(cast<ChunkLoadOp>(op), tma, tma.sites[op], threads,
+                    mmaEmulation, base + staging, scratchHigh);
     DenseSet<Operation *> f32Only = f32Products(kernel);
     for (Operation *op : ops) {
       Emitter e(op, threads, f32Only.contains(op) ? Mma::None : mma,

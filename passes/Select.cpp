@@ -129,14 +129,18 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
   for (int64_t tile : tiles)
     for (int64_t chunk : chunks) {
       StringRef mma = mmaFor(chunk);
-      SmallVector<StringRef, 2> loads;
-      if (target.hopper && !decode && gpuTmaTileBytes(op, chunk, tile) > 0)
-        loads.push_back("tma");
-      loads.push_back("");
-      for (StringRef load : loads) {
+      // TMA with the next chunk's copies in flight (two stages: a buffer
+      // per tile), then TMA with one shared buffer, then thread loads.
+      SmallVector<std::pair<StringRef, int64_t>, 3> loads;
+      if (target.hopper && !decode && gpuTmaTileBytes(op, chunk, tile) > 0) {
+        loads.push_back({"tma", 2});
+        loads.push_back({"tma", 1});
+      }
+      loads.push_back({"", 1});
+      for (auto [load, stages] : loads) {
         auto schedule = ScheduleAttr::get(op.getContext(), algorithm, chunk,
                                           /*vector_width=*/0, tile, kGpuWarps,
-                                          /*stages=*/1, mma, load);
+                                          stages, mma, load);
         if (gpuPlannedSharedBytes(op, schedule) <= target.sharedLimit)
           return schedule;
       }
@@ -172,17 +176,24 @@ int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
       32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
   shape.wgmma = schedule.getMma() == "wgmma";
   shape.normalize = op.getNormalizer() == Normalizer::Sum;
-  if (schedule.getLoad() == "tma" && shape.chunk > 0)
-    shape.tmaTileBytes = gpuTmaTileBytes(op, shape.chunk, shape.valueTile);
+  if (schedule.getLoad() == "tma" && shape.chunk > 0) {
+    if (schedule.getStages() >= 2)
+      shape.tmaPrefetchBytes =
+          gpuTmaPrefetchBytes(op, shape.chunk, shape.valueTile);
+    else
+      shape.tmaTileBytes = gpuTmaTileBytes(op, shape.chunk, shape.valueTile);
+  }
   return gpuSharedBytes(shape);
 }
 
-int64_t linac::gpuTmaTileBytes(RecurrenceOp op, int64_t chunk,
-                               int64_t valueTile) {
-  // The rank-4 per-token inputs linac-chunk loads a chunk of (Chunk.cpp):
-  // q and k (K columns), v (a value tile), the per-key gates, dplr's a and
-  // b. Scalar gates and beta ([B, T, HV], one column) stay thread loads.
-  int64_t largest = 0;
+/// Calls `fn` with the bytes of each chunk tile of `op` that TMA can load
+/// with chunks of `chunk` rows and `valueTile` value columns: the rank-4
+/// per-token inputs linac-chunk loads a chunk of (Chunk.cpp, one
+/// chunk_load each): q and k (K columns), v (a value tile), the per-key
+/// gates, dplr's a and b. Scalar gates and beta ([B, T, HV], one column)
+/// stay thread loads.
+static void forEachTmaTile(RecurrenceOp op, int64_t chunk, int64_t valueTile,
+                           function_ref<void(int64_t)> fn) {
   auto consider = [&](Value tensor, bool valueSide) {
     auto type = tensor ? dyn_cast<RankedTensorType>(tensor.getType())
                        : RankedTensorType();
@@ -194,7 +205,7 @@ int64_t linac::gpuTmaTileBytes(RecurrenceOp op, int64_t chunk,
     const int64_t bytes = element.getIntOrFloatBitWidth() / 8;
     const int64_t cols = valueSide ? valueTile : type.getDimSize(3);
     if (gpuTmaBoxFits(chunk, cols, bytes))
-      largest = std::max(largest, chunk * cols * bytes);
+      fn(chunk * cols * bytes);
   };
   consider(op.getQ(), false);
   consider(op.getK(), false);
@@ -205,7 +216,22 @@ int64_t linac::gpuTmaTileBytes(RecurrenceOp op, int64_t chunk,
     consider(op.getA(), false);
     consider(op.getB(), false);
   }
+}
+
+int64_t linac::gpuTmaTileBytes(RecurrenceOp op, int64_t chunk,
+                               int64_t valueTile) {
+  int64_t largest = 0;
+  forEachTmaTile(op, chunk, valueTile,
+                 [&](int64_t bytes) { largest = std::max(largest, bytes); });
   return largest;
+}
+
+int64_t linac::gpuTmaPrefetchBytes(RecurrenceOp op, int64_t chunk,
+                                   int64_t valueTile) {
+  int64_t total = 0;
+  forEachTmaTile(op, chunk, valueTile,
+                 [&](int64_t bytes) { total += gpuTmaBufferBytes(bytes); });
+  return total;
 }
 
 namespace {

@@ -11,8 +11,8 @@
 // CHECK-SAME: %[[HAS_H0:[a-z0-9]+]]: i1, %[[TASK:[a-z0-9]+]]: index)
 // CHECK-SAME: linac.kernel = "la", linac.mode = "prefill"
 // CHECK-SAME: linac.tensors = ["q", "k", "v", "h0", "o"]
-// CHECK: %[[BUF:.+]] = memref.alloca() {alignment = 16 : i64} : memref<6784xi8>
-// CHECK: %[[SMEM:.+]] = memref.cast %[[BUF]] : memref<6784xi8> to memref<?xi8>
+// CHECK: %[[BUF:.+]] = memref.alloca() {alignment = 16 : i64} : memref<7808xi8>
+// CHECK: %[[SMEM:.+]] = memref.cast %[[BUF]] : memref<7808xi8> to memref<?xi8>
 // The sm_90a schedule loads q, k and v through TMA: their flags and tensor
 // maps are gone from the signature, each flag replaced by the runtime's
 // rule for the view (16-byte aligned data, outer strides in 16-byte units,
@@ -28,7 +28,9 @@
 // CHECK: scf.if
 // CHECK: scf.for %[[T:.+]] = %{{.+}} to %c128{{[_0-9]*}} step %{{.+}} {
 // CHECK-NEXT: scf.for %{{.+}} = %[[T]] to
-// Thread 0 copies each chunk's box and counts the mbarrier's phase.
+// Thread 0 copies each chunk's box (two stages: the first before the
+// chunk loop, each next one after the conversion) and counts the
+// mbarrier's phase; the wait checks it.
 // CHECK: cf.assert %{{.+}}, "linac: a TMA load waits for an mbarrier phase its copy does not complete"
 // No GPU op or barrier is left.
 // CHECK-NOT: gpu.

@@ -178,7 +178,7 @@ module {
 // tiles) = 27264 bytes, what linac-select planned for it.
 // CHECK-LABEL: gpu.module @gdn_module
 // CHECK: gpu.func @gdn(
-// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 16, warps = 4, stages = 1, load = "tma">
+// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 16, warps = 4, stages = 2, load = "tma">
 // CHECK-SAME: linac.shared_bytes = 27264 : i64
 // CHECK-SAME: linac.variant = "gdn"
 // CHECK: linac.chunk_delta_solve ins({{.*}} : memref<32x32xf32, #gpu.address_space<workgroup>>, memref<32x1xf32, #gpu.address_space<workgroup>>, memref<32x16xf32, #gpu.address_space<workgroup>>, memref<32x16xf32, #gpu.address_space<workgroup>>) outs(%{{.+}} : memref<32x16xf32, #gpu.address_space<workgroup>>)
@@ -268,6 +268,43 @@ module attributes {linac.target = "cuda:sm_90a"} {
         q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
         v(%v : tensor<?x?x2x64xbf16>)
         {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, load = "cp.async.bulk">}
+        -> tensor<?x?x2x64xbf16>
+    return %o : tensor<?x?x2x64xbf16>
+  }
+}
+
+// -----
+
+// Two stages overlap the next chunk's TMA copies with this chunk; there is
+// no deeper pipeline...
+module attributes {linac.target = "cuda:sm_90a"} {
+  // expected-error @+1 {{has a schedule with stages = 3 (expected 0, 1 or 2)}}
+  func.func @three_stages(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
+                          %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
+                          %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x2x64xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
+        v(%v : tensor<?x?x2x64xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 3, load = "tma">}
+        -> tensor<?x?x2x64xbf16>
+    return %o : tensor<?x?x2x64xbf16>
+  }
+}
+
+// -----
+
+// ...and thread loads are not overlapped, so two stages need TMA.
+module attributes {linac.target = "cuda:sm_90a"} {
+  // expected-error @+1 {{has a schedule with stages = 2 but no load = "tma" (two stages overlap the next chunk's TMA copies with this chunk)}}
+  func.func @two_stages_without_tma(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
+                                    %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
+                                    %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x2x64xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
+        v(%v : tensor<?x?x2x64xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 2>}
         -> tensor<?x?x2x64xbf16>
     return %o : tensor<?x?x2x64xbf16>
   }

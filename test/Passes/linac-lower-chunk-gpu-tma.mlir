@@ -1,8 +1,9 @@
-// RUN: linac-opt %s -linac-select -linac-chunk -linac-gpu-map -linac-lower-chunk-gpu | FileCheck %s
-// RUN: linac-opt %s -linac-select -linac-chunk -linac-gpu-map -linac-lower-chunk-gpu=mma-emulation | FileCheck %s --check-prefix=EMU
+// RUN: linac-opt %s -linac-chunk -linac-gpu-map -linac-lower-chunk-gpu | FileCheck %s
+// RUN: linac-opt %s -linac-chunk -linac-gpu-map -linac-lower-chunk-gpu=mma-emulation | FileCheck %s --check-prefix=EMU
 
-// Varlen bf16 GLA on sm_90a, K = 32, V = 16, chunks of 32: the schedule
-// asks for TMA loads, and q, k (32 x 32 bf16), v (32 x 16 bf16) and the
+// Varlen bf16 GLA on sm_90a, K = 32, V = 16, chunks of 32, with a
+// one-stage TMA schedule (linac-select's choice when two stages do not
+// fit; linac-lower-chunk-gpu-tma2.mlir has the two-stage form): q, k (32 x 32 bf16), v (32 x 16 bf16) and the
 // per-key gates (32 x 32 f32) each get a flag and a tensor map, the last
 // kernel arguments. Shared memory: the tiles (34816 bytes), 16 mbarriers at
 // 34816 (128-byte aligned), the staging tile at 34944 (the largest: the
@@ -57,7 +58,7 @@
 //
 // Emulated: no NVVM op; each mbarrier is an i32 of completed phases (0 at
 // the start), thread 0 copies the box element by element with zeros
-// outside the tensor, counts the phase and checks its parity.
+// outside the tensor and counts the phase.
 // EMU-LABEL: gpu.func @gla(
 // EMU-NOT: nvvm.
 // EMU: memref.view %{{.+}}[%c34816][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<1xi32, #gpu.address_space<workgroup>>
@@ -69,7 +70,11 @@
 // EMU-NEXT: } else {
 // EMU-NEXT: arith.constant 0.000000e+00 : bf16
 // EMU: %[[PHASES:.+]] = arith.addi %{{.+}}, %c1_i32
-// EMU: %[[ODD:.+]] = arith.andi %[[PHASES]], %c1_i32
+// EMU-NEXT: memref.store %[[PHASES]], %{{.+}}[%{{.+}}] : memref<1xi32, #gpu.address_space<workgroup>>
+// Thread 0 then checks, where the threads wait, that the phase of the
+// iteration's parity has completed.
+// EMU: %[[COUNT:.+]] = memref.load %{{.+}}[%{{.+}}] : memref<1xi32, #gpu.address_space<workgroup>>
+// EMU: %[[ODD:.+]] = arith.andi %[[COUNT]], %c1_i32
 // EMU-NEXT: %[[DONE:.+]] = arith.cmpi ne, %[[ODD]], %{{.+}} : i32
 // EMU-NEXT: cf.assert %[[DONE]], "linac: a TMA load waits for an mbarrier phase its copy does not complete"
 // EMU-NOT: nvvm.
@@ -84,7 +89,8 @@ module attributes {linac.target = "cuda:sm_90a"} {
     %o = linac.recurrence decay(diagonal)
         q(%q : tensor<1x?x1x32xbf16>) k(%k : tensor<1x?x1x32xbf16>)
         v(%v : tensor<1x?x1x16xbf16>) g(%g : tensor<1x?x1x32xf32>)
-        cu_seqlens(%cu : tensor<?xi32>) {linac.chunk_size = 32 : i64}
+        cu_seqlens(%cu : tensor<?xi32>)
+        {linac.mode = "prefill", linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 16, warps = 4, stages = 1, load = "tma">}
         -> tensor<1x?x1x16xbf16>
     return %o : tensor<1x?x1x16xbf16>
   }

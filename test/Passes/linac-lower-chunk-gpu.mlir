@@ -8,10 +8,11 @@
 // nvvm.mma.sync m16n8k16 on bf16 operands packed in i32 registers.
 // CHECK-LABEL: gpu.func @la(
 // CHECK-SAME: linac.mma = "bf16"
-// The tiles (18432 bytes), the TMA region (a schedule with load = "tma":
-// 16 mbarriers in 128 bytes, then a 32 x 32 bf16 staging tile) and
-// l2norm's 32 row scales; linac-lower-chunk-gpu-tma.mlir checks the loads.
-// CHECK-SAME: linac.shared_bytes = 20736 : i64
+// The tiles (18432 bytes), the TMA region (a schedule with load = "tma"
+// and two stages: 16 mbarriers in 128 bytes, then a buffer per staged
+// tile, 2048 bytes for q and k each, 1024 for v) and l2norm's 32 row
+// scales; linac-lower-chunk-gpu-tma*.mlir check the loads.
+// CHECK-SAME: linac.shared_bytes = 23808 : i64
 // CHECK-NOT: linac.tile_zero
 // Thread 0 initializes the loads' mbarriers.
 // CHECK: gpu.barrier

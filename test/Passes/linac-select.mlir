@@ -10,7 +10,7 @@
 // AVX2-LABEL: func.func @gla
 // AVX2: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 8, value_tile = 16>
 // CUDA-LABEL: func.func @gla
-// CUDA: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 16, warps = 4, stages = 1, load = "tma">
+// CUDA: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 16, warps = 4, stages = 2, load = "tma">
 // BADTARGET: error: linac-select: unknown target 'tpu'
 func.func @gla(%q: tensor<1x8x2x16xf32>, %g: tensor<1x8x2x16xf32>)
     -> (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>) {

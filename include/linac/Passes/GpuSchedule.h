@@ -86,6 +86,10 @@ struct GpuTaskShape {
   /// Schedule load = "tma": bytes of the largest chunk tile the Tensor
   /// Memory Accelerator stages (gpuTmaTileBytes); 0 without TMA.
   int64_t tmaTileBytes = 0;
+  /// Schedule load = "tma" with stages = 2: the staging buffers of every
+  /// TMA tile, one each (gpuTmaPrefetchBytes), which replace the shared
+  /// one; 0 otherwise.
+  int64_t tmaPrefetchBytes = 0;
 };
 
 /// Columns of the normalizer's value side on a GPU (linac-chunk's choice
@@ -120,23 +124,35 @@ constexpr bool gpuTmaBoxFits(int64_t rows, int64_t cols,
 /// With TMA the staging region after the tiles starts at a multiple of
 /// kTmaAlign bytes (a bulk tensor copy's shared-memory destination must be
 /// 128-byte aligned): first kTmaBarriers mbarriers of 8 bytes, one per load
-/// site, then one buffer that the staged tiles of every site and wgmma's
-/// operand slices share (one op runs at a time, and no op both loads a
-/// chunk and multiplies).
+/// site. With one stage, one buffer follows that the staged tiles of every
+/// site and wgmma's operand slices share (one op runs at a time, and no op
+/// both loads a chunk and multiplies). With two stages (the next chunk's
+/// copies fly while this chunk computes) every site has a buffer of its
+/// own, each a multiple of kTmaAlign, and wgmma's buffer follows them.
 constexpr int64_t kTmaAlign = 128;
 constexpr int64_t kTmaBarriers = 16;
 constexpr int64_t kTmaBarrierBytes = 8 * kTmaBarriers;
 static_assert(kTmaBarrierBytes % kTmaAlign == 0,
               "the staging buffer follows the barriers, 128-byte aligned");
+/// The bytes of one stage-2 TMA buffer for a tile of `tileBytes`.
+constexpr int64_t gpuTmaBufferBytes(int64_t tileBytes) {
+  return (tileBytes + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
+}
 /// Bytes of the staging region when the tiles before it end at byte
 /// `offset`: the wgmma operand buffer (`wgmmaBytes`, 0 without wgmma)
-/// alone without TMA (`tmaTileBytes` = 0); with TMA the padding to
-/// kTmaAlign, the barriers, and a buffer for the larger of the two.
+/// alone without TMA (`tmaTileBytes` = `tmaPrefetchBytes` = 0); with one
+/// TMA stage the padding to kTmaAlign, the barriers, and a buffer for the
+/// larger of the two; with two (`tmaPrefetchBytes` > 0, the sum of the
+/// sites' gpuTmaBufferBytes) the padding, the barriers, the sites' buffers
+/// and the wgmma buffer.
 constexpr int64_t gpuStagingBytes(int64_t offset, int64_t wgmmaBytes,
-                                  int64_t tmaTileBytes) {
-  if (tmaTileBytes <= 0)
+                                  int64_t tmaTileBytes,
+                                  int64_t tmaPrefetchBytes = 0) {
+  if (tmaTileBytes <= 0 && tmaPrefetchBytes <= 0)
     return wgmmaBytes;
   const int64_t start = (offset + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
+  if (tmaPrefetchBytes > 0)
+    return start - offset + kTmaBarrierBytes + tmaPrefetchBytes + wgmmaBytes;
   const int64_t tile =
       (tmaTileBytes + kSharedAlign - 1) / kSharedAlign * kSharedAlign;
   return start - offset + kTmaBarrierBytes +
@@ -165,6 +181,12 @@ int64_t gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule);
 /// (passes/Select.cpp). This is the staging buffer linac-lower-chunk-gpu
 /// reserves for a schedule with load = "tma".
 int64_t gpuTmaTileBytes(RecurrenceOp op, int64_t chunk, int64_t valueTile);
+
+/// The sum of gpuTmaBufferBytes over the chunk tiles of `op` that TMA can
+/// load (one chunk_load each): the buffers a schedule with load = "tma" and
+/// stages = 2 reserves; 0 when none can.
+int64_t gpuTmaPrefetchBytes(RecurrenceOp op, int64_t chunk,
+                            int64_t valueTile);
 
 } // namespace linac
 

@@ -8,7 +8,8 @@ linac-lower-chunk-gpu). For every variant at K = V = 128 and K = V = 64, on
 sm_90a and sm_80, prefill and decode, this compares the estimate (`linacc
 --explain`) with the dynamic shared memory of the lowered kernel (the
 manifest's launch record) and with the chip's limit, and prints the
-schedule. A MISMATCH means the estimate and the lowering disagree: the
+schedule (with its pipeline stages: 2 when the next chunk's TMA copies
+run during this chunk). A MISMATCH means the estimate and the lowering disagree: the
 schedule may then be refused at compile time or smaller than it could be.
 
 Usage: schedule.py --linacc PATH --work DIR
@@ -56,16 +57,17 @@ def main():
                     continue
                 planned = re.findall(
                     r"^(\S+):\n(?:  .*\n)*?  chunk size: +(\d+)\n(?:  .*\n)*?"
-                    r"  gpu: +value tile (\d+), .* (\d+) bytes of shared memory",
+                    r"  gpu: +value tile (\d+), \d+ warps per block, (\d+) pipeline "
+                    r"stage\(s\), (\d+) bytes of shared memory",
                     explain.stdout, re.M)
                 launched = dict(re.findall(r"kernel (\S+)\n(?:.*\n)*?launch \d+ (\d+)",
                                            manifest.stdout))
-                for kernel, chunk, tile, bytes_ in planned:
+                for kernel, chunk, tile, stages, bytes_ in planned:
                     count += 1
                     mode = kernel.rsplit("_", 1)[1]
                     used = int(launched.get(kernel, -1))
                     row = (f"K={size} {variant} {chip} {mode} chunk {chunk} tile {tile} "
-                           f"planned {bytes_} used {used}")
+                           f"stages {stages} planned {bytes_} used {used}")
                     if used != int(bytes_) or used > LIMITS[chip]:
                         failures += 1
                         print(f"MISMATCH {row} (limit {LIMITS[chip]})")

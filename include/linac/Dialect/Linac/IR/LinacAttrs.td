@@ -34,8 +34,12 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
     - `warps`: warps per thread block on CUDA targets (optional; 0 on CPUs).
       One block runs one task; every chunked-scan op is block-cooperative.
     - `stages`: depth of the pipeline that overlaps loading chunk `t + 1`
-      with computing chunk `t` on CUDA targets (optional; 0 on CPUs, 1 means
-      no overlap).
+      with computing chunk `t` on CUDA targets (optional; 0 on CPUs). 1: no
+      overlap. 2 (with `load = "tma"`): every TMA tile has a staging
+      buffer of its own, the first chunk's copies are issued before the
+      chunk loop and chunk `t + 1`'s as soon as chunk `t`'s tiles are
+      converted, so they fly during chunk `t`'s compute. Other values are
+      refused by `linac-gpu-map`.
     - `mma`: the tensor-core instruction of the matmul-shaped ops on CUDA
       targets (optional). `"wgmma"` (sm_90a with bf16/f16 inputs, prefill):
       warpgroup MMA (`wgmma.mma_async`) on operands staged in shared memory
@@ -55,7 +59,7 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
     #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0,
                     value_tile = 64, warps = 4, stages = 1>
     #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0,
-                    value_tile = 64, warps = 4, stages = 1, mma = "wgmma",
+                    value_tile = 64, warps = 4, stages = 2, mma = "wgmma",
                     load = "tma">
     ```
   }];

@@ -140,24 +140,32 @@ LogicalResult KernelBuilder::run() {
     return task.emitOpError() << "has a wgmma schedule, but " << target.chip
                               << " has no warpgroup MMA (sm_90a only)";
   // Likewise for the chunk tile loads: TMA exists on sm_90a only.
-  if (!schedule.getLoad().empty() && schedule.getLoad() != "tma")
+  if (!schedule.getLoad().empty() && schedule.getLoad() != "tma" &&
+      schedule.getLoad() != "cp.async")
     return task.emitOpError() << "has a schedule with load = \""
                               << schedule.getLoad()
-                              << "\" (expected \"tma\" or none)";
+                              << "\" (expected \"tma\", \"cp.async\" or none)";
   if (schedule.getLoad() == "tma" && !target.hopper)
     return task.emitOpError() << "has a tma schedule, but " << target.chip
                               << " has no Tensor Memory Accelerator (sm_90a "
                                  "only)";
-  // Two stages run the next chunk's TMA copies during this chunk's
-  // compute; deeper pipelines and overlapped thread loads do not exist.
+  // Two stages run the next chunk's TMA or cp.async copies during this
+  // chunk's compute; deeper pipelines and overlapped thread loads do not
+  // exist.
   if (schedule.getStages() < 0 || schedule.getStages() > 2)
     return task.emitOpError() << "has a schedule with stages = "
                               << schedule.getStages()
                               << " (expected 0, 1 or 2)";
-  if (schedule.getStages() == 2 && schedule.getLoad() != "tma")
+  if (schedule.getStages() == 2 && schedule.getLoad().empty())
     return task.emitOpError()
-           << "has a schedule with stages = 2 but no load = \"tma\" (two "
-              "stages overlap the next chunk's TMA copies with this chunk)";
+           << "has a schedule with stages = 2 but thread loads (two stages "
+              "overlap the next chunk's TMA or cp.async copies with this "
+              "chunk)";
+  if (schedule.getLoad() == "cp.async" && schedule.getStages() != 2)
+    return task.emitOpError()
+           << "has a schedule with load = \"cp.async\" and stages = "
+           << schedule.getStages()
+           << " (the asynchronous copies run one chunk ahead: stages = 2)";
   const int64_t warps =
       schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps;
   const int64_t threads = 32 * warps;

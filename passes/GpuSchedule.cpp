@@ -113,6 +113,7 @@ int64_t linac::gpuSharedBytes(const GpuTaskShape &shape) {
   // The wgmma operand slices and the TMA barriers and staged tiles
   // (LowerChunkGPU.cpp), between the tiles and the ops' scratch.
   bytes += gpuStagingBytes(bytes, shape.wgmma ? gpuWgmmaStagingBytes(vt) : 0,
-                           shape.tmaTileBytes, shape.tmaPrefetchBytes);
+                           shape.tmaTileBytes, shape.tmaPrefetchBytes,
+                           /*mbarriers=*/!shape.cpAsync);
   return bytes + gpuScratchBytes(shape);
 }

@@ -875,6 +875,8 @@ struct TmaSite {
   /// Two stages: the copy of the next iteration's tile is issued once this
   /// one's is converted (and the first before the loop).
   bool prefetch = false;
+  /// cp.async: the first site of its loop, which waits for every copy.
+  bool waits = false;
 };
 
 /// The TMA loads of one kernel and their shared memory: kTmaBarriers
@@ -888,6 +890,10 @@ struct TmaPlan {
   SmallVector<Operation *> order; ///< the sites in op order
   int64_t barriers = 0, staging = 0, tileBytes = 0, bufferBytes = 0;
   bool twoStages = false;
+  /// load = "cp.async": the threads fill the buffers with asynchronous
+  /// copies (no maps, mbarriers or kernel arguments; a site's flag is
+  /// computed in the kernel from its view). Only prefetching sites.
+  bool cpAsync = false;
 };
 
 /// The box coordinates of a chunk_load's copy, in the tensor map's order
@@ -1213,6 +1219,152 @@ void tmaPrologue(ChunkLoadOp op, const TmaPlan &plan, const TmaSite &site,
     startTmaCopy(op, e, plan, site, at);
   });
   e.barrier();
+}
+
+//===----------------------------------------------------------------------===//
+// Asynchronous copies (sm_80 and later, schedule load = "cp.async")
+//===----------------------------------------------------------------------===//
+
+/// Whether the threads may copy chunks of `src` in 16-byte pieces: its
+/// data address and the strides of its three outer dimensions are whole
+/// 16-byte units (cp.async's alignment rule for both ends; the tile rows
+/// and their column offsets are whole units by planTma's box rule). A
+/// uniform i1, computed once before the chunk loop.
+Value asyncUsable(Emitter &e, Value src) {
+  auto &b = e.b;
+  auto type = cast<MemRefType>(src.getType());
+  const int64_t bytes = type.getElementType().getIntOrFloatBitWidth() / 8;
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, src);
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, src);
+  address = e.add(address, e.mul(metadata.getOffset(), bytes));
+  Value usable = e.eq(e.rem(address, 16), e.idx(0));
+  for (int64_t d = 0; d + 1 < type.getRank(); ++d)
+    usable = arith::AndIOp::create(
+        b, usable,
+        e.eq(e.rem(e.mul(metadata.getStrides()[d], bytes), 16), e.idx(0)));
+  return usable;
+}
+
+/// Every thread starts its share of the copy of `op`'s box at `at`
+/// (tmaCoordinates' order) into `site`'s buffer, 16 bytes at a time; rows
+/// past the tensor's end are zero-filled from a clamped, valid address.
+/// Under mma-emulation the copy is done at once, element by element.
+void startAsyncCopy(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
+                    const TmaSite &site, ArrayRef<Value> at) {
+  auto &b = e.b;
+  const TmaMap &map = plan.maps[site.map];
+  Value src = op.getSrc();
+  Type element = cast<MemRefType>(src.getType()).getElementType();
+  const int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+  const int64_t cols = map.box[0], rows = map.box[2];
+  const int64_t perPiece = 16 / bytes, piecesPerRow = cols / perPiece;
+  Value buffer = e.sharedView(site.buffer, rows * cols, element);
+  Value time = memref::DimOp::create(b, src, 1);
+  e.forThreads(rows * piecesPerRow, [&](Value i) {
+    Value r = e.div(i, piecesPerRow);
+    Value c = e.mul(e.rem(i, piecesPerRow), perPiece);
+    Value row = e.add(at[2], r);
+    Value inside = e.ult(row, time);
+    Value valid = arith::SelectOp::create(b, inside, row, at[2]);
+    Value dst = e.add(e.mul(r, cols), c);
+    SmallVector<Value, 4> index = {at[3], valid, at[1], e.add(at[0], c)};
+    if (e.emulateMma) {
+      for (int64_t k = 0; k < perPiece; ++k) {
+        SmallVector<Value, 4> from = index;
+        from[3] = e.add(index[3], k);
+        auto read = scf::IfOp::create(b, element, inside, /*withElse=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(read.thenBlock());
+          scf::YieldOp::create(b, e.load(src, from));
+          b.setInsertionPointToStart(read.elseBlock());
+          scf::YieldOp::create(
+              b, arith::ConstantOp::create(b, b.getFloatAttr(element, 0.0))
+                     .getResult());
+        }
+        e.store(read.getResult(0), buffer, {e.add(dst, k)});
+      }
+      return;
+    }
+    Value count = arith::SelectOp::create(b, inside, e.idx(perPiece), e.idx(0));
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), buffer,
+        ValueRange{dst}, src, index, b.getIndexAttr(perPiece), count,
+        /*bypassL1=*/b.getUnitAttr());
+  });
+  if (!e.emulateMma)
+    NVVM::CpAsyncCommitGroupOp::create(b);
+}
+
+/// chunk_load through cp.async (two stages). The prologue started every
+/// site's first copy, each iteration the next one, all in program order;
+/// so at the loop's first site, before anything of this iteration was
+/// issued, `cp.async.wait_group 0` and a barrier make every site's tile of
+/// this chunk complete and visible, and the other sites need no wait.
+/// With the site's flag the threads convert the staged tile, and after a
+/// barrier (every thread has read the buffer) start the next chunk's copy
+/// into it and commit it; without, they read global memory.
+void lowerAsync(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
+                const TmaSite &site) {
+  auto &b = e.b;
+  const TmaMap &map = plan.maps[site.map];
+  Type element = cast<MemRefType>(op.getSrc().getType()).getElementType();
+  const int64_t cols = map.box[0], rows = map.box[2];
+  if (site.waits) {
+    if (!e.emulateMma)
+      NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    e.barrier();
+  }
+  const int64_t cursor = e.scratchCursor;
+  e.ifThenElse(
+      map.flag,
+      [&] {
+        Value staging = e.sharedView(site.buffer, rows * cols, element);
+        convertChunk(op, e, [&](Value r, Value c) -> Value {
+          Value x = e.load(staging, {e.add(e.mul(r, cols), c)});
+          if (!element.isF32())
+            x = arith::ExtFOp::create(b, b.getF32Type(), x);
+          return x;
+        });
+        e.barrier();
+        auto loop = cast<scf::ForOp>(op->getParentOp());
+        Value next = e.add(loop.getInductionVar(), loop.getStep());
+        ifThen(e, e.ult(next, loop.getUpperBound()), [&] {
+          IRMapping mapping;
+          SmallVector<Value, 4> at;
+          for (Value v : tmaCoordinates(op))
+            at.push_back(valueAt(v, loop, next, b, mapping));
+          startAsyncCopy(op, e, plan, site, at);
+        });
+      },
+      [&] {
+        e.scratchCursor = cursor;
+        lower(op, e);
+      });
+}
+
+/// Before the chunk loop of a cp.async site: its flag (asyncUsable of the
+/// view, kept in the plan for the loop) and, with it, every thread's share
+/// of the first chunk's copy.
+void asyncPrologue(ChunkLoadOp op, TmaPlan &plan, const TmaSite &site,
+                   int64_t threads, bool emulate, int64_t scratchBase,
+                   int64_t &scratchHigh) {
+  auto loop = cast<scf::ForOp>(op->getParentOp());
+  Emitter e(loop, threads, Mma::None, emulate, scratchBase, scratchHigh);
+  auto &b = e.b;
+  TmaMap &map = plan.maps[site.map];
+  map.flag = asyncUsable(e, op.getSrc());
+  Value first = loop.getLowerBound();
+  ifThen(e,
+         arith::AndIOp::create(b, map.flag,
+                               e.ult(first, loop.getUpperBound())),
+         [&] {
+           IRMapping mapping;
+           SmallVector<Value, 4> at;
+           for (Value v : tmaCoordinates(op))
+             at.push_back(valueAt(v, loop, first, b, mapping));
+           startAsyncCopy(op, e, plan, site, at);
+         });
 }
 
 /// At the start of a kernel with TMA loads, between two barriers: thread 0
@@ -1995,11 +2147,18 @@ struct LowerChunkGpuPass
     // maps) and share a region after the wgmma staging buffer: the
     // mbarriers, then one staging tile.
     TmaPlan tma;
-    if (schedule && !schedule.getLoad().empty()) {
+    if (schedule && schedule.getLoad() == "cp.async") {
+      if (schedule.getStages() != 2)
+        return kernel.emitOpError() << "has a cp.async schedule with stages = "
+                                    << schedule.getStages()
+                                    << " (expected 2)";
+      tma = planTma(kernel, ops);
+      tma.cpAsync = true;
+    } else if (schedule && !schedule.getLoad().empty()) {
       if (schedule.getLoad() != "tma")
-        return kernel.emitOpError() << "has a schedule with load = \""
-                                    << schedule.getLoad()
-                                    << "\" (expected \"tma\" or none)";
+        return kernel.emitOpError()
+               << "has a schedule with load = \"" << schedule.getLoad()
+               << "\" (expected \"tma\", \"cp.async\" or none)";
       auto target = kernel->getAttrOfType<StringAttr>("linac.target");
       GpuTarget gpu;
       std::string error;
@@ -2014,7 +2173,37 @@ struct LowerChunkGpuPass
     // barriers at the next multiple of kTmaAlign and then one buffer that
     // wgmma and TMA share (gpuStagingBytes).
     int64_t stagingAt = base;
-    if (!tma.sites.empty()) {
+    if (tma.cpAsync) {
+      // Per-site buffers from the next multiple of kTmaAlign (cp.async
+      // needs 16-byte destinations); sites that cannot run ahead keep
+      // thread loads.
+      tma.staging = (base + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
+      SmallVector<Operation *> kept;
+      for (Operation *op : tma.order) {
+        TmaSite &site = tma.sites[op];
+        auto loop = dyn_cast<scf::ForOp>(op->getParentOp());
+        if (!loop || !llvm::all_of(tmaCoordinates(cast<ChunkLoadOp>(op)),
+                                   [&](Value v) {
+                                     return recomputable(v, loop);
+                                   })) {
+          tma.sites.erase(op);
+          continue;
+        }
+        site.prefetch = true;
+        site.waits = llvm::none_of(kept, [&](Operation *earlier) {
+          return earlier->getParentOp() == loop.getOperation();
+        });
+        site.buffer = tma.staging + tma.bufferBytes;
+        tma.bufferBytes += gpuTmaBufferBytes(site.bytes);
+        kept.push_back(op);
+      }
+      tma.order = kept;
+      if (!tma.order.empty()) {
+        stagingAt = tma.staging + tma.bufferBytes;
+        staging = gpuStagingBytes(base, staging, 0, tma.bufferBytes,
+                                  /*mbarriers=*/false);
+      }
+    } else if (!tma.sites.empty()) {
       tma.barriers = (base + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
       tma.staging = tma.barriers + kTmaBarrierBytes;
       stagingAt = tma.staging;
@@ -2084,12 +2273,17 @@ struct LowerChunkGpuPass
     }
 
     int64_t scratchHigh = 0;
-    if (!tma.sites.empty())
+    if (!tma.sites.empty() && !tma.cpAsync)
       initTmaBarriers(kernel, tma, threads, mmaEmulation, scratchHigh);
-    for (Operation *op : tma.order)
-      if (tma.sites[op].prefetch)
-        tmaPrologue(cast<ChunkLoadOp>(op), tma, tma.sites[op], threads,
-                    mmaEmulation, base + staging, scratchHigh);
+    for (Operation *op : tma.order) {
+      TmaSite &site = tma.sites[op];
+      if (tma.cpAsync)
+        asyncPrologue(cast<ChunkLoadOp>(op), tma, site, threads, mmaEmulation,
+                      base + staging, scratchHigh);
+      else if (site.prefetch)
+        tmaPrologue(cast<ChunkLoadOp>(op), tma, site, threads, mmaEmulation,
+                    base + staging, scratchHigh);
+    }
     DenseSet<Operation *> f32Only = f32Products(kernel);
     for (Operation *op : ops) {
       Emitter e(op, threads, f32Only.contains(op) ? Mma::None : mma,
@@ -2098,7 +2292,9 @@ struct LowerChunkGpuPass
         e.enableWgmma(stagingAt, stagingCols);
       e.barrier();
       auto site = tma.sites.find(op);
-      if (site != tma.sites.end())
+      if (site != tma.sites.end() && tma.cpAsync)
+        lowerAsync(cast<ChunkLoadOp>(op), e, tma, site->second);
+      else if (site != tma.sites.end())
         lowerTma(cast<ChunkLoadOp>(op), e, tma, site->second);
       else
         TypeSwitch<Operation *>(op)
@@ -2128,9 +2324,9 @@ struct LowerChunkGpuPass
                << " for tiles, "
                << (staging > 0
                        ? std::to_string(staging) +
-                             (tma.sites.empty()
-                                  ? " for wgmma operands, "
-                                  : " for TMA barriers and staging, ")
+                             (tma.sites.empty() ? " for wgmma operands, "
+                              : tma.cpAsync     ? " for cp.async staging, "
+                                            : " for TMA barriers and staging, ")
                        : std::string())
                << scratchHigh
                << " for scratch), more than the " << gpu.sharedLimit

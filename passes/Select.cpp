@@ -131,10 +131,16 @@ FailureOr<ScheduleAttr> selectGpu(RecurrenceOp op, Algorithm algorithm,
       StringRef mma = mmaFor(chunk);
       // TMA with the next chunk's copies in flight (two stages: a buffer
       // per tile), then TMA with one shared buffer, then thread loads.
+      // Without TMA (sm_80) the threads' asynchronous copies (cp.async)
+      // play the same two-stage part.
       SmallVector<std::pair<StringRef, int64_t>, 3> loads;
-      if (target.hopper && !decode && gpuTmaTileBytes(op, chunk, tile) > 0) {
-        loads.push_back({"tma", 2});
-        loads.push_back({"tma", 1});
+      if (!decode && gpuTmaTileBytes(op, chunk, tile) > 0) {
+        if (target.hopper) {
+          loads.push_back({"tma", 2});
+          loads.push_back({"tma", 1});
+        } else {
+          loads.push_back({"cp.async", 2});
+        }
       }
       loads.push_back({"", 1});
       for (auto [load, stages] : loads) {
@@ -176,7 +182,11 @@ int64_t linac::gpuPlannedSharedBytes(RecurrenceOp op, ScheduleAttr schedule) {
       32 * (schedule.getWarps() > 0 ? schedule.getWarps() : kGpuWarps);
   shape.wgmma = schedule.getMma() == "wgmma";
   shape.normalize = op.getNormalizer() == Normalizer::Sum;
-  if (schedule.getLoad() == "tma" && shape.chunk > 0) {
+  if (schedule.getLoad() == "cp.async" && shape.chunk > 0) {
+    shape.cpAsync = true;
+    shape.tmaPrefetchBytes =
+        gpuTmaPrefetchBytes(op, shape.chunk, shape.valueTile);
+  } else if (schedule.getLoad() == "tma" && shape.chunk > 0) {
     if (schedule.getStages() >= 2)
       shape.tmaPrefetchBytes =
           gpuTmaPrefetchBytes(op, shape.chunk, shape.valueTile);

@@ -4,7 +4,9 @@
 // own gpu.module: block id = task index, i32 presence flags, scratch tiles as
 // views of dynamic shared memory, and the launch metadata on the kernel.
 // Scalar-decay varlen prefill, bf16, K = V = 16, on sm_80 (the module's
-// target): chunks of 64, one value tile of 16, 4 warps.
+// target): chunks of 64, one value tile of 16, 4 warps, two stages of
+// cp.async loads (their buffers come after the tiles, in
+// linac-lower-chunk-gpu).
 // CHECK-LABEL: gpu.module @sgla_module
 // CHECK: gpu.func @sgla(
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<1x?x2x16xbf16, strided<[?, ?, ?, 1], offset: ?>>
@@ -12,7 +14,7 @@
 // CHECK-SAME: %[[HAS_H0:[a-z0-9]+]]: i32, %[[HAS_HT:[a-z0-9]+]]: i32) kernel
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME: linac.kernel = "sgla", linac.mma = "bf16", linac.mode = "prefill"
-// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 16, warps = 4, stages = 1>
+// CHECK-SAME: linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 16, warps = 4, stages = 2, load = "cp.async">
 // CHECK-SAME: linac.shared_bytes = 34816 : i64, linac.target = "cuda:sm_80"
 // CHECK-SAME: linac.tensors = ["q", "k", "v", "g", "h0", "cu_seqlens", "o", "ht"]
 //
@@ -259,7 +261,7 @@ module attributes {linac.target = "cuda:sm_80"} {
 
 // ...and so is a way of loading no pass knows.
 module attributes {linac.target = "cuda:sm_90a"} {
-  // expected-error @+1 {{has a schedule with load = "cp.async.bulk" (expected "tma" or none)}}
+  // expected-error @+1 {{has a schedule with load = "cp.async.bulk" (expected "tma", "cp.async" or none)}}
   func.func @unknown_load(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
                           %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
                           %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
@@ -294,9 +296,9 @@ module attributes {linac.target = "cuda:sm_90a"} {
 
 // -----
 
-// ...and thread loads are not overlapped, so two stages need TMA.
+// ...thread loads are not overlapped, so two stages need TMA or cp.async...
 module attributes {linac.target = "cuda:sm_90a"} {
-  // expected-error @+1 {{has a schedule with stages = 2 but no load = "tma" (two stages overlap the next chunk's TMA copies with this chunk)}}
+  // expected-error @+1 {{has a schedule with stages = 2 but thread loads (two stages overlap the next chunk's TMA or cp.async copies with this chunk)}}
   func.func @two_stages_without_tma(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
                                     %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
                                     %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
@@ -305,6 +307,24 @@ module attributes {linac.target = "cuda:sm_90a"} {
         q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
         v(%v : tensor<?x?x2x64xbf16>)
         {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 2>}
+        -> tensor<?x?x2x64xbf16>
+    return %o : tensor<?x?x2x64xbf16>
+  }
+}
+
+// -----
+
+// ...and cp.async copies always run one chunk ahead.
+module attributes {linac.target = "cuda:sm_80"} {
+  // expected-error @+1 {{has a schedule with load = "cp.async" and stages = 1 (the asynchronous copies run one chunk ahead: stages = 2)}}
+  func.func @cp_async_one_stage(%q: tensor<?x?x2x64xbf16> {linac.arg = "q"},
+                                %k: tensor<?x?x2x64xbf16> {linac.arg = "k"},
+                                %v: tensor<?x?x2x64xbf16> {linac.arg = "v"})
+      -> (tensor<?x?x2x64xbf16> {linac.arg = "o"}) {
+    %o = linac.recurrence decay(none)
+        q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>)
+        v(%v : tensor<?x?x2x64xbf16>)
+        {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, load = "cp.async">}
         -> tensor<?x?x2x64xbf16>
     return %o : tensor<?x?x2x64xbf16>
   }

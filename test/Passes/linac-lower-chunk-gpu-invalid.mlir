@@ -20,11 +20,11 @@ module attributes {gpu.container_module} {
 // A schedule's load field must be one the pass knows...
 module attributes {gpu.container_module} {
   gpu.module @m {
-    // expected-error @+1 {{has a schedule with load = "cp.async" (expected "tma" or none)}}
+    // expected-error @+1 {{has a schedule with load = "ldmatrix" (expected "tma", "cp.async" or none)}}
     gpu.func @unknown_load(%q: memref<1x64x1x16xbf16>) kernel
         attributes {known_block_size = array<i32: 128, 1, 1>,
                     linac.target = "cuda:sm_90a", linac.tensors = ["q"],
-                    linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, warps = 4, stages = 1, load = "cp.async">} {
+                    linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, warps = 4, stages = 1, load = "ldmatrix">} {
       %c0 = arith.constant 0 : index
       %c64 = arith.constant 64 : index
       %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>

@@ -13,8 +13,9 @@
 // one tile. On sm_90a the chunk tiles come through TMA, with two stages
 // (a buffer per tile, the next chunk's copies in flight) when those
 // buffers fit too, else one shared buffer (below: the delta rule's C = 64
-// and RWKV-6's C = 32 at K = 128); sm_80 and decode have one
-// stage and thread loads.
+// and RWKV-6's C = 32 at K = 128). sm_80 has no TMA: its threads'
+// asynchronous copies (cp.async) run one chunk ahead where the per-tile
+// buffers fit at the chosen chunk, else thread loads; decode has neither.
 // CHECK-LABEL: func.func @gpu
 // SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 2, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
@@ -24,7 +25,7 @@
 // SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 2, mma = "wgmma", load = "tma">
 // SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
 // SM90: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 2, mma = "wgmma", load = "tma">
-// SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 1>
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 24, warps = 4, stages = 2, load = "cp.async">
 func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
                %gs: tensor<1x8x2xf32>, %q2: tensor<1x8x2x256xbf16>,
                %g2: tensor<1x8x2x256xf32>, %v: tensor<1x8x2x24xbf16>)
@@ -60,7 +61,7 @@ func.func @gpu(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>,
 // hand is kept.
 // CHECK-LABEL: func.func @requested
 // SM90: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 2, mma = "wgmma", load = "tma">
-// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 2, load = "cp.async">
 // CHECK: #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 0, value_tile = 8, warps = 2, stages = 1>
 func.func @requested(%q: tensor<1x8x2x128xbf16>, %g: tensor<1x8x2x128xf32>)
     -> (tensor<1x8x2x128xbf16>, tensor<1x8x2x128xbf16>) {
@@ -102,11 +103,11 @@ func.func @too_big(%q: tensor<1x8x2x256xbf16>, %g: tensor<1x8x2x256xf32>)
 // k, v, g) C = 32 on sm_90a, C = 16 on sm_80. Decode needs a few rows.
 // CHECK-LABEL: func.func @rank_one
 // SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 64, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma", load = "tma">
-// SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 2, load = "cp.async">
 // SM90: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 2, load = "tma">
 // SM80: #linac.schedule<algorithm = chunked_wy, chunk_size = 16, vector_width = 0, value_tile = 32, warps = 4, stages = 1>
 // SM90: #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 0, value_tile = 64, warps = 4, stages = 1, mma = "wgmma", load = "tma">
-// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
+// SM80: #linac.schedule<algorithm = chunked, chunk_size = 16, vector_width = 0, value_tile = 64, warps = 4, stages = 2, load = "cp.async">
 // CHECK: #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 0, value_tile = 64, warps = 4, stages = 1>
 func.func @rank_one(%q: tensor<1x8x2x128xbf16>, %gs: tensor<1x8x2xf32>,
                     %beta: tensor<1x8x2xf32>, %g: tensor<1x8x2x128xf32>,

@@ -90,6 +90,9 @@ struct GpuTaskShape {
   /// TMA tile, one each (gpuTmaPrefetchBytes), which replace the shared
   /// one; 0 otherwise.
   int64_t tmaPrefetchBytes = 0;
+  /// Schedule load = "cp.async" (stages = 2): tmaPrefetchBytes of per-tile
+  /// buffers, filled by the threads' asynchronous copies, and no mbarriers.
+  bool cpAsync = false;
 };
 
 /// Columns of the normalizer's value side on a GPU (linac-chunk's choice
@@ -145,14 +148,18 @@ constexpr int64_t gpuTmaBufferBytes(int64_t tileBytes) {
 /// larger of the two; with two (`tmaPrefetchBytes` > 0, the sum of the
 /// sites' gpuTmaBufferBytes) the padding, the barriers, the sites' buffers
 /// and the wgmma buffer.
+/// With `mbarriers` false (cp.async, which tracks its copies per thread
+/// in commit groups) the per-site buffers start right at the padding.
 constexpr int64_t gpuStagingBytes(int64_t offset, int64_t wgmmaBytes,
                                   int64_t tmaTileBytes,
-                                  int64_t tmaPrefetchBytes = 0) {
+                                  int64_t tmaPrefetchBytes = 0,
+                                  bool mbarriers = true) {
   if (tmaTileBytes <= 0 && tmaPrefetchBytes <= 0)
     return wgmmaBytes;
   const int64_t start = (offset + kTmaAlign - 1) / kTmaAlign * kTmaAlign;
   if (tmaPrefetchBytes > 0)
-    return start - offset + kTmaBarrierBytes + tmaPrefetchBytes + wgmmaBytes;
+    return start - offset + (mbarriers ? kTmaBarrierBytes : 0) +
+           tmaPrefetchBytes + wgmmaBytes;
   const int64_t tile =
       (tmaTileBytes + kSharedAlign - 1) / kSharedAlign * kSharedAlign;
   return start - offset + kTmaBarrierBytes +

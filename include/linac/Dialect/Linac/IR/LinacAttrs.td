@@ -35,9 +35,9 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
       One block runs one task; every chunked-scan op is block-cooperative.
     - `stages`: depth of the pipeline that overlaps loading chunk `t + 1`
       with computing chunk `t` on CUDA targets (optional; 0 on CPUs). 1: no
-      overlap. 2 (with `load = "tma"`): every TMA tile has a staging
-      buffer of its own, the first chunk's copies are issued before the
-      chunk loop and chunk `t + 1`'s as soon as chunk `t`'s tiles are
+      overlap. 2 (with `load = "tma"` or `"cp.async"`): every staged tile
+      has a buffer of its own, the first chunk's copies are issued before
+      the chunk loop and chunk `t + 1`'s as soon as chunk `t`'s tiles are
       converted, so they fly during chunk `t`'s compute. Other values are
       refused by `linac-gpu-map`.
     - `mma`: the tensor-core instruction of the matmul-shaped ops on CUDA
@@ -51,8 +51,11 @@ def Linac_ScheduleAttr : AttrDef<Linac_Dialect, "Schedule"> {
       (`cp.async.bulk.tensor` through a tensor map the runtime encodes per
       launch, completion tracked by an mbarrier) into a staging buffer,
       which the threads then convert (feature map, scale, f32); the
-      staging buffer is part of the shared-memory plan. Absent: the
-      threads read global memory themselves.
+      staging buffer is part of the shared-memory plan. `"cp.async"`
+      (sm_80 and later, prefill, `stages = 2`): the threads copy the next
+      chunk's tiles into per-tile buffers with asynchronous 16-byte copies
+      (`cp.async.cg`, commit groups), waited for at the first load of the
+      next iteration. Absent: the threads read global memory themselves.
 
     ```mlir
     #linac.schedule<algorithm = chunked, chunk_size = 64, vector_width = 16>

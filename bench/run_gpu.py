@@ -31,7 +31,10 @@ PyTorch and Triton, but not the LLVM/MLIR 22 that linac's compiler needs:
            set, so that it comes back from the device machine).
 
 FLA is not part of linac: its source goes in third_party/fla (git-ignored),
-where `import fla` finds it; see bench/README.md for how to fetch it.
+where `import fla` finds it; see bench/README.md for how to fetch it. The
+calls in fla_call() were checked line by line against FLA at FLA_CHECKED
+(signatures, argument order, layouts, dtypes, defaults); an FLA call that
+raises is recorded with its error and the run goes on.
 --dry-run prints the plan and needs neither a GPU nor FLA.
 
 Usage: run_gpu.py prepare [--build DIR] [--chip sm_90a] [--no-grid]
@@ -82,12 +85,18 @@ FLA_MODULES = {
     "gated_delta_rule": "fla.ops.gated_delta_rule", "kda": "fla.ops.kda",
     "rwkv6": "fla.ops.rwkv6", "dplr": "fla.ops.rwkv7",
 }
+# The FLA commit whose signatures fla_call() was checked against (its
+# fla/__init__.py says 0.5.2). A newer FLA usually works; a call it breaks
+# shows up as that case's `error` in the results.
+FLA_CHECKED = "bc3b101dcb713ddc5bd8924b66754eb68b5ccf89"
 FETCH_FLA = (
     "FLA's source is not in {dir}. Fetch it where the repository lives "
     "(a linac session: the fetch tool on github:fla-org/flash-linear-attention, "
     "then `mkdir -p third_party/fla && git -C "
     "/work/.mirror/fla-org+flash-linear-attention/repo archive HEAD fla LICENSE "
-    "| tar -x -C third_party/fla`; elsewhere: `git clone --depth 1 "
+    "| tar -x -C third_party/fla && git -C "
+    "/work/.mirror/fla-org+flash-linear-attention/repo rev-parse HEAD "
+    "> third_party/fla/COMMIT`; elsewhere: `git clone --depth 1 "
     "https://github.com/fla-org/flash-linear-attention third_party/fla`), carry "
     "third_party/fla to the GPU machine, or pass --no-fla.")
 
@@ -327,13 +336,25 @@ def run_linac(results, name, variant, mode, shape, args, chip):
     return record
 
 
-def fla_inputs(torch, variant, mode, shape):
-    """Random bf16 inputs in FLA's [B, T, H, ...] layout (never zeros: those
-    can run faster than real data), log-space gates below zero, write
-    strengths in (0, 1), an f32 initial state for decode."""
+def fla_inputs(torch, variant, mode, shape, device="cuda"):
+    """Random inputs in FLA's [B, T, H, ...] layout for the case's problem
+    (never zeros: those can run faster than real data).
+
+    The problem is linac's: the spec write_spec() makes has H = HV (no GVA),
+    K = V, an f32 initial state h0 [B, H, K, V] in prefill as well as decode
+    (a spec's initial_state and final_state default to true, so linac's
+    prefill reads h0 and writes ht; FLA is asked for the same), and
+    log-space gates g <= 0 (FLA's g/gk/w are log-space too).
+
+    Dtypes: q, k, v bf16 on both sides; g f32 on both (FLA's tests pass f32
+    gates and its chunked kernels take the cumulative sum in f32). beta, a, b
+    and u are bf16 here, the dtype FLA's own tests and layers give them
+    (tests/ops/test_kda.py, test_dplr_delta.py, test_rwkv6.py), where linac's
+    spec reads them as f32 (docs/spec.md): FLA reads 2 bytes fewer per
+    element of those tensors; the record lists the dtypes."""
     B, T, H, K = shape["B"], shape["T"], shape["H"], shape["K"]
     V = K
-    dev, bf = "cuda", torch.bfloat16
+    dev, bf = device, torch.bfloat16
     gen = torch.Generator(device=dev).manual_seed(1)
 
     def randn(*size, dtype=bf, scale=1.0):
@@ -342,52 +363,110 @@ def fla_inputs(torch, variant, mode, shape):
     q, k, v = randn(B, T, H, K), randn(B, T, H, K), randn(B, T, H, V)
     logsig = torch.nn.functional.logsigmoid
     x = {"q": q, "k": k, "v": v}
-    if variant in ("gla", "kda", "rwkv6", "dplr"):
+    if variant in ("gla", "kda", "rwkv6", "dplr"):  # per-key gate [B, T, H, K]
         x["g"] = logsig(randn(B, T, H, K, dtype=torch.float32) + 4.0) / 16
-    if variant in ("simple_gla", "gated_delta_rule"):
+    if variant in ("simple_gla", "gated_delta_rule"):  # per-head gate [B, T, H]
         x["g"] = logsig(randn(B, T, H, dtype=torch.float32) + 4.0) / 16
-    if variant in DELTA:
+    if variant in DELTA:  # write strength in (0, 1), post-sigmoid
         x["beta"] = torch.rand(B, T, H, device=dev, generator=gen).to(bf)
-    if variant == "rwkv6":
+    if variant == "rwkv6":  # the bonus u [H, K]
         x["u"] = randn(H, K, scale=0.1)
     if variant == "dplr":
+        # RWKV-7's own a and b (FLA's RWKV7Attention, fla/layers/rwkv7.py:313:
+        # a = -kk, b = kk * iclr with kk unit-norm and iclr in (0, 1)), so
+        # the transition Diag(exp g) + b aᵀ = Diag(exp g) - iclr kk kkᵀ is
+        # symmetric with eigenvalues in (-1, 1], as in a model.
         kk = torch.nn.functional.normalize(randn(B, T, H, K, dtype=torch.float32), dim=-1)
         x["a"], x["b"] = (-kk).to(bf), (kk * torch.rand(B, T, H, 1, device=dev,
                                                         generator=gen)).to(bf)
-    if mode == "decode":
-        x["h0"] = randn(B, H, K, V, dtype=torch.float32, scale=0.1)
+    x["h0"] = randn(B, H, K, V, dtype=torch.float32, scale=0.1)
     return x
 
 
-def fla_call(ops, variant, mode, x):
-    """A no-argument callable running FLA's kernel on `x`."""
+def fla_dtypes(x):
+    """{tensor: dtype} of fla_inputs' tensors, for the record."""
+    return {name: str(t.dtype).replace("torch.", "") for name, t in x.items()}
+
+
+def fla_call(ops, variant, mode, x, extra=None):
+    """A no-argument callable running FLA's kernel on `x`: linac's problem
+    (SEMANTICS.md) stated in FLA's arguments, as at FLA_CHECKED.
+
+    Everything after v is passed by keyword where FLA allows it, and scale
+    always: FLA's defaults differ (chunk_rwkv7 defaults to scale=1.0,
+    fla/ops/rwkv7/chunk.py:21, where linac and every other FLA kernel use
+    K^-0.5), and positions differ between the chunked and recurrent forms
+    (fused_recurrent_gated_delta_rule takes g, gk, gv, beta; fused_recurrent_kda
+    takes g, beta, A_log, dt_bias, scale). Each call returns (o, final_state);
+    state layout is FLA's default [N, H, K, V] (state_v_first=False), linac's.
+    `extra`: more keyword arguments (RWKV7_LAYER's, for chunk_rwkv7 only)."""
+    if extra and not (variant == "dplr" and mode == "prefill"):
+        raise ValueError(f"extra arguments are for chunk_rwkv7 only, not {variant} {mode}")
     fn = getattr(ops, FLA_KERNELS[variant][0 if mode == "prefill" else 1])
-    h0 = x.get("h0")
-    state = dict(initial_state=h0, output_final_state=True)
     q, k, v = x["q"], x["k"], x["v"]
+    scale = q.shape[-1] ** -0.5
+    state = dict(scale=scale, initial_state=x["h0"], output_final_state=True)
     if variant == "gla":
+        # chunk_gla(q, k, v, g, ...), fla/ops/gla/chunk.py:1427;
+        # fused_recurrent_gla(q, k, v, gk=None, gv=None, ...), its gate is
+        # gk, fla/ops/gla/fused_recurrent.py:15.
         if mode == "prefill":
-            return lambda: fn(q, k, v, x["g"], **state)
+            return lambda: fn(q, k, v, g=x["g"], **state)
         return lambda: fn(q, k, v, gk=x["g"], **state)
     if variant == "simple_gla":
+        # chunk_simple_gla / fused_recurrent_simple_gla(q, k, v, g=None,
+        # g_gamma=None, ...): g [B, T, H] log-space, fla/ops/simple_gla/
+        # chunk.py:238, fused_recurrent.py:15.
         return lambda: fn(q, k, v, g=x["g"], **state)
     if variant == "retention":
+        # chunk_retention / fused_recurrent_retention(q, k, v, scale, ...):
+        # no gate; FLA derives log(1 - 2^(-5-h)) per head itself, as linac
+        # does (fla/ops/retention/chunk.py:68; that small tensor is built
+        # and copied to the GPU on every call, inside FLA's time).
         return lambda: fn(q, k, v, **state)
     if variant == "delta_rule":
-        return lambda: fn(q, k, v, x["beta"], use_qk_l2norm_in_kernel=True, **state)
+        # chunk_delta_rule / fused_recurrent_delta_rule(q, k, v, beta, scale,
+        # initial_state, output_final_state, use_qk_l2norm_in_kernel, ...),
+        # fla/ops/delta_rule/chunk.py:227, fused_recurrent.py:443. The chunked
+        # one refuses f32 q (chunk.py:303): bf16 here.
+        return lambda: fn(q, k, v, beta=x["beta"], use_qk_l2norm_in_kernel=True, **state)
     if variant == "gated_delta_rule":
-        if mode == "prefill":
-            return lambda: fn(q, k, v, x["g"], x["beta"], use_qk_l2norm_in_kernel=True,
-                              **state)
+        # chunk_gated_delta_rule(q, k, v, g, beta, ...), fla/ops/
+        # gated_delta_rule/chunk.py:397; fused_recurrent_gated_delta_rule(q,
+        # k, v, g=None, gk=None, gv=None, beta=None, ...), fused_recurrent.py:309.
+        # g [B, T, HV] log-space (use_gate_in_kernel=False, the default),
+        # beta post-sigmoid (use_beta_sigmoid_in_kernel=False, the default).
         return lambda: fn(q, k, v, g=x["g"], beta=x["beta"],
                           use_qk_l2norm_in_kernel=True, **state)
     if variant == "kda":
-        return lambda: fn(q, k, v, x["g"], x["beta"], use_qk_l2norm_in_kernel=True,
-                          **state)
+        # chunk_kda(q, k, v, g, beta, scale, ...), fla/ops/kda/chunk.py:178;
+        # fused_recurrent_kda(q, k, v, g, beta, A_log=None, dt_bias=None,
+        # scale=None, ...), fla/ops/kda/fused_recurrent.py:339. g [B, T, HV, K]
+        # is the log-space decay itself (use_gate_in_kernel=False: no A_log,
+        # dt_bias or lower_bound), beta post-sigmoid.
+        return lambda: fn(q, k, v, g=x["g"], beta=x["beta"],
+                          use_qk_l2norm_in_kernel=True, **state)
     if variant == "rwkv6":
+        # chunk_rwkv6 / fused_recurrent_rwkv6(r, k, v, w, u, scale, ...):
+        # w log-space [B, T, H, K], u [H, K]; o_t reads S_{t-1} plus the
+        # u-weighted current token, as linac's rwkv6. fla/ops/rwkv6/
+        # chunk.py:1271, fused_recurrent.py:575 (their first argument is r).
         return lambda: fn(q, k, v, x["g"], x["u"], **state)
     if variant == "dplr":
-        return lambda: fn(q, x["g"], k, v, x["a"], x["b"], **state)
+        # chunk_rwkv7 / fused_recurrent_rwkv7(r, w, k, v, a, b, scale, ...):
+        # note w (the log decay) second. Both are FLA's generic DPLR delta
+        # rule (chunk_dplr_delta_rule, fused_recurrent_dplr_delta_rule with
+        # gk=w), whose recurrence (fla/ops/generalized_delta_rule/dplr/
+        # naive.py:34, and fla/ops/rwkv7/fused_recurrent.py:96-99 with
+        # a = -kk, b = kk * a) is
+        #   S_t = Diag(exp w_t) S_{t-1} + b_t (a_tᵀ S_{t-1}) + k_t v_tᵀ,
+        #   o_t = scale · S_tᵀ q_t,
+        # linac's dplr term for term, with a, b in the same roles (a reads
+        # the undecayed state, b writes). So the same problem, with arbitrary
+        # a and b, not RWKV-7's specialised form (fused_mul_recurrent_rwkv7
+        # takes kk and a scalar-per-key a instead).
+        more = extra or {}
+        return lambda: fn(q, x["g"], k, v, x["a"], x["b"], **state, **more)
     raise ValueError(variant)
 
 
@@ -428,30 +507,61 @@ def time_calls(torch, call, reps):
             "tenth_call_ms": None if tenth is None else round(tenth, 4)}
 
 
+# FLA's RWKV-7 layer (fla/layers/rwkv7.py:308) calls chunk_rwkv7 with
+# safe_gate=True, lower_bound=-exp(-1/2) and chunk_size=64: faster
+# tensor-core intra-chunk products that assume every log decay lies in
+# [lower_bound, 0). linac's dplr assumes no bound, so the headline FLA
+# record is FLA's general path (the defaults); dplr prefill cases also time
+# this configuration, on the same inputs with g clamped into the bound
+# (a no-op for fla_inputs' gates, which stay above -0.1), as a second record
+# with "config": "rwkv7-layer".
+RWKV7_LAYER = dict(safe_gate=True, lower_bound=-0.6065306597126334, chunk_size=64)
+
+
 def run_fla(results, torch, name, variant, mode, shape, args, linac_record):
     module = FLA_MODULES[variant]
     function = FLA_KERNELS[variant][0 if mode == "prefill" else 1]
-    entry = {"kind": "fla", "case": name, "variant": variant, "mode": mode,
-             "function": f"{module}.{function}",
-             "B": shape["B"], "T": shape["T"], "H": shape["H"], "K": shape["K"],
-             "V": shape["K"], "dtype": "bf16"}
-    try:
-        import importlib
-        ops = importlib.import_module(module)
-        x = fla_inputs(torch, variant, mode, shape)
-        entry.update(time_calls(torch, fla_call(ops, variant, mode, x), args.reps))
-        del x
-    except Exception as error:  # report, and go on with the next case
-        entry["error"] = f"{type(error).__name__}: {error}"[-2000:]
-    torch.cuda.empty_cache()
-    # The same work as linac's record (its cost model at linac's chunk), so
-    # that TFLOP/s compare as inverse times.
-    if linac_record and "flops" in linac_record and "median_ms" in entry:
-        entry["flops"] = linac_record["flops"]
-        entry["tflops_same_work"] = round(
-            linac_record["flops"] / (entry["median_ms"] * 1e-3) / 1e12, 4)
-    results.add(entry)
-    return entry
+    base = {"kind": "fla", "case": name, "variant": variant, "mode": mode,
+            "function": f"{module}.{function}",
+            "B": shape["B"], "T": shape["T"], "H": shape["H"], "K": shape["K"],
+            "V": shape["K"], "dtype": "bf16", "initial_state": True,
+            "output_final_state": True}
+    configs = [("default", None)]
+    if variant == "dplr" and mode == "prefill":
+        configs.append(("rwkv7-layer", RWKV7_LAYER))
+    headline = None
+    for config, extra in configs:
+        entry = dict(base, config=config)
+        x = None
+        try:
+            import importlib
+            ops = importlib.import_module(module)
+            x = fla_inputs(torch, variant, mode, shape)
+            entry["dtypes"] = fla_dtypes(x)
+            if extra:
+                entry["kwargs"] = dict(extra)
+                x["g"] = x["g"].clamp(min=extra["lower_bound"])
+            call = fla_call(ops, variant, mode, x, extra)
+            entry.update(time_calls(torch, call, args.reps))
+        except Exception as error:  # report, and go on with the next case
+            entry["error"] = f"{type(error).__name__}: {error}"[-2000:]
+            log(f"  FLA {function} ({config}) failed: {entry['error'][:300]}")
+        finally:
+            x = call = None
+            try:
+                torch.cuda.empty_cache()
+            except Exception:  # a sticky CUDA error: every later call says so
+                pass
+        # The same work as linac's record (its cost model at linac's chunk),
+        # so that TFLOP/s compare as inverse times.
+        if linac_record and "flops" in linac_record and "median_ms" in entry:
+            entry["flops"] = linac_record["flops"]
+            entry["tflops_same_work"] = round(
+                linac_record["flops"] / (entry["median_ms"] * 1e-3) / 1e12, 4)
+        entry = results.add(entry)
+        if headline is None:
+            headline = entry
+    return headline
 
 
 def measure_ceilings(results, torch):
@@ -492,7 +602,12 @@ def run(args):
             if not args.no_fla:
                 fn = FLA_KERNELS[variant][0 if mode == "prefill" else 1]
                 print(f"# FLA {FLA_MODULES[variant]}.{fn} B={shape['B']} T={shape['T']} "
-                      f"H={shape['H']} K=V={shape['K']} bf16, torch.cuda events")
+                      f"H={shape['H']} K=V={shape['K']} bf16, torch.cuda events "
+                      "(h0 in, ht out)")
+                if variant == "dplr" and mode == "prefill":
+                    extra = ", ".join(f"{k}={v}" for k, v in RWKV7_LAYER.items())
+                    print(f"# FLA {FLA_MODULES[variant]}.{fn} again, as FLA's RWKV-7 "
+                          f"layer calls it: {extra}")
         return 0
 
     if not args.no_linac and not os.path.exists(manifest_path):
@@ -517,18 +632,26 @@ def run(args):
         except ImportError:
             log("error: FLA needs PyTorch, which this python3 lacks (or pass --no-fla)")
             return 1
+        # FLA's Triton kernels, not whatever FLA's backend dispatch
+        # (fla/ops/backends/__init__.py) would pick: chunk_gated_delta_rule
+        # and chunk_kda are @dispatch'ed and go to FlashQLA (TileLang) or
+        # FlashKDA (CUTLASS) where those packages are installed. Read when
+        # fla.ops.backends is imported, so set before `import fla`; an
+        # explicit FLA_DISABLE_BACKEND_DISPATCH=0 keeps the dispatch.
+        os.environ.setdefault("FLA_DISABLE_BACKEND_DISPATCH", "1")
         sys.path.insert(0, fla_dir)
-        try:
-            import importlib
-            importlib.import_module("fla")  # the copy in third_party/fla
-        except Exception as error:
+        error = import_fla(fla_dir)
+        if error:
             log(f"error: cannot import FLA from {fla_dir}: {error}")
             return 1
     out = args.out or os.path.join(ROOT, "bench", "results", f"gpu-{slug(device)}.jsonl")
     results = Results(out, device)
     log(f"# {device}: {len(selected)} cases -> {out}")
     results.add({"kind": "run", "command": " ".join(sys.argv), "cases": len(selected),
-                 "fla": fla_version(fla_dir) if not args.no_fla else None})
+                 "fla": fla_version(fla_dir) if not args.no_fla else None,
+                 "fla_checked": FLA_CHECKED,
+                 "fla_backend_dispatch": None if args.no_fla else
+                 os.environ.get("FLA_DISABLE_BACKEND_DISPATCH") != "1"})
     if torch is not None:
         ceiling = measure_ceilings(results, torch)
         torch.cuda.empty_cache()
@@ -548,13 +671,53 @@ def run(args):
     return 0
 
 
+def import_fla(fla_dir):
+    """Imports the `fla` package from fla_dir; None, or the error.
+
+    `import fla` runs fla/__init__.py, which also imports fla.layers and
+    fla.models (transformers models). The harness needs only fla.ops, so
+    when that whole-package import fails (a transformers release FLA's
+    layers don't match, say), fall back to an empty `fla` package over the
+    same directory: fla.ops.* and what they import (fla.utils, fla.modules)
+    then load on their own, and a case whose module still fails records
+    its error."""
+    import importlib
+    import types
+    try:
+        importlib.import_module("fla")
+        return None
+    except Exception as error:
+        for name in [m for m in sys.modules if m == "fla" or m.startswith("fla.")]:
+            del sys.modules[name]
+        log(f"# `import fla` failed ({type(error).__name__}: {error}); "
+            "importing fla.ops without fla/__init__.py")
+    package = types.ModuleType("fla")
+    package.__path__ = [os.path.join(fla_dir, "fla")]
+    # fla/utils/_decorators.py imports it from the package.
+    package.__version__ = (fla_version(fla_dir) or "0").split()[0]
+    sys.modules["fla"] = package
+    try:
+        importlib.import_module("fla.ops.utils")
+        return None
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+
+
 def fla_version(fla_dir):
+    """FLA's version and, where the fetch wrote it (bench/README.md), the
+    commit in third_party/fla/COMMIT."""
     try:
         with open(os.path.join(fla_dir, "fla", "__init__.py")) as f:
             found = re.search(r'__version__ = "([^"]+)"', f.read())
-            return found.group(1) if found else "?"
+            version = found.group(1) if found else "?"
     except OSError:
         return None
+    try:
+        with open(os.path.join(fla_dir, "COMMIT")) as f:
+            version += " " + f.read().strip()
+    except OSError:
+        pass
+    return version
 
 
 def summary(rows, header):

@@ -934,6 +934,17 @@ Value valueAt(Value value, scf::ForOp loop, Value iv, OpBuilder &b,
   return copy->getResult(cast<OpResult>(value).getResultNumber());
 }
 
+/// tmaCoordinates of `op` in the iteration of `loop` whose induction
+/// variable is `iv` (every coordinate recomputable), cloned at `b`.
+SmallVector<Value, 4> coordinatesAt(ChunkLoadOp op, scf::ForOp loop, Value iv,
+                                    OpBuilder &b) {
+  IRMapping mapping;
+  SmallVector<Value, 4> at;
+  for (Value v : tmaCoordinates(op))
+    at.push_back(valueAt(v, loop, iv, b, mapping));
+  return at;
+}
+
 /// Whether `op` runs exactly once per iteration of a loop in the kernel's
 /// body (the chunk loop), or once per kernel: then its mbarrier completes
 /// one phase per iteration and the parity to wait for is the iteration's.
@@ -1039,6 +1050,22 @@ void issueTmaCopy(Emitter &e, const TmaPlan &plan, const TmaSite &site,
       Value());
 }
 
+/// Element `index` of `src` where `inside`, else a zero of its type (what
+/// a TMA map's out-of-bounds fill and cp.async's zero fill give), read
+/// only where inside.
+Value loadOrZero(Emitter &e, Value src, ValueRange index, Value inside) {
+  auto &b = e.b;
+  Type element = cast<MemRefType>(src.getType()).getElementType();
+  auto read = scf::IfOp::create(b, element, inside, /*withElse=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(read.thenBlock());
+  scf::YieldOp::create(b, e.load(src, index));
+  b.setInsertionPointToStart(read.elseBlock());
+  scf::YieldOp::create(
+      b, arith::ConstantOp::create(b, b.getFloatAttr(element, 0.0)).getResult());
+  return read.getResult(0);
+}
+
 /// What issueTmaCopy does, for running the kernel on a CPU
 /// (mma-emulation): thread 0 copies the box at `at` element by element
 /// into `staging`, with zeros for coordinates outside the tensor as the
@@ -1048,7 +1075,6 @@ void emulateTmaCopy(ChunkLoadOp op, Emitter &e, Value staging, int64_t rows,
                     int64_t cols, Value model, ArrayRef<Value> at) {
   auto &b = e.b;
   Value src = op.getSrc();
-  Type element = cast<MemRefType>(src.getType()).getElementType();
   SmallVector<Value, 4> dims;
   for (int64_t d = 0; d < 4; ++d)
     dims.push_back(memref::DimOp::create(b, src, d));
@@ -1060,17 +1086,7 @@ void emulateTmaCopy(ChunkLoadOp op, Emitter &e, Value staging, int64_t rows,
     Value inside = e.ult(index[0], dims[0]);
     for (int64_t d = 1; d < 4; ++d)
       inside = arith::AndIOp::create(b, inside, e.ult(index[d], dims[d]));
-    auto read = scf::IfOp::create(b, element, inside, /*withElse=*/true);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(read.thenBlock());
-      scf::YieldOp::create(b, e.load(src, index));
-      b.setInsertionPointToStart(read.elseBlock());
-      scf::YieldOp::create(
-          b, arith::ConstantOp::create(b, b.getFloatAttr(element, 0.0))
-                 .getResult());
-    }
-    e.store(read.getResult(0), staging, {i});
+    e.store(loadOrZero(e, src, index, inside), staging, {i});
   });
   Value zero = e.idx(0);
   Value phases = arith::AddIOp::create(
@@ -1139,6 +1155,18 @@ Value flagSet(Emitter &e, const TmaMap &map) {
       arith::ConstantOp::create(e.b, e.b.getI32IntegerAttr(0)));
 }
 
+/// The conversion of chunk_load from a staged tile of `cols` columns (row
+/// r at r * cols, the source's element type) in shared memory.
+void convertStaged(ChunkLoadOp op, Emitter &e, Value staging, int64_t cols) {
+  auto &b = e.b;
+  convertChunk(op, e, [&](Value r, Value c) -> Value {
+    Value x = e.load(staging, {e.add(e.mul(r, cols), c)});
+    if (!x.getType().isF32())
+      x = arith::ExtFOp::create(b, b.getF32Type(), x);
+    return x;
+  });
+}
+
 /// chunk_load through TMA when the launch's flag says the runtime encoded
 /// the tensor's map: every thread waits for the mbarrier phase of this
 /// chunk's copy, then converts the staged tile (16-bit or f32 elements,
@@ -1167,12 +1195,7 @@ void lowerTma(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
             startTmaCopy(op, e, plan, site, tmaCoordinates(op));
           });
         waitTmaCopy(e, site, parity);
-        convertChunk(op, e, [&](Value r, Value c) -> Value {
-          Value x = e.load(staging, {e.add(e.mul(r, cols), c)});
-          if (!element.isF32())
-            x = arith::ExtFOp::create(b, b.getF32Type(), x);
-          return x;
-        });
+        convertStaged(op, e, staging, cols);
         if (!site.prefetch)
           return;
         // Every thread has read the buffer: refill it for the next
@@ -1183,11 +1206,7 @@ void lowerTma(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
         Value issue = arith::AndIOp::create(
             b, e.eq(e.threadId(), e.idx(0)), e.ult(next, loop.getUpperBound()));
         ifThen(e, issue, [&] {
-          IRMapping mapping;
-          SmallVector<Value, 4> at;
-          for (Value v : tmaCoordinates(op))
-            at.push_back(valueAt(v, loop, next, b, mapping));
-          startTmaCopy(op, e, plan, site, at);
+          startTmaCopy(op, e, plan, site, coordinatesAt(op, loop, next, b));
         });
       },
       [&] {
@@ -1212,11 +1231,7 @@ void tmaPrologue(ChunkLoadOp op, const TmaPlan &plan, const TmaSite &site,
       arith::AndIOp::create(b, e.eq(e.threadId(), e.idx(0)),
                             e.ult(first, loop.getUpperBound())));
   ifThen(e, issue, [&] {
-    IRMapping mapping;
-    SmallVector<Value, 4> at;
-    for (Value v : tmaCoordinates(op))
-      at.push_back(valueAt(v, loop, first, b, mapping));
-    startTmaCopy(op, e, plan, site, at);
+    startTmaCopy(op, e, plan, site, coordinatesAt(op, loop, first, b));
   });
   e.barrier();
 }
@@ -1272,17 +1287,7 @@ void startAsyncCopy(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
       for (int64_t k = 0; k < perPiece; ++k) {
         SmallVector<Value, 4> from = index;
         from[3] = e.add(index[3], k);
-        auto read = scf::IfOp::create(b, element, inside, /*withElse=*/true);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(read.thenBlock());
-          scf::YieldOp::create(b, e.load(src, from));
-          b.setInsertionPointToStart(read.elseBlock());
-          scf::YieldOp::create(
-              b, arith::ConstantOp::create(b, b.getFloatAttr(element, 0.0))
-                     .getResult());
-        }
-        e.store(read.getResult(0), buffer, {e.add(dst, k)});
+        e.store(loadOrZero(e, src, from, inside), buffer, {e.add(dst, k)});
       }
       return;
     }
@@ -1320,21 +1325,12 @@ void lowerAsync(ChunkLoadOp op, Emitter &e, const TmaPlan &plan,
       map.flag,
       [&] {
         Value staging = e.sharedView(site.buffer, rows * cols, element);
-        convertChunk(op, e, [&](Value r, Value c) -> Value {
-          Value x = e.load(staging, {e.add(e.mul(r, cols), c)});
-          if (!element.isF32())
-            x = arith::ExtFOp::create(b, b.getF32Type(), x);
-          return x;
-        });
+        convertStaged(op, e, staging, cols);
         e.barrier();
         auto loop = cast<scf::ForOp>(op->getParentOp());
         Value next = e.add(loop.getInductionVar(), loop.getStep());
         ifThen(e, e.ult(next, loop.getUpperBound()), [&] {
-          IRMapping mapping;
-          SmallVector<Value, 4> at;
-          for (Value v : tmaCoordinates(op))
-            at.push_back(valueAt(v, loop, next, b, mapping));
-          startAsyncCopy(op, e, plan, site, at);
+          startAsyncCopy(op, e, plan, site, coordinatesAt(op, loop, next, b));
         });
       },
       [&] {
@@ -1359,11 +1355,7 @@ void asyncPrologue(ChunkLoadOp op, TmaPlan &plan, const TmaSite &site,
          arith::AndIOp::create(b, map.flag,
                                e.ult(first, loop.getUpperBound())),
          [&] {
-           IRMapping mapping;
-           SmallVector<Value, 4> at;
-           for (Value v : tmaCoordinates(op))
-             at.push_back(valueAt(v, loop, first, b, mapping));
-           startAsyncCopy(op, e, plan, site, at);
+           startAsyncCopy(op, e, plan, site, coordinatesAt(op, loop, first, b));
          });
 }
 

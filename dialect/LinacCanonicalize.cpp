@@ -103,13 +103,17 @@ struct DropUnusedFinalState : OpRewritePattern<RecurrenceOp> {
     Value ht = op.getHt();
     if (!ht || !ht.use_empty())
       return rewriter.notifyMatchFailure(op, "final state is used or absent");
+    // A pool's slots are the caller's storage: its update is the point.
+    if (op.getStateIndices())
+      return rewriter.notifyMatchFailure(op, "the final state is a pool");
     auto newOp = RecurrenceOp::create(
         rewriter, op.getLoc(), op.getO().getType(), /*ht=*/Type(),
         op.getDecay(), op.getRankOne(), op.getOutputForm(),
         op.getFeatureMap(), op.getNormalizer(),
         op.getDecayConstantsAttr(), op.getScaleAttr(), op.getEpsAttr(),
         op.getQ(), op.getK(), op.getV(), op.getG(), op.getBeta(), op.getA(),
-        op.getB(), op.getU(), op.getH0(), op.getCuSeqlens());
+        op.getB(), op.getU(), op.getH0(), op.getCuSeqlens(),
+        /*state_indices=*/Value());
     // Keep discardable attributes (for example a selected schedule).
     newOp->setDiscardableAttrs(op->getDiscardableAttrDictionary());
     rewriter.replaceAllUsesWith(op.getO(), newOp.getO());

@@ -401,12 +401,35 @@ LogicalResult RecurrenceOp::verify() {
     env.bind("N", env.get("B"), "q");
   }
 
-  // States: always f32, key dimension after the feature map.
+  // A state pool: P slots, one picked per sequence.
+  Value indices = getStateIndices();
+  if (indices) {
+    auto type = cast<RankedTensorType>(indices.getType());
+    if (type.getRank() != 1)
+      return emitOpError() << "'state_indices' must have rank 1 [N]; got "
+                           << type;
+    if (!type.getElementType().isSignlessInteger(32) &&
+        !type.getElementType().isSignlessInteger(64))
+      return emitOpError() << "'state_indices' must have element type i32 or "
+                              "i64; got "
+                           << type.getElementType();
+    if (!getH0() || !getHt())
+      return emitOpError() << "'state_indices' picks slots of a state pool, "
+                              "so it needs both 'h0' and the result 'ht' "
+                              "(the updated pool)";
+    if (failed(checkShape(*this, env, "state_indices", indices, {"N"},
+                          "a state pool")))
+      return failure();
+  }
+
+  // States: always f32, key dimension after the feature map; a pool has P
+  // slots instead of one per sequence.
   auto checkState = [&](StringRef name, Value value) -> LogicalResult {
     if (!value)
       return success();
-    if (failed(checkShape(*this, env, name, value, {"N", "HV", "K'", "V"},
-                          "a state")))
+    if (failed(checkShape(*this, env, name, value,
+                          {indices ? "P" : "N", "HV", "K'", "V"},
+                          indices ? "a state pool" : "a state")))
       return failure();
     Type element = cast<RankedTensorType>(value.getType()).getElementType();
     if (!element.isF32())

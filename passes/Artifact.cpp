@@ -81,6 +81,9 @@ linac::getKernelInterface(FunctionOpInterface task) {
   kernel.mode = mode.str();
   kernel.variant = variant ? variant.str() : "custom";
   const bool decode = kernel.mode == "decode";
+  kernel.statePool = llvm::any_of(names, [](Attribute attr) {
+    return cast<StringAttr>(attr).getValue() == "state_indices";
+  });
   for (auto [index, attr] : llvm::enumerate(names)) {
     KernelTensor tensor;
     tensor.name = cast<StringAttr>(attr).str();
@@ -92,15 +95,18 @@ linac::getKernelInterface(FunctionOpInterface task) {
                    : element.isInteger(32) ? "i32"
                                            : "i64";
     tensor.output = tensor.name == "o" || tensor.name == "ht";
-    tensor.optional = !decode && (tensor.name == "h0" || tensor.name == "ht");
+    tensor.optional = !decode && !kernel.statePool &&
+                      (tensor.name == "h0" || tensor.name == "ht");
     // The symbol of each dynamic dimension, by role (SEMANTICS.md).
     SmallVector<const char *, 4> symbols;
     if (tensor.name == "q" || tensor.name == "k")
       symbols = {"B", "T", "H", "K"};
     else if (tensor.name == "h0" || tensor.name == "ht")
-      symbols = {"S", "HV", "K", "V"};
+      symbols = {kernel.statePool ? "P" : "S", "HV", "K", "V"};
     else if (tensor.name == "cu_seqlens")
       symbols = {"N1"};
+    else if (tensor.name == "state_indices")
+      symbols = {"S"};
     else if (tensor.name == "u")
       symbols = {"HV", "K"};
     else
@@ -117,7 +123,7 @@ linac::getKernelInterface(FunctionOpInterface task) {
     }
     kernel.tensors.push_back(std::move(tensor));
   }
-  kernel.stateAlias = decode;
+  kernel.stateAlias = decode || kernel.statePool;
   if (auto schedule = task->getAttrOfType<ScheduleAttr>("linac.schedule")) {
     kernel.algorithm = stringifyAlgorithm(schedule.getAlgorithm()).str();
     kernel.chunkSize = schedule.getAlgorithm() == Algorithm::Recurrent
@@ -199,12 +205,23 @@ std::string linac::buildHeader(ArrayRef<KernelInterface> kernels,
          << (tensor.optional ? "optional, may be NULL" : "required") << ") "
          << tensor.dtype << " [" << llvm::join(tensor.dims, ", ") << "]\n";
     }
-    if (kernel.stateAlias)
+    if (kernel.statePool)
+      os << " *   h0 and ht are a pool of P states; sequence s reads slot\n"
+         << " *   state_indices[s] of h0 and writes that slot of ht, and no "
+            "other;\n"
+         << " *   pass ht = h0 to update the pool in place. An index outside "
+            "[0, P)\n"
+         << " *   (-1 for a padding row) reads and writes no slot and zeroes "
+            "the\n"
+         << " *   sequence's rows of o; validation rejects indices >= P and "
+            "repeats.\n";
+    else if (kernel.stateAlias)
       os << " *   ht may be the same tensor as h0: the state is updated in "
             "place.\n";
     os << " * B batch, T tokens, H query/key heads, HV value heads (a "
           "multiple of H),\n"
-       << " * S sequences (B, or N with cu_seqlens), N1 = N + 1. */\n";
+       << " * S sequences (B, or N with cu_seqlens), N1 = N + 1"
+       << (kernel.statePool ? ", P pool slots" : "") << ". */\n";
     os << "extern const char " << kernel.name << "_manifest[];\n";
     os << "void " << kernel.name
        << "_kernel(const linac_tensor *const *tensors,\n"

@@ -63,8 +63,13 @@ MemRefType bufferTypeOf(RankedTensorType type, bool headMajor) {
 
 /// The arguments of a task function, by role.
 struct TaskArgs {
-  Value q, k, v, g, beta, a, b, u, h0, cuSeqlens, o, ht;
+  Value q, k, v, g, beta, a, b, u, h0, cuSeqlens, stateIndices, o, ht;
   Value hasH0, hasHt; // i1, present when h0 / ht are optional
+  /// With a state pool (set by buildTaskFunction): whether the task's
+  /// sequence names a slot of the pool (an i1), and the end of the rows of
+  /// o to zero instead of computing them (`begin` for a named slot, the
+  /// sequence's end for a padding row).
+  Value inPool, padEnd;
   Value task;         // index
 };
 
@@ -80,9 +85,15 @@ private:
   void buildTaskFunction(func::FuncOp task, const TaskArgs &args);
   void buildTaskCount(func::FuncOp count, const TaskArgs &args);
   Value sequenceCount(OpBuilder &b, Location loc, const TaskArgs &args);
-  void emitChunked(OpBuilder &b, Location loc, const TaskArgs &args, Value seq,
+  void emitChunked(OpBuilder &b, Location loc, const TaskArgs &args, Value slot,
                    Value batch, Value begin, Value end, Value head,
                    Value valueHead, Value col);
+  /// Zeros rows [begin, args.padEnd) of o for the task's value columns,
+  /// through `tile` (rows x valueTile, overwritten): the output of a
+  /// sequence whose state index names no slot of the pool.
+  void emitPaddingOutput(OpBuilder &b, Location loc, const TaskArgs &args,
+                         Value batch, Value begin, Value valueHead, Value col,
+                         Value tile);
   void emitRecurrent(OpBuilder &b, Location loc, const TaskArgs &args,
                      Value batch, Value begin, Value end, Value head,
                      Value valueHead, Value col, Value stateIn,
@@ -340,8 +351,33 @@ void ChunkLowering::emitPerKeyLoad(OpBuilder &b, Location loc, Value src,
                       unpadded(b, loc, dst, rows, featureKeys));
 }
 
+/// `x && y` for optional i1 conditions: null when both are absent.
+static Value allOf(OpBuilder &b, Location loc, Value x, Value y) {
+  if (!x || !y)
+    return x ? x : y;
+  return arith::AndIOp::create(b, loc, x, y);
+}
+
+void ChunkLowering::emitPaddingOutput(OpBuilder &b, Location loc,
+                                      const TaskArgs &args, Value batch,
+                                      Value begin, Value valueHead, Value col,
+                                      Value tile) {
+  if (!args.padEnd)
+    return;
+  const int64_t rows = cast<MemRefType>(tile.getType()).getDimSize(0);
+  TileZeroOp::create(b, loc, tile);
+  Value step = arith::ConstantIndexOp::create(b, loc, rows);
+  auto loop = scf::ForOp::create(b, loc, begin, args.padEnd, step);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value start = loop.getInductionVar();
+  Value len = arith::MinSIOp::create(
+      b, loc, step, arith::SubIOp::create(b, loc, args.padEnd, start));
+  ChunkStoreOp::create(b, loc, tile, args.o, batch, start, valueHead, col, len);
+}
+
 void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
-                                const TaskArgs &args, Value seq, Value batch,
+                                const TaskArgs &args, Value slot, Value batch,
                                 Value begin, Value end, Value head,
                                 Value valueHead, Value col) {
   const int64_t chunk = schedule.getChunkSize();
@@ -480,18 +516,25 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
       if (perKey)
         TileZeroOp::create(b, loc, perKey);
 
-  // S_0 = h0 (or zeros); padded state rows are zero.
-  if (args.h0) {
+  // S_0 = h0 (or zeros); padded state rows are zero. A padding row of a
+  // pool reads no slot (its loop below is empty).
+  if (Value hasState = allOf(b, loc, args.hasH0, args.inPool)) {
     if (padded())
       TileZeroOp::create(b, loc, values.state);
-    auto ifOp = scf::IfOp::create(b, loc, args.hasH0, /*withElse=*/true);
+    auto ifOp = scf::IfOp::create(b, loc, hasState, /*withElse=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     TileCopyOp::create(
-        b, loc, stateWindow(b, loc, args.h0, seq, valueHead, col),
+        b, loc, stateWindow(b, loc, args.h0, slot, valueHead, col),
         unpadded(b, loc, values.state, featureKeys, valueTile));
     b.setInsertionPointToStart(ifOp.elseBlock());
     TileZeroOp::create(b, loc, values.state);
+  } else if (args.h0) {
+    if (padded())
+      TileZeroOp::create(b, loc, values.state);
+    TileCopyOp::create(
+        b, loc, stateWindow(b, loc, args.h0, slot, valueHead, col),
+        unpadded(b, loc, values.state, featureKeys, valueTile));
   } else {
     TileZeroOp::create(b, loc, values.state);
   }
@@ -616,13 +659,16 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
   }
 
   if (args.ht) {
-    auto ifOp = scf::IfOp::create(b, loc, args.hasHt, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
+    if (Value store = allOf(b, loc, args.hasHt, args.inPool)) {
+      auto ifOp = scf::IfOp::create(b, loc, store, /*withElse=*/false);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+    }
     TileCopyOp::create(b, loc,
                        unpadded(b, loc, values.state, featureKeys, valueTile),
-                       stateWindow(b, loc, args.ht, seq, valueHead, col));
+                       stateWindow(b, loc, args.ht, slot, valueHead, col));
   }
+  emitPaddingOutput(b, loc, args, batch, begin, valueHead, col, values.o);
 }
 
 int64_t ChunkLowering::normalizerColumns() const {
@@ -693,18 +739,34 @@ void ChunkLowering::emitRecurrent(OpBuilder &b, Location loc,
         TileZeroOp::create(b, loc, perKey);
     local = tile(keyDim, valueTile);
     TileZeroOp::create(b, loc, local);
+    // A padding row of a pool touches no slot.
+    OpBuilder::InsertionGuard guard(b);
+    if (args.inPool)
+      b.setInsertionPointToStart(
+          scf::IfOp::create(b, loc, args.inPool, /*withElse=*/false)
+              .thenBlock());
     TileCopyOp::create(b, loc, stateIn,
                        unpadded(b, loc, local, featureKeys, valueTile));
   }
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(b, loc, begin, end, one);
-  if (local) {
+  {
     OpBuilder::InsertionGuard after(b);
     b.setInsertionPointAfter(loop);
-    TileCopyOp::create(b, loc, unpadded(b, loc, local, featureKeys, valueTile),
-                       stateOut);
-    stateIn = stateOut = local;
+    if (local) {
+      OpBuilder::InsertionGuard guard(b);
+      if (args.inPool)
+        b.setInsertionPointToStart(
+            scf::IfOp::create(b, loc, args.inPool, /*withElse=*/false)
+                .thenBlock());
+      TileCopyOp::create(b, loc,
+                         unpadded(b, loc, local, featureKeys, valueTile),
+                         stateOut);
+    }
+    emitPaddingOutput(b, loc, args, batch, begin, valueHead, col, oRow);
   }
+  if (local)
+    stateIn = stateOut = local;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value t = loop.getInductionVar();
@@ -762,7 +824,7 @@ void ChunkLowering::buildTaskFunction(func::FuncOp task, const TaskArgs &args) {
   Value group = arith::DivUIOp::create(b, loc, valueHeads, heads);
   Value head = arith::DivUIOp::create(b, loc, valueHead, group);
 
-  Value batch = seq, begin, end;
+  Value batch = seq, slot = seq, begin, end;
   if (args.cuSeqlens) {
     batch = arith::ConstantIndexOp::create(b, loc, 0);
     auto offset = [&](Value index) -> Value {
@@ -778,13 +840,32 @@ void ChunkLowering::buildTaskFunction(func::FuncOp task, const TaskArgs &args) {
     end = memref::DimOp::create(b, loc, args.q, 1);
   }
 
+  // A pool: the sequence's slot, if state_indices names one in [0, P).
+  // Anything else (-1 is the usual padding row) turns the sequence into an
+  // empty one whose o rows are zeroed; the slot is clamped to 0 so that no
+  // address outside the pool is ever formed. On CUDA this is also the only
+  // check of the indices, which validation cannot read in device memory.
+  TaskArgs bound = args;
+  if (args.stateIndices) {
+    Value raw = memref::LoadOp::create(b, loc, args.stateIndices, seq);
+    Value index = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+    Value pool = memref::DimOp::create(b, loc, args.h0, 0);
+    Value inPool = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         index, pool);
+    slot = arith::SelectOp::create(b, loc, inPool, index,
+                                   arith::ConstantIndexOp::create(b, loc, 0));
+    bound.inPool = inPool;
+    bound.padEnd = arith::SelectOp::create(b, loc, inPool, begin, end);
+    end = arith::SelectOp::create(b, loc, inPool, end, begin);
+  }
+
   if (schedule.getAlgorithm() == Algorithm::Recurrent) {
-    Value in = stateWindow(b, loc, args.h0, seq, valueHead, col);
-    Value out = stateWindow(b, loc, args.ht, seq, valueHead, col);
-    emitRecurrent(b, loc, args, batch, begin, end, head, valueHead, col, in,
+    Value in = stateWindow(b, loc, args.h0, slot, valueHead, col);
+    Value out = stateWindow(b, loc, args.ht, slot, valueHead, col);
+    emitRecurrent(b, loc, bound, batch, begin, end, head, valueHead, col, in,
                   out);
   } else {
-    emitChunked(b, loc, args, seq, batch, begin, end, head, valueHead, col);
+    emitChunked(b, loc, bound, slot, batch, begin, end, head, valueHead, col);
   }
   func::ReturnOp::create(b, loc);
 }
@@ -832,7 +913,8 @@ LogicalResult ChunkLowering::run() {
     if (name.empty())
       return func.emitOpError()
              << "argument or result " << index
-             << " has no linac.arg name (q, k, v, g, beta, a, b, u, h0, cu_seqlens, o, ht)";
+             << " has no linac.arg name (q, k, v, g, beta, a, b, u, h0, "
+                "cu_seqlens, state_indices, o, ht)";
 
   auto find = [&](StringRef name) -> int {
     for (auto [role, index] : roles)
@@ -848,7 +930,8 @@ LogicalResult ChunkLowering::run() {
         {"v", op.getV()}, {"g", op.getG()}, {"beta", op.getBeta()},
         {"a", op.getA()}, {"b", op.getB()}, {"u", op.getU()},
         {"h0", op.getH0()},
-        {"cu_seqlens", op.getCuSeqlens()}}) {
+        {"cu_seqlens", op.getCuSeqlens()},
+        {"state_indices", op.getStateIndices()}}) {
     int index = find(role);
     auto arg = dyn_cast_or_null<BlockArgument>(operand);
     if (operand && (index < 0 || !arg || arg.getArgNumber() != unsigned(index)))
@@ -861,7 +944,8 @@ LogicalResult ChunkLowering::run() {
   }
   if (find("o") < 0)
     return func.emitOpError() << "result 0 must be named linac.arg = \"o\"";
-  const bool optionalState = !decode;
+  // A pool's h0 and ht are always there: the call reads and updates it.
+  const bool optionalState = !decode && !op.getStateIndices();
   if (optionalState && find("h0") >= 0)
     types.push_back(IntegerType::get(ctx, 1));
   if (optionalState && find("ht") >= 0)
@@ -907,6 +991,7 @@ LogicalResult ChunkLowering::run() {
     args.b = get("b");
     args.h0 = get("h0");
     args.cuSeqlens = get("cu_seqlens");
+    args.stateIndices = get("state_indices");
     args.o = get("o");
     args.ht = get("ht");
     if (f == task) {

@@ -36,6 +36,8 @@ const char *linac::manifest::symbolName(Symbol symbol) {
     return "S";
   case Symbol::N1:
     return "N1";
+  case Symbol::P:
+    return "P";
   }
   return "";
 }
@@ -150,7 +152,8 @@ bool parseDtype(std::string_view text, linac_dtype &dtype) {
 
 Symbol parseSymbol(std::string_view text) {
   static const Symbol kSymbols[] = {Symbol::B,  Symbol::T, Symbol::H,
-                                    Symbol::HV, Symbol::S, Symbol::N1};
+                                    Symbol::HV, Symbol::S, Symbol::N1,
+                                    Symbol::P};
   for (Symbol symbol : kSymbols)
     if (text == symbolName(symbol))
       return symbol;
@@ -554,7 +557,7 @@ int32_t Parser::parseTensor() {
     }
     if (!parseSize(text, decl.dims[d].size))
       return error("tensor '%.*s' dim %d: '%.*s' is neither a size nor one of "
-                   "B T H HV S N1",
+                   "B T H HV S N1 P",
                    LINAC_SV(name), d, LINAC_QUOTE(text));
   }
 
@@ -571,8 +574,18 @@ int32_t Parser::parseTensor() {
       return error("tensor '%.*s' dim %d: N1 is the length of cu_seqlens and "
                    "may appear only there",
                    LINAC_SV(name), d);
+  // So must state_indices, which validation reads too: one slot per
+  // sequence of a pool whose slots are the P of h0 and ht.
+  bool isStateIndices = name == "state_indices";
+  if (isStateIndices &&
+      (decl.output || (decl.dtype != LINAC_I32 && decl.dtype != LINAC_I64) ||
+       decl.rank != 1 || decl.dims[0].symbol != Symbol::S))
+    return error("state_indices must be declared 'in', i32 or i64, with the "
+                 "one dimension S");
   if (isCuSeqlens)
     m.cuSeqlens = m.numTensors;
+  if (isStateIndices)
+    m.stateIndices = m.numTensors;
   m.tensors[m.numTensors++] = decl;
   return LINAC_OK;
 }

@@ -153,6 +153,10 @@ constexpr int64_t kMaxResultElements = int64_t(1) << 30;
 struct Dims {
   int64_t B = 0, T = 0, H = 0, HV = 0, K = 0, featureK = 0, V = 0, N = 0;
   int64_t G = 0; ///< value heads per key head
+  /// With state_indices: the pool's P slots, and sequence n's slot (-1 for
+  /// a padding row). Without: P = N and slot n is sequence n.
+  int64_t P = 0;
+  std::vector<int64_t> slots;
   /// With cu_seqlens, sequence n covers tokens [seqBegin[n], seqBegin[n+1])
   /// of batch element 0; without, sequence n is all T tokens of element n.
   std::vector<int64_t> seqBegin;
@@ -249,6 +253,7 @@ private:
   bool checkHeadInput(const TensorView &view, const char *name,
                       const Dims &dims);
   bool checkCuSeqlens(Dims &dims);
+  bool checkStateIndices(Dims &dims);
   /// Bounds ht = [N, HV, K', V] before anything of that size is allocated.
   bool checkStateSize(const Dims &dims) {
     int64_t size;
@@ -361,6 +366,64 @@ bool Validator::checkCuSeqlens(Dims &dims) {
     return fail(
         "cu_seqlens: last offset must equal T=" + std::to_string(dims.T) +
         ", got " + std::to_string(dims.seqBegin[dims.N]));
+  return true;
+}
+
+bool Validator::checkStateIndices(Dims &dims) {
+  const TensorView &indices = problem.stateIndices;
+  dims.P = dims.N;
+  dims.slots.resize(dims.N);
+  for (int64_t n = 0; n < dims.N; ++n)
+    dims.slots[n] = n;
+  if (!indices.present())
+    return true;
+  if (!problem.h0.present())
+    return fail("state_indices: picks slots of a state pool, which h0 holds; "
+                "h0 is missing");
+  const TensorView &pool = problem.h0;
+  if (pool.rank != 4 || pool.shape[0] < 0)
+    return fail("h0: expected the state pool [P, HV, K', V], got " +
+                shapeOf(pool));
+  dims.P = pool.shape[0];
+  if (indices.rank != 1 || indices.shape[0] != dims.N)
+    return fail("state_indices: expected a 1-D shape [N] with N = " +
+                std::to_string(dims.N) + " (one slot per sequence), got " +
+                shapeOf(indices));
+  if (!checkDType(indices, "state_indices", isIndexDType, "i32 or i64") ||
+      !checkStrides(indices, "state_indices"))
+    return false;
+  // ht is the whole pool.
+  Dims pooled = dims;
+  pooled.N = dims.P;
+  if (!checkStateSize(pooled))
+    return false;
+  const char *base = static_cast<const char *>(indices.data);
+  std::vector<std::pair<int64_t, int64_t>> named; // (slot, sequence)
+  for (int64_t n = 0; n < dims.N; ++n) {
+    int64_t offset = n * indices.strides[0], value;
+    if (indices.dtype == DType::I32) {
+      int32_t narrow;
+      std::memcpy(&narrow, base + offset * 4, 4);
+      value = narrow;
+    } else {
+      std::memcpy(&value, base + offset * 8, 8);
+    }
+    dims.slots[n] = value < 0 ? -1 : value; // negative: a padding row
+    if (value < 0)
+      continue;
+    if (value >= dims.P)
+      return fail("state_indices: state_indices[" + std::to_string(n) +
+                  "]=" + std::to_string(value) + " is outside the pool of P=" +
+                  std::to_string(dims.P) + " slots");
+    named.push_back({value, n});
+  }
+  std::sort(named.begin(), named.end());
+  for (size_t i = 1; i < named.size(); ++i)
+    if (named[i].first == named[i - 1].first)
+      return fail("state_indices: sequences " +
+                  std::to_string(named[i - 1].second) + " and " +
+                  std::to_string(named[i].second) + " share slot " +
+                  std::to_string(named[i].first));
   return true;
 }
 
@@ -496,10 +559,15 @@ bool Validator::check(Dims &dims) {
                   floats, traits.bonus))
     return false;
 
-  // Sequences, then the initial state, which is per sequence.
-  if (!checkCuSeqlens(dims))
+  // Sequences, then the initial state, which is per sequence (or a pool).
+  if (!checkCuSeqlens(dims) || !checkStateIndices(dims))
     return false;
-  if (!checkInput(
+  if (problem.stateIndices.present()) {
+    if (!checkInput(problem.h0, "h0", {dims.P, dims.HV, featureK, dims.V},
+                    taylor ? "(P, HV, K' = 1 + K + K^2, V)" : "(P, HV, K, V)",
+                    isStateDType, "f32 or f64", true))
+      return false;
+  } else if (!checkInput(
           problem.h0, "h0", {dims.N, dims.HV, featureK, dims.V},
           dims.varlen
               ? (taylor ? "(N, HV, K' = 1 + K + K^2, V)" : "(N, HV, K, V)")
@@ -764,11 +832,16 @@ void HeadScan::runSequence(int64_t n, int64_t hv, Result &result) {
   hasDecay = problem.variant != Variant::LinearAttn &&
              problem.variant != Variant::DeltaRule;
 
-  // S_0 = h0[n, hv] or zeros; z_0 = 0 always.
+  // A padding row of a pool: no state read or written, o rows stay zero.
+  const int64_t slot = dims.slots[n];
+  if (slot < 0)
+    return;
+  // S_0 = h0[slot, hv] or zeros; z_0 = 0 always.
   const TensorView &h0 = problem.h0;
   if (h0.present()) {
     for (int64_t i = 0; i < featureK; ++i)
-      loadRow(h0, offsetOf(h0, n, hv, i), h0.strides[3], V, &state[i * V]);
+      loadRow(h0, offsetOf(h0, slot, hv, i), h0.strides[3], V,
+              &state[i * V]);
   } else {
     std::fill(state.begin(), state.end(), 0.0);
   }
@@ -789,7 +862,7 @@ void HeadScan::runSequence(int64_t n, int64_t hv, Result &result) {
       o[j] = problem.normalize ? out[j] / denominator : out[j];
   }
   std::copy(state.begin(), state.end(),
-            result.ht.begin() + (n * dims.HV + hv) * featureK * V);
+            result.ht.begin() + (slot * dims.HV + hv) * featureK * V);
 }
 
 } // namespace
@@ -813,8 +886,19 @@ bool oracle::run(const Problem &problem, Result &result, std::string &error) {
   result.featureK = dims.featureK;
   result.V = dims.V;
   result.N = dims.N;
+  result.P = dims.P;
   result.o.assign(dims.B * dims.T * dims.HV * dims.V, 0.0);
-  result.ht.assign(dims.N * dims.HV * dims.featureK * dims.V, 0.0);
+  result.ht.assign(dims.P * dims.HV * dims.featureK * dims.V, 0.0);
+  // A pool's slots that no sequence names keep h0's values.
+  if (problem.stateIndices.present()) {
+    const TensorView &h0 = problem.h0;
+    const int64_t featureK = dims.featureK, V = dims.V;
+    for (int64_t p = 0; p < dims.P; ++p)
+      for (int64_t hv = 0; hv < dims.HV; ++hv)
+        for (int64_t i = 0; i < featureK; ++i)
+          loadRow(h0, offsetOf(h0, p, hv, i), h0.strides[3], V,
+                  &result.ht[((p * dims.HV + hv) * featureK + i) * V]);
+  }
 
   HeadScan scan(problem, dims);
   for (int64_t n = 0; n < dims.N; ++n)

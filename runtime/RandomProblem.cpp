@@ -99,7 +99,8 @@ RandomProblem::inputs() const {
   std::vector<std::pair<const char *, const NpyArray *>> list;
   const std::pair<const char *, const NpyArray *> all[] = {
       {"q", &q}, {"k", &k}, {"v", &v}, {"g", &g},   {"beta", &beta},
-      {"a", &a}, {"b", &b}, {"u", &u}, {"h0", &h0}, {"cu_seqlens", &cuSeqlens}};
+      {"a", &a}, {"b", &b}, {"u", &u}, {"h0", &h0}, {"cu_seqlens", &cuSeqlens},
+      {"state_indices", &stateIndices}};
   for (const auto &entry : all)
     if (!entry.second->shape.empty())
       list.push_back(entry);
@@ -217,7 +218,29 @@ bool oracle::makeRandomProblem(const RandomProblemOptions &options,
     else
       fillRows(result.u, featureK, rng, false, standard);
   }
-  if (options.initialState) {
+  if (options.poolSize > 0) {
+    // A pool of P slots; sequence n gets a distinct random slot (a shuffle
+    // of the slots, so slot order and sequence order differ), the last
+    // paddingRows sequences the padding index -1.
+    if (options.paddingRows < 0 || options.paddingRows > N ||
+        options.poolSize < N - options.paddingRows) {
+      error = "a pool of " + std::to_string(options.poolSize) +
+              " states cannot hold " +
+              std::to_string(N - options.paddingRows) + " sequences";
+      return false;
+    }
+    result.h0 = makeNpyArray(DType::F32, {options.poolSize, HV, featureK, V});
+    fillRows(result.h0, V, rng, false, standard);
+    std::vector<int64_t> slots(static_cast<size_t>(options.poolSize));
+    for (int64_t p = 0; p < options.poolSize; ++p)
+      slots[p] = p;
+    for (int64_t p = options.poolSize - 1; p > 0; --p)
+      std::swap(slots[p], slots[rng.next() % static_cast<uint64_t>(p + 1)]);
+    result.stateIndices = makeNpyArray(DType::I32, {N});
+    for (int64_t n = 0; n < N; ++n)
+      store(result.stateIndices, n,
+            n < N - options.paddingRows ? static_cast<double>(slots[n]) : -1.0);
+  } else if (options.initialState) {
     result.h0 = makeNpyArray(DType::F32, {N, HV, featureK, V});
     fillRows(result.h0, V, rng, false, standard);
   }
@@ -258,6 +281,8 @@ bool oracle::makeRandomProblem(const RandomProblemOptions &options,
     problem.h0 = viewOf(result.h0);
   if (!result.cuSeqlens.shape.empty())
     problem.cuSeqlens = viewOf(result.cuSeqlens);
+  if (!result.stateIndices.shape.empty())
+    problem.stateIndices = viewOf(result.stateIndices);
 
   if (!validate(problem, error))
     return false;

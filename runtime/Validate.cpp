@@ -12,8 +12,8 @@
 //
 // The checks run in a fixed order: per-tensor descriptors and shapes (which
 // bind the symbols B, T, H, ...), the rules between symbols, memory layout,
-// overlap, and last the contents of cu_seqlens, the only tensor memory read
-// here, which by then is known to be addressable.
+// overlap, and last the contents of cu_seqlens and state_indices, the only
+// tensor memory read here, which by then is known to be addressable.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,8 +21,11 @@
 
 #include "Error.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstring>
+#include <memory>
+#include <new>
 
 using namespace linac::manifest;
 using linac::detail::Message;
@@ -83,6 +86,7 @@ private:
   int32_t checkLayout(int32_t i);
   int32_t checkOverlap(int32_t i);
   int32_t checkCuSeqlens();
+  int32_t checkStateIndices();
   bool allowedAlias(int32_t output, int32_t other) const;
 
   const Manifest &m;
@@ -121,6 +125,8 @@ int32_t Validator::run(int32_t count) {
     if (int32_t status = checkOverlap(i))
       return status;
   if (int32_t status = checkCuSeqlens())
+    return status;
+  if (int32_t status = checkStateIndices())
     return status;
   return linac::detail::succeed(err);
 }
@@ -397,6 +403,74 @@ int32_t Validator::checkOverlap(int32_t i) {
                 LINAC_SV(name(j)));
   }
   return LINAC_OK;
+}
+
+/// Element k of a rank-1 i32 or i64 tensor that checkLayout has proven
+/// addressable and aligned.
+int64_t readInteger(const linac_tensor *t, int64_t k) {
+  const char *p = static_cast<const char *>(t->data) +
+                  static_cast<size_t>(k) * static_cast<size_t>(t->strides[0]) *
+                      dtypeSize(t->dtype);
+  if (t->dtype == LINAC_I32) {
+    int32_t value;
+    std::memcpy(&value, p, sizeof(value));
+    return value;
+  }
+  int64_t value;
+  std::memcpy(&value, p, sizeof(value));
+  return value;
+}
+
+int32_t Validator::checkStateIndices() {
+  if (m.stateIndices < 0 || !tensors[m.stateIndices] ||
+      !options.readContents)
+    return LINAC_OK;
+  // The pool's size is h0's (and ht's) dim 0, bound to P by the shapes.
+  const Binding &pool = binding(Symbol::P);
+  const linac_tensor *t = tensors[m.stateIndices];
+  const int64_t count = t->shape[0];
+  if (count == 0)
+    return LINAC_OK;
+  // Two sequences writing one slot would race; negative indices are
+  // padding rows and may repeat. Sorting a copy finds repeats in
+  // O(S log S): small batches stay on the stack.
+  constexpr int64_t kOnStack = 256;
+  int64_t stack[kOnStack];
+  std::unique_ptr<int64_t[]> heap;
+  int64_t *slots = stack;
+  if (count > kOnStack) {
+    heap.reset(new (std::nothrow) int64_t[static_cast<size_t>(count)]);
+    if (!heap)
+      return linac::detail::fail(err, LINAC_ERROR_OUT_OF_MEMORY,
+                                 "no memory to check the state indices");
+    slots = heap.get();
+  }
+  int64_t used = 0;
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t slot = readInteger(t, k);
+    if (slot < 0)
+      continue;
+    if (!pool.bound || slot >= pool.value)
+      return fail("state_indices[%" PRId64 "] is %" PRId64
+                  ", outside the pool of P = %" PRId64
+                  " states (tensor '%.*s' dim 0); use a negative index for "
+                  "a padding row",
+                  k, slot, pool.bound ? pool.value : 0,
+                  LINAC_SV(name(pool.bound ? pool.tensor : m.stateIndices)));
+    slots[used++] = slot;
+  }
+  std::sort(slots, slots + used);
+  const int64_t *repeat = std::adjacent_find(slots, slots + used);
+  if (repeat == slots + used)
+    return LINAC_OK;
+  int64_t first = -1, second = -1;
+  for (int64_t k = 0; k < count && second < 0; ++k)
+    if (readInteger(t, k) == *repeat)
+      (first < 0 ? first : second) = k;
+  return fail("state_indices[%" PRId64 "] and state_indices[%" PRId64
+              "] are both %" PRId64
+              ": two sequences may not share a state slot",
+              first, second, *repeat);
 }
 
 int32_t Validator::checkCuSeqlens() {

@@ -52,7 +52,7 @@ const std::vector<std::string_view> kAttentionKeys = {
     "num_value_heads", "dtype",     "output_dtype",    "state_dtype",
     "scale",         "feature_map", "normalize",       "eps",
     "decay",         "chunk_size",  "layout",          "varlen",
-    "initial_state", "final_state"};
+    "initial_state", "final_state", "state_indices"};
 const std::vector<std::string_view> kModeKeys = {"prefill", "decode"};
 const std::vector<std::string_view> kTargetKeys = {"default", "cpu"};
 const std::vector<std::string_view> kTargets = {"cpu", "cuda:sm_90a",
@@ -450,11 +450,21 @@ void SpecParser::parseAttention(const toml::table &table, AttentionSpec &spec) {
   }
   for (auto [key, field] : {std::pair{"varlen", &spec.varlen},
                             std::pair{"initial_state", &spec.initialState},
-                            std::pair{"final_state", &spec.finalState}}) {
+                            std::pair{"final_state", &spec.finalState},
+                            std::pair{"state_indices", &spec.stateIndices}}) {
     if (const toml::node *node = table.get(key))
       if (auto value = readBool(key, *node))
         *field = *value;
   }
+  // A pool is read and written in every call: h0 and ht are the pool.
+  if (spec.stateIndices)
+    for (auto [key, field] : {std::pair{"initial_state", spec.initialState},
+                              std::pair{"final_state", spec.finalState}})
+      if (!field)
+        error(*table.get(key),
+              std::string("'") + key +
+                  " = false' conflicts with 'state_indices = true': the "
+                  "state pool is both the initial and the final state");
 }
 
 void SpecParser::parseModes(const toml::table &table, AttentionSpec &spec) {

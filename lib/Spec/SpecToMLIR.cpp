@@ -120,8 +120,11 @@ LogicalResult buildFunction(const AttentionSpec &spec, StringRef name,
   }
   if (structure.output == OutputForm::PreviousStatePlusBonus)
     args.push_back({"u", RankedTensorType::get({valueHeads, stateKeyDim}, f32)});
+  // A pool has its own run-time number of slots.
   auto stateType = RankedTensorType::get(
-      {varlen ? dyn : batch, valueHeads, stateKeyDim, valueDim}, f32);
+      {varlen || spec.stateIndices ? dyn : batch, valueHeads, stateKeyDim,
+       valueDim},
+      f32);
   const bool withH0 = decode || spec.initialState;
   const bool withHt = decode || spec.finalState;
   if (withH0)
@@ -129,6 +132,10 @@ LogicalResult buildFunction(const AttentionSpec &spec, StringRef name,
   if (varlen)
     args.push_back(
         {"cu_seqlens", RankedTensorType::get({dyn}, builder.getI32Type())});
+  if (spec.stateIndices)
+    args.push_back({"state_indices",
+                    RankedTensorType::get({varlen ? dyn : batch},
+                                          builder.getI32Type())});
 
   SmallVector<Type> argTypes, resultTypes;
   for (auto &[argName, type] : args)
@@ -196,7 +203,8 @@ LogicalResult buildFunction(const AttentionSpec &spec, StringRef name,
                      : linac::Normalizer::None,
       constants, scale, eps, argument("q"), argument("k"), argument("v"),
       argument("g"), argument("beta"), argument("a"), argument("b"),
-      argument("u"), argument("h0"), argument("cu_seqlens"));
+      argument("u"), argument("h0"), argument("cu_seqlens"),
+      argument("state_indices"));
   op->setAttr("linac.mode", builder.getStringAttr(decode ? "decode" : "prefill"));
   if (spec.chunkSize)
     op->setAttr("linac.chunk_size", builder.getI64IntegerAttr(*spec.chunkSize));

@@ -96,12 +96,14 @@ cl::opt<std::string>
     shape("shape",
           cl::desc("Problem size, e.g. B=1,T=4096 (also H, HV when the spec "
                    "leaves them open, N for varlen: N sequences of uneven "
-                   "lengths summing to T). Default B=1,T=1024 (prefill), "
+                   "lengths summing to T, P for a state pool's slots, "
+                   "default 2 S + 1). Default B=1,T=1024 (prefill), "
                    "B=1,T=4 (decode)"),
           cl::init(""), cl::cat(category));
 cl::opt<std::string> inputsDir(
     "inputs", cl::desc("Read q.npy k.npy v.npy (and g, beta, a, b, u, h0, "
-                       "cu_seqlens as the variant needs) from this directory"),
+                       "cu_seqlens, state_indices as the spec needs) from "
+                       "this directory"),
     cl::init(""), cl::cat(category));
 cl::opt<std::string> outputsDir("outputs",
                                 cl::desc("Write o.npy and ht.npy (float32)"),
@@ -140,6 +142,12 @@ cl::opt<int> stridePad(
     cl::init(16), cl::cat(category));
 cl::opt<bool> noH0("no-h0", cl::desc("Prefill without an initial state"),
                    cl::init(false), cl::cat(category));
+cl::opt<int64_t> padRows(
+    "pad",
+    cl::desc("With a state pool (state_indices = true): give the last N "
+             "sequences the padding index -1 (their state is neither read "
+             "nor written and their output is zero)"),
+    cl::init(0), cl::cat(category));
 cl::opt<std::string> gates(
     "gates",
     cl::desc("random (default) | extreme: log gates of 0, -80 and -inf "
@@ -322,8 +330,9 @@ bool parseShape(llvm::StringRef text, std::map<std::string, int64_t> &dims) {
       fail("--shape: '" + item + "' is not NAME=INTEGER");
       return false;
     }
-    if (key != "B" && key != "T" && key != "H" && key != "HV" && key != "N") {
-      fail("--shape: unknown dimension '" + key + "' (B, T, H, HV, N)");
+    if (key != "B" && key != "T" && key != "H" && key != "HV" && key != "N" &&
+        key != "P") {
+      fail("--shape: unknown dimension '" + key + "' (B, T, H, HV, N, P)");
       return false;
     }
     dims[key.str()] = number;
@@ -916,6 +925,18 @@ int main(int argc, char **argv) {
   options.dtype = spec->dtype;
   options.seed = seed;
   options.initialState = decode || (spec->initialState && !noH0);
+  if (spec->stateIndices) {
+    // Sequences: B, or N with varlen (3 by default, as below).
+    const int64_t sequences =
+        spec->varlen && !decode ? (dims.count("N") ? dims["N"] : 3) : options.B;
+    options.poolSize = dims.count("P") ? dims["P"] : 2 * sequences + 1;
+    options.paddingRows = padRows;
+    if (options.poolSize < 1 || padRows < 0 || padRows > sequences)
+      return fail("a state pool needs P >= 1 and 0 <= --pad <= " +
+                  std::to_string(sequences) + " (the sequences)");
+  } else if (padRows != 0 || dims.count("P")) {
+    return fail("--pad and P= need a spec with state_indices = true");
+  }
   if (spec->varlen && !decode) {
     int64_t n = dims.count("N") ? dims["N"] : 3;
     if (options.B != 1 || n < 1 || n > options.T)
@@ -954,6 +975,7 @@ int main(int argc, char **argv) {
       {"g", &problem.g},   {"beta", &problem.beta}, {"a", &problem.a},
       {"b", &problem.b},   {"u", &problem.u},       {"h0", &problem.h0},
       {"cu_seqlens", &problem.cuSeqlens},
+      {"state_indices", &problem.stateIndices},
   };
   if (!inputsDir.empty()) {
     for (auto &[inputName, array] : inputs) {
@@ -963,7 +985,9 @@ int main(int argc, char **argv) {
         continue;
       if (!readNpyFile(std::string(path), *array, error))
         return fail(error);
-      if (inputName == "cu_seqlens" && array->dtype == DType::I64) {
+      const bool integer =
+          inputName == "cu_seqlens" || inputName == "state_indices";
+      if (integer && array->dtype == DType::I64) {
         NpyArray narrow =
             makeNpyArray(DType::I32, array->shape);
         for (int64_t i = 0; i < array->numElements(); ++i)
@@ -973,7 +997,7 @@ int main(int argc, char **argv) {
       }
       // Gates, write strengths and the state are f32 in every kernel.
       if (inputName != "q" && inputName != "k" && inputName != "v" &&
-          inputName != "cu_seqlens")
+          !integer)
         if (array->dtype != DType::F32)
           *array = toFloat32(*array);
     }
@@ -982,7 +1006,7 @@ int main(int argc, char **argv) {
         {"q", &p.q},       {"k", &p.k},   {"v", &p.v},
         {"g", &p.g},       {"beta", &p.beta}, {"a", &p.a},
         {"b", &p.b},       {"u", &p.u},   {"h0", &p.h0},
-        {"cu_seqlens", &p.cuSeqlens}};
+        {"cu_seqlens", &p.cuSeqlens}, {"state_indices", &p.stateIndices}};
     for (auto &entry : inputs)
       if (!entry.second->bytes.empty() &&
           !getTensorView(*entry.second, *problemViews[entry.first], error))
@@ -1003,15 +1027,16 @@ int main(int argc, char **argv) {
   NpyArray ht = makeNpyArray(DType::F32, {S, HV, stateK, V});
   if (decode && problem.h0.bytes.empty())
     return fail("decode needs an initial state");
-  // Decode updates the state in place: ht is h0's storage. Keep h0's values
-  // for the oracle.
+  // Decode and a state pool update the state in place: ht is h0's storage.
+  // Keep h0's values for the oracle.
+  const bool inPlace = decode || spec->stateIndices;
   NpyArray h0Copy = problem.h0;
   std::map<std::string, linac_tensor> views;
   for (auto &[inputName, array] : inputs)
     if (!array->bytes.empty())
       views[inputName] = viewOf(*array);
   views["o"] = viewOf(o);
-  views["ht"] = decode ? viewOf(problem.h0) : viewOf(ht);
+  views["ht"] = inPlace ? viewOf(problem.h0) : viewOf(ht);
 
   // --strided: copy the rank-4 activations into padded storage, so that
   // every outer stride differs from the contiguous one.
@@ -1197,7 +1222,7 @@ int main(int argc, char **argv) {
     unstride("o", headMajor ? oStored : viewOf(o));
   if (headMajor)
     copyElements(bthdView(oStored), viewOf(o));
-  const NpyArray &finalState = decode ? problem.h0 : ht;
+  const NpyArray &finalState = inPlace ? problem.h0 : ht;
 
   int exitCode = Success;
   std::string checkJson;
@@ -1336,13 +1361,20 @@ int main(int argc, char **argv) {
     double gflops = flops / (median * 1e-3) / 1e9;
     // Bytes: every tensor the kernel takes read or written once (decode's
     // state both), padding excluded: the fewest a kernel can move.
+    // A pool's slots count only where a sequence names them.
+    const double namedSlots =
+        double(S - (spec->stateIndices ? int64_t(padRows) : 0));
+    const double slotBytes = double(HV) * double(stateK) * double(V) * 4;
     double bytes = 0;
     for (const ManifestTensor &tensor : kernelInfo.tensors)
       if (auto found = views.find(tensor.name); found != views.end())
-        bytes += double(numElements(found->second)) *
-                 double(elementSize(found->second.dtype));
+        bytes += spec->stateIndices &&
+                         (tensor.name == "h0" || tensor.name == "ht")
+                     ? namedSlots * slotBytes
+                     : double(numElements(found->second)) *
+                           double(elementSize(found->second.dtype));
     double gbps = bytes / (median * 1e-3) / 1e9;
-    double stateBytes = decode ? 2.0 * S * HV * stateK * V * 4 : 0;
+    double stateBytes = decode ? 2.0 * namedSlots * slotBytes : 0;
     double stateGbps = stateBytes / (median * 1e-3) / 1e9;
     int usedThreads = backend->pool() ? linac_pool_threads(backend->pool()) : 0;
     double peak = 0, peakBandwidth = peakGbps;

@@ -69,6 +69,9 @@ struct AttentionSpec {
   bool varlen = false;
   bool initialState = true;
   bool finalState = true;
+  /// h0 and ht are a pool of P states, one slot per sequence picked by a
+  /// state_indices [S] input (negative: a padding row).
+  bool stateIndices = false;
   bool prefill = true;
   bool decode = true;
   std::string target = "cpu";

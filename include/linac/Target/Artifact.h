@@ -55,6 +55,8 @@ struct KernelInterface {
   std::string name, mode, variant;
   std::vector<KernelTensor> tensors;
   bool stateAlias = false; ///< ht may be the same tensor as h0 (decode)
+  /// h0 and ht are a pool of P slots picked by state_indices.
+  bool statePool = false;
   /// What linac-select chose (the task's linac.schedule): chunked,
   /// chunked_wy or recurrent, and the chunk length (0 when recurrent).
   /// Empty when the task carries no schedule.

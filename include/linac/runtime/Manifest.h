@@ -38,10 +38,10 @@ constexpr int kMaxFeatures = 32;
 constexpr size_t kMaxNameLength = 128;
 
 /// The symbolic dimensions of the format. `None` marks a static size.
-enum class Symbol : uint8_t { None, B, T, H, HV, S, N1 };
-constexpr int kNumSymbols = 7;
+enum class Symbol : uint8_t { None, B, T, H, HV, S, N1, P };
+constexpr int kNumSymbols = 8;
 
-/// "B", "T", "H", "HV", "S", "N1" ("" for None).
+/// "B", "T", "H", "HV", "S", "N1", "P" ("" for None).
 const char *symbolName(Symbol symbol);
 
 /// One dimension of a tensor record: a symbol, or a static size.
@@ -106,6 +106,8 @@ struct Manifest {
   int32_t numAliases = 0;
   /// Index of the tensor named `cu_seqlens`, or -1.
   int32_t cuSeqlens = -1;
+  /// Index of the tensor named `state_indices` (a state pool), or -1.
+  int32_t stateIndices = -1;
   /// `launch <threads> <shared bytes> <value tiles> <flags>`: how to launch
   /// a CUDA kernel (required with `target cuda`, refused otherwise). The
   /// grid has S * HV * launchTiles blocks of launchThreads threads and

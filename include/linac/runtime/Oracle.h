@@ -133,6 +133,12 @@ VariantTraits variantTraits(Variant variant);
 ///   u         [HV, K']       rwkv6
 ///   h0        [N, HV, K', V] optional, f32 or f64
 ///   cuSeqlens [N + 1]        optional, i32 or i64; then B == 1
+///   stateIndices [N]         optional, i32 or i64: h0 is then a pool
+///                            [P, HV, K', V] (required), sequence n starts
+///                            from slot stateIndices[n] and ht is the pool
+///                            with those slots replaced; a negative index is
+///                            a padding row (no slot, o rows zero); an index
+///                            >= P or two sequences on one slot is an error
 /// q, k, v, g, beta, a, b and u may be f32, f16, bf16 or f64.
 struct Problem {
   Variant variant = Variant::LinearAttn;
@@ -146,15 +152,16 @@ struct Problem {
   std::optional<double> scale;
   /// lightning only: lambda_h for each value head, each in (0, 1].
   std::vector<double> decayConstants;
-  TensorView q, k, v, g, beta, a, b, u, h0, cuSeqlens;
+  TensorView q, k, v, g, beta, a, b, u, h0, cuSeqlens, stateIndices;
 };
 
 /// The oracle's outputs, contiguous row-major doubles.
 struct Result {
   std::vector<double> o;  ///< [B, T, HV, V]
-  std::vector<double> ht; ///< [N, HV, K', V]
+  std::vector<double> ht; ///< [N, HV, K', V], or the pool [P, HV, K', V]
   /// The dimensions the run used, so callers need not recompute them.
   int64_t B = 0, T = 0, H = 0, HV = 0, K = 0, featureK = 0, V = 0, N = 0;
+  int64_t P = 0; ///< ht's dim 0: the pool's slots, else N
 };
 
 /// Checks every input of `problem` (presence, unexpected inputs, ranks,

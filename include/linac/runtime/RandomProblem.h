@@ -19,7 +19,8 @@
 ///   a, b      a = -kappa, b = kappa (.) c, kappa a unit vector, c_i =
 ///             sigmoid(x_i) (the RWKV-7 shape of the transition)
 ///   u         N(0, 1)
-///   h0        N(0, 1), f32, only when requested
+///   h0        N(0, 1), f32, only when requested (or a pool of them)
+///   state_indices  i32, distinct random slots of the pool, -1 for padding
 ///   lambda    lightning: exp(-2^(-8 (h + 1) / HV)) for value head h (ALiBi
 ///             slopes), rounded to f32 so a file can hold it exactly
 /// q, k, v, beta, a, b and u are stored in the requested dtype; g is f32 (f64
@@ -54,6 +55,11 @@ struct RandomProblemOptions {
   std::vector<int64_t> seqLens;
   /// Also draw an initial state h0.
   bool initialState = false;
+  /// Non-zero: h0 is a pool of this many N(0, 1) states and state_indices
+  /// gives every sequence a distinct random slot, except the last
+  /// `paddingRows` sequences, which get the padding index -1.
+  int64_t poolSize = 0;
+  int64_t paddingRows = 0;
   /// Element type of q, k, v, beta, a, b and u.
   DType dtype = DType::F32;
   std::optional<double> scale;
@@ -62,7 +68,7 @@ struct RandomProblemOptions {
 /// Owned inputs plus a Problem viewing them. Not copyable, because the views
 /// point into the arrays; moving keeps them valid (vector buffers move).
 struct RandomProblem {
-  NpyArray q, k, v, g, beta, a, b, u, h0, cuSeqlens;
+  NpyArray q, k, v, g, beta, a, b, u, h0, cuSeqlens, stateIndices;
   Problem problem;
 
   RandomProblem() = default;
@@ -72,7 +78,8 @@ struct RandomProblem {
   RandomProblem &operator=(RandomProblem &&) = default;
 
   /// The inputs this problem has, by their SEMANTICS.md names ("q", "k",
-  /// "v", "g", "beta", "a", "b", "u", "h0", "cu_seqlens"), in that order.
+  /// "v", "g", "beta", "a", "b", "u", "h0", "cu_seqlens", "state_indices"),
+  /// in that order.
   std::vector<std::pair<const char *, const NpyArray *>> inputs() const;
 };
 

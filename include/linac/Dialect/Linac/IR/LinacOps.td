@@ -56,6 +56,7 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
     | `u`          | `[HV, K']`              | `output(previous_state_plus_bonus)`  |
     | `h0`         | `[N, HV, K', V]`, f32   | optional initial state               |
     | `cu_seqlens` | `[N + 1]`, i32 or i64   | optional; varlen, then `B = 1`       |
+    | `state_indices` | `[N]`, i32 or i64    | optional; a state pool (below)       |
 
     `N` is `B`, or the number of sequences with `cu_seqlens`; `K'` is `K`, or
     `1 + K + K²` with `feature_map(taylor2)`: the feature map acts on `q` and
@@ -63,6 +64,16 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
     `o : [B, T, HV, V]` and, when a second result type is given, the final
     state `ht : [N, HV, K', V]` in f32. `q`, `k` and `v` share one element
     type (f32, f16 or bf16); the output may have another of those three.
+
+    With `state_indices` the states are a *pool* of `P` slots, as serving
+    engines keep them: `h0` and `ht` are both required and have shape
+    `[P, HV, K', V]`, sequence `n` starts from slot `state_indices[n]` of `h0`,
+    and `ht` is `h0` with that slot replaced by the sequence's final state
+    (every other slot is `h0`'s). An index outside `[0, P)`, such as the
+    padding slot `-1`, leaves the sequence out: it reads and writes no slot
+    and its rows of `o` are zero. Two sequences may not share a slot. The
+    buffers lowering writes the named slots of `ht` only, so passing the same
+    buffer as `h0` and `ht` updates the pool in place.
 
     The variants of SEMANTICS.md map onto the attributes as follows:
     `linear_attn` is `decay(none)`; `retention` and `lightning` are
@@ -108,7 +119,8 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
     Optional<AnyRankedTensor>:$b,
     Optional<AnyRankedTensor>:$u,
     Optional<AnyRankedTensor>:$h0,
-    Optional<AnyRankedTensor>:$cu_seqlens
+    Optional<AnyRankedTensor>:$cu_seqlens,
+    Optional<AnyRankedTensor>:$state_indices
   );
   let results = (outs
     AnyRankedTensor:$o,
@@ -134,6 +146,7 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence",
     (`u` `(` $u^ `:` type($u) `)`)?
     (`h0` `(` $h0^ `:` type($h0) `)`)?
     (`cu_seqlens` `(` $cu_seqlens^ `:` type($cu_seqlens) `)`)?
+    (`state_indices` `(` $state_indices^ `:` type($state_indices) `)`)?
     attr-dict `->` type($o) (`,` type($ht)^)?
   }];
 

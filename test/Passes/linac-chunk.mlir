@@ -876,7 +876,7 @@ func.func @decode_varlen(%q: tensor<1x4x1x16xf32> {linac.arg = "q"},
 
 // Every tensor needs its role name (the ABI and the manifest are built from
 // them).
-// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, beta, a, b, u, h0, cu_seqlens, o, ht)}}
+// expected-error @+1 {{'func.func' op argument or result 1 has no linac.arg name (q, k, v, g, beta, a, b, u, h0, cu_seqlens, state_indices, o, ht)}}
 func.func @unnamed(%q: tensor<1x32x1x16xf32> {linac.arg = "q"},
                    %v: tensor<1x32x1x16xf32>)
     -> (tensor<1x32x1x16xf32> {linac.arg = "o"}) {
@@ -956,4 +956,106 @@ func.func @too_deep(%q: tensor<1x?x1x1024xf32> {linac.arg = "q"},
       {linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 256, vector_width = 16, value_tile = 1024>}
       -> tensor<1x?x1x1024xf32>
   return %o : tensor<1x?x1x1024xf32>
+}
+
+// -----
+
+// A state pool (state_indices): the task's slot is state_indices[seq] when
+// it lies in [0, P), P = dim 0 of h0 (one unsigned compare also catches
+// negative padding indices), and 0 otherwise so that no address outside
+// the pool is formed. A padding row gets an empty step loop and a second
+// loop that stores zero rows of o over the sequence instead.
+// CHECK-LABEL: func.func private @pool_decode_task(
+// CHECK-SAME: %[[H0:[a-z0-9]+]]: memref<?x1x16x16xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[IDX:[a-z0-9]+]]: memref<?xi32, strided<[1], offset: ?>>,
+// CHECK-SAME: %[[O:[a-z0-9]+]]: memref<?x?x1x16xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[HT:[a-z0-9]+]]: memref<?x1x16x16xf32, strided<[?, ?, ?, 1], offset: ?>>, %[[TASK:[a-z0-9]+]]: index)
+// CHECK-SAME: linac.tensors = ["q", "k", "v", "h0", "state_indices", "o", "ht"]
+// CHECK: %[[SEQ:.+]] = arith.divui %[[TASK]]
+// CHECK: %[[BEGIN:.+]] = arith.constant 0 : index
+// CHECK: %[[T:.+]] = memref.dim %{{.+}}, %{{.+}} : memref<?x?x1x16xf32
+// CHECK-NEXT: %[[RAW:.+]] = memref.load %[[IDX]][%[[SEQ]]]
+// CHECK-NEXT: %[[INDEX:.+]] = arith.index_cast %[[RAW]] : i32 to index
+// CHECK: %[[P:.+]] = memref.dim %[[H0]], %{{.+}} : memref<?x1x16x16xf32
+// CHECK-NEXT: %[[IN:.+]] = arith.cmpi ult, %[[INDEX]], %[[P]] : index
+// CHECK: %[[SLOT:.+]] = arith.select %[[IN]], %[[INDEX]], %{{.+}} : index
+// CHECK-NEXT: %[[PADEND:.+]] = arith.select %[[IN]], %[[BEGIN]], %[[T]] : index
+// CHECK-NEXT: %[[END:.+]] = arith.select %[[IN]], %[[T]], %[[BEGIN]] : index
+// CHECK-NEXT: memref.subview %[[H0]][%[[SLOT]],
+// CHECK-NEXT: memref.subview %[[HT]][%[[SLOT]],
+// CHECK-NEXT: memref.alloca() : memref<1x16xf32>
+// CHECK-NEXT: memref.alloca() : memref<1x16xf32>
+// CHECK-NEXT: memref.alloca() : memref<1x16xf32>
+// CHECK-NEXT: %[[OR:.+]] = memref.alloca() : memref<1x16xf32>
+// CHECK: scf.for %{{.+}} = %[[BEGIN]] to %[[END]] step
+// CHECK: linac.recurrent_step
+// CHECK: linac.chunk_store %[[OR]] into %[[O]]
+// CHECK: linac.tile_zero outs(%[[OR]] : memref<1x16xf32>)
+// CHECK: scf.for %[[ZT:.+]] = %[[BEGIN]] to %[[PADEND]] step
+// CHECK: linac.chunk_store %[[OR]] into %[[O]][%[[SEQ]], %[[ZT]],
+// CHECK: return
+func.func @pool_decode(%q: tensor<?x?x1x16xf32> {linac.arg = "q"},
+                       %k: tensor<?x?x1x16xf32> {linac.arg = "k"},
+                       %v: tensor<?x?x1x16xf32> {linac.arg = "v"},
+                       %h0: tensor<?x1x16x16xf32> {linac.arg = "h0"},
+                       %idx: tensor<?xi32> {linac.arg = "state_indices"})
+    -> (tensor<?x?x1x16xf32> {linac.arg = "o"},
+        tensor<?x1x16x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(none)
+      q(%q : tensor<?x?x1x16xf32>) k(%k : tensor<?x?x1x16xf32>)
+      v(%v : tensor<?x?x1x16xf32>) h0(%h0 : tensor<?x1x16x16xf32>)
+      state_indices(%idx : tensor<?xi32>)
+      {linac.mode = "decode", linac.schedule = #linac.schedule<algorithm = recurrent, chunk_size = 0, vector_width = 16, value_tile = 16>}
+      -> tensor<?x?x1x16xf32>, tensor<?x1x16x16xf32>
+  return %o, %ht : tensor<?x?x1x16xf32>, tensor<?x1x16x16xf32>
+}
+
+// -----
+
+// A pool in prefill: h0's slot is read only when it is in the pool (the
+// state is zero otherwise), ht's is written only then, and a padding row's
+// o rows are zeroed through the output tile after the (empty) chunk loop.
+// CHECK-LABEL: func.func private @pool_prefill_task(
+// CHECK-SAME: %[[H0:[a-z0-9]+]]: memref<?x1x16x16xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[IDX:[a-z0-9]+]]: memref<?xi32, strided<[1], offset: ?>>,
+// CHECK-SAME: %[[O:[a-z0-9]+]]: memref<?x?x1x16xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[HT:[a-z0-9]+]]: memref<?x1x16x16xf32, strided<[?, ?, ?, 1], offset: ?>>, %{{.+}}: index)
+// CHECK: %[[IN:.+]] = arith.cmpi ult
+// CHECK: %[[SLOT:.+]] = arith.select %[[IN]]
+// CHECK-NEXT: %[[PADEND:.+]] = arith.select %[[IN]]
+// CHECK-NEXT: %[[END:.+]] = arith.select %[[IN]]
+// CHECK: %[[STATE:.+]] = memref.alloca() : memref<16x16xf32>
+// CHECK-NEXT: memref.alloca() : memref<32x16xf32>
+// CHECK-NEXT: memref.alloca() : memref<32x16xf32>
+// CHECK-NEXT: memref.alloca() : memref<32x16xf32>
+// CHECK-NEXT: %[[OT:.+]] = memref.alloca() : memref<32x16xf32>
+// CHECK: scf.if %[[IN]] {
+// CHECK-NEXT: memref.subview %[[H0]][%[[SLOT]],
+// CHECK-NEXT: linac.tile_copy
+// CHECK-NEXT: } else {
+// CHECK-NEXT: linac.tile_zero outs(%[[STATE]]
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[END]] step
+// CHECK: linac.chunk_store %[[OT]] into %[[O]]
+// CHECK: scf.if %[[IN]] {
+// CHECK-NEXT: %[[W:.+]] = memref.subview %[[HT]][%[[SLOT]],
+// CHECK-NEXT: linac.tile_copy ins(%[[STATE]] : memref<16x16xf32>) outs(%[[W]]
+// CHECK-NEXT: }
+// CHECK-NEXT: linac.tile_zero outs(%[[OT]] : memref<32x16xf32>)
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[PADEND]] step
+// CHECK: linac.chunk_store %[[OT]] into %[[O]]
+// CHECK: return
+func.func @pool_prefill(%q: tensor<?x?x1x16xf32> {linac.arg = "q"},
+                       %k: tensor<?x?x1x16xf32> {linac.arg = "k"},
+                       %v: tensor<?x?x1x16xf32> {linac.arg = "v"},
+                       %h0: tensor<?x1x16x16xf32> {linac.arg = "h0"},
+                       %idx: tensor<?xi32> {linac.arg = "state_indices"})
+    -> (tensor<?x?x1x16xf32> {linac.arg = "o"},
+        tensor<?x1x16x16xf32> {linac.arg = "ht"}) {
+  %o, %ht = linac.recurrence decay(none)
+      q(%q : tensor<?x?x1x16xf32>) k(%k : tensor<?x?x1x16xf32>)
+      v(%v : tensor<?x?x1x16xf32>) h0(%h0 : tensor<?x1x16x16xf32>)
+      state_indices(%idx : tensor<?xi32>)
+      {linac.mode = "prefill", linac.schedule = #linac.schedule<algorithm = chunked, chunk_size = 32, vector_width = 16, value_tile = 16>}
+      -> tensor<?x?x1x16xf32>, tensor<?x1x16x16xf32>
+  return %o, %ht : tensor<?x?x1x16xf32>, tensor<?x1x16x16xf32>
 }

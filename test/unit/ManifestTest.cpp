@@ -77,6 +77,28 @@ TEST(Manifest, ParsesEveryRecord) {
   EXPECT_EQ(m.aliases[0].input, 3);
 }
 
+TEST(Manifest, StatePoolRecords) {
+  // A pool: P sizes h0 and ht, state_indices is found like cu_seqlens.
+  const char text[] = "linac-manifest 1\n"
+                      "compiler 0.1.0\n"
+                      "kernel k\n"
+                      "target cpu x86-64-v4 -\n"
+                      "mode decode\n"
+                      "variant gla\n"
+                      "tensor q in required f32 B T H 16\n"
+                      "tensor h0 in required f32 P HV 16 16\n"
+                      "tensor state_indices in required i64 S\n"
+                      "tensor ht out required f32 P HV 16 16\n";
+  Manifest m;
+  linac_error err;
+  ASSERT_EQ(parse(text, m, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(m.tensors[1].dims[0].symbol, Symbol::P);
+  EXPECT_STREQ(symbolName(Symbol::P), "P");
+  EXPECT_EQ(m.stateIndices, 2);
+  EXPECT_EQ(m.cuSeqlens, -1);
+  EXPECT_EQ(m.tensors[2].dtype, LINAC_I64);
+}
+
 TEST(Manifest, AcceptsNoFinalNewlineAndNoFeatures) {
   Manifest m;
   linac_error err;
@@ -345,7 +367,7 @@ TEST(Manifest, RejectsEveryMalformedRecord) {
       {withHeader("tensor q in required f64 B T\n"),
        "line 7: tensor 'q': unknown dtype 'f64'"},
       {withHeader("tensor q in required f32 B T K\n"),
-       "tensor 'q' dim 2: 'K' is neither a size nor one of B T H HV S N1"},
+       "tensor 'q' dim 2: 'K' is neither a size nor one of B T H HV S N1 P"},
       {withHeader("tensor q in required f32 -1\n"),
        "dim 0: '-1' is neither a size"},
       {withHeader("tensor q in required f32 +1\n"),
@@ -381,6 +403,15 @@ TEST(Manifest, RejectsEveryMalformedRecord) {
        "cu_seqlens must be declared"},
       {withHeader("tensor q in required f32 N1 4\n"),
        "tensor 'q' dim 0: N1 is the length of cu_seqlens"},
+      {withHeader("tensor state_indices in required f32 S\n"),
+       "state_indices must be declared 'in', i32 or i64, with the one "
+       "dimension S"},
+      {withHeader("tensor state_indices out required i32 S\n"),
+       "state_indices must be declared"},
+      {withHeader("tensor state_indices in required i32 B\n"),
+       "state_indices must be declared"},
+      {withHeader("tensor state_indices in required i64 S 2\n"),
+       "state_indices must be declared"},
       {withHeader("tensor o out required f32 T\nalias o q\n"),
        "line 8: alias of 'q', which is not declared"},
       {withHeader("tensor q in required f32 T\ntensor o out required f32 T\n"

@@ -148,3 +148,125 @@ TEST(RandomProblem, RejectsBadOptions) {
 }
 
 } // namespace
+
+namespace {
+
+/// The pool's slots, copied out in sequence order: the states a run
+/// without a pool starts from (zeros for padding rows).
+linac::NpyArray gatherStates(const linac::oracle::RandomProblem &pooled,
+                             int64_t sequences) {
+  const linac::NpyArray &pool = pooled.h0;
+  const int64_t slot = pool.shape[1] * pool.shape[2] * pool.shape[3];
+  linac::NpyArray states = linac::makeNpyArray(
+      linac::DType::F32, {sequences, pool.shape[1], pool.shape[2],
+                          pool.shape[3]});
+  const float *from = pool.dataAs<float>();
+  float *to = states.dataAs<float>();
+  for (int64_t n = 0; n < sequences; ++n) {
+    const int32_t index = pooled.stateIndices.dataAs<int32_t>()[n];
+    for (int64_t i = 0; i < slot; ++i)
+      to[n * slot + i] = index < 0 ? 0.0f : from[index * slot + i];
+  }
+  return states;
+}
+
+} // namespace
+
+// A pool changes where states come from and go to, nothing else: the same
+// problem run on the gathered states gives the same outputs (exactly: the
+// same arithmetic), the named slots of ht hold those final states, every
+// other slot is h0's, and a padding row's outputs are zero.
+TEST(RandomProblem, StatePoolEqualsGatheredStates) {
+  using namespace linac::oracle;
+  for (bool varlen : {false, true}) {
+    RandomProblemOptions options;
+    options.variant = Variant::Kda;
+    options.B = varlen ? 1 : 4;
+    options.T = varlen ? 23 : 3;
+    if (varlen)
+      options.seqLens = {5, 0, 11, 7};
+    options.H = 1;
+    options.HV = 2;
+    options.K = 8;
+    options.V = 4;
+    options.poolSize = 9;
+    options.paddingRows = 1;
+    options.seed = 7;
+    RandomProblem pooled;
+    std::string error;
+    ASSERT_TRUE(makeRandomProblem(options, pooled, error)) << error;
+    const int64_t sequences = 4;
+    ASSERT_EQ(pooled.stateIndices.numElements(), sequences);
+    EXPECT_EQ(pooled.stateIndices.dataAs<int32_t>()[3], -1);
+
+    Problem plain = pooled.problem;
+    plain.stateIndices = {};
+    linac::NpyArray states = gatherStates(pooled, sequences);
+    ASSERT_TRUE(linac::getTensorView(states, plain.h0, error)) << error;
+
+    Result withPool, without;
+    ASSERT_TRUE(run(pooled.problem, withPool, error)) << error;
+    ASSERT_TRUE(run(plain, without, error)) << error;
+    EXPECT_EQ(withPool.P, 9);
+    ASSERT_EQ(withPool.ht.size(), size_t(9 * 2 * 8 * 4));
+
+    // o: equal, except the padding row's tokens, which are zero.
+    const int64_t rowsPerToken = 2 * 4;
+    auto paddingToken = [&](int64_t b, int64_t t) {
+      return varlen ? t >= 16 : b == 3; // the last sequence
+    };
+    for (int64_t b = 0; b < options.B; ++b)
+      for (int64_t t = 0; t < options.T; ++t)
+        for (int64_t i = 0; i < rowsPerToken; ++i) {
+          size_t at = size_t((b * options.T + t) * rowsPerToken + i);
+          EXPECT_EQ(withPool.o[at], paddingToken(b, t) ? 0.0 : without.o[at])
+              << "b=" << b << " t=" << t;
+        }
+    // ht: the named slots hold the sequences' final states, the rest h0.
+    const int64_t slot = 2 * 8 * 4;
+    std::vector<int64_t> owner(9, -1);
+    for (int64_t n = 0; n < sequences; ++n)
+      if (int32_t index = pooled.stateIndices.dataAs<int32_t>()[n]; index >= 0)
+        owner[index] = n;
+    for (int64_t p = 0; p < 9; ++p)
+      for (int64_t i = 0; i < slot; ++i) {
+        double want = owner[p] >= 0
+                          ? without.ht[size_t(owner[p] * slot + i)]
+                          : double(pooled.h0.dataAs<float>()[p * slot + i]);
+        ASSERT_EQ(withPool.ht[size_t(p * slot + i)], want) << "slot " << p;
+      }
+  }
+}
+
+TEST(RandomProblem, StatePoolErrors) {
+  using namespace linac::oracle;
+  RandomProblemOptions options;
+  options.B = 3;
+  options.T = 2;
+  options.poolSize = 2;
+  RandomProblem problem;
+  std::string error;
+  EXPECT_FALSE(makeRandomProblem(options, problem, error));
+  EXPECT_EQ(error, "a pool of 2 states cannot hold 3 sequences");
+  options.paddingRows = 1;
+  ASSERT_TRUE(makeRandomProblem(options, problem, error)) << error;
+
+  // The oracle's own checks: a slot past the pool, a shared slot.
+  Result result;
+  int32_t *indices = problem.stateIndices.dataAs<int32_t>();
+  indices[0] = 2;
+  EXPECT_FALSE(run(problem.problem, result, error));
+  EXPECT_EQ(error, "state_indices: state_indices[0]=2 is outside the pool of "
+                   "P=2 slots");
+  indices[0] = indices[1];
+  EXPECT_FALSE(run(problem.problem, result, error));
+  EXPECT_EQ(error, "state_indices: sequences 0 and 1 share slot " +
+                       std::to_string(indices[1]));
+  // Padding rows may repeat.
+  indices[0] = indices[2] = -1;
+  EXPECT_TRUE(run(problem.problem, result, error)) << error;
+  problem.problem.h0 = {};
+  EXPECT_FALSE(run(problem.problem, result, error));
+  EXPECT_EQ(error, "state_indices: picks slots of a state pool, which h0 "
+                   "holds; h0 is missing");
+}

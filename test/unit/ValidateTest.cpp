@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -491,6 +492,129 @@ TEST_F(Validate, OutputsMustNotOverlapOffsets) {
   build(1, 7, 1, 1, false, {0, 7});
   t[CU].data = static_cast<float *>(t[O].data) + 7 * 128 - 1;
   expectError("tensor 'o' overlaps input 'cu_seqlens'");
+}
+
+//===----------------------------------------------------------------------===//
+// State pools
+//===----------------------------------------------------------------------===//
+
+/// A decode kernel whose states are a pool of P slots, one picked per
+/// sequence.
+const char kPool[] = "linac-manifest 1\n"
+                     "compiler 0.1.0\n"
+                     "kernel gdn_decode\n"
+                     "target cpu x86-64-v4 avx512f,avx2,fma\n"
+                     "mode decode\n"
+                     "variant gated_delta_rule\n"
+                     "tensor q in required f32 B T H 16\n"
+                     "tensor h0 in required f32 P HV 16 16\n"
+                     "tensor state_indices in required i32 S\n"
+                     "tensor o out required f32 B T HV 16\n"
+                     "tensor ht out required f32 P HV 16 16\n"
+                     "alias ht h0\n";
+enum { PQ, PH0, PIDX, PO, PHT, kNumPool };
+
+class Pool : public Validate {
+protected:
+  /// B sequences of one token over a pool of P slots, updated in place,
+  /// with these indices.
+  void buildPool(int64_t P, std::vector<int64_t> indices,
+                 linac_dtype dtype = LINAC_I32) {
+    const int64_t B = int64_t(indices.size());
+    p[PQ] = arena.make(LINAC_F32, {B, 1, 2, 16});
+    p[PO] = arena.make(LINAC_F32, {B, 1, 2, 16});
+    p[PH0] = p[PHT] = arena.make(LINAC_F32, {P, 2, 16, 16});
+    p[PIDX] = arena.make(dtype, {B});
+    for (size_t i = 0; i < indices.size(); ++i) {
+      if (dtype == LINAC_I32)
+        static_cast<int32_t *>(p[PIDX].data)[i] = int32_t(indices[i]);
+      else
+        static_cast<int64_t *>(p[PIDX].data)[i] = indices[i];
+    }
+    for (int i = 0; i < kNumPool; ++i)
+      pp[i] = &p[i];
+  }
+
+  int32_t runPool(const char *manifest = kPool) {
+    err.code = -1;
+    return linac_validate(manifest, pp, kNumPool, &err);
+  }
+
+  void expectPoolError(const std::string &expected,
+                       const char *manifest = kPool) {
+    EXPECT_EQ(runPool(manifest), LINAC_ERROR_INVALID_ARGUMENT) << err.message;
+    std::string message = err.message;
+    EXPECT_EQ(message.rfind("gdn_decode: ", 0), 0u) << message;
+    EXPECT_NE(message.find(expected), std::string::npos)
+        << "message: " << message << "\nwanted:  " << expected;
+  }
+
+  linac_tensor p[kNumPool] = {};
+  const linac_tensor *pp[kNumPool] = {};
+};
+
+TEST_F(Pool, AcceptsDistinctSlotsAndPaddingRows) {
+  buildPool(8, {5, 0, 7});
+  EXPECT_EQ(runPool(), LINAC_OK) << err.message;
+  // Negative indices are padding rows and may repeat.
+  buildPool(2, {-1, 1, -1, -7, 0});
+  EXPECT_EQ(runPool(), LINAC_OK) << err.message;
+  // A pool of one slot; a batch of padding rows needs no slot at all.
+  buildPool(1, {0});
+  EXPECT_EQ(runPool(), LINAC_OK) << err.message;
+  buildPool(0, {-1, -1});
+  EXPECT_EQ(runPool(), LINAC_OK) << err.message;
+}
+
+TEST_F(Pool, IndicesMustNameASlot) {
+  buildPool(8, {5, 8, 1});
+  expectPoolError("state_indices[1] is 8, outside the pool of P = 8 states "
+                  "(tensor 'h0' dim 0); use a negative index for a padding "
+                  "row");
+  buildPool(0, {-1, 0});
+  expectPoolError("state_indices[1] is 0, outside the pool of P = 0 states");
+}
+
+TEST_F(Pool, SlotsMustNotRepeat) {
+  buildPool(8, {3, 6, -1, 6});
+  expectPoolError("state_indices[1] and state_indices[3] are both 6: two "
+                  "sequences may not share a state slot");
+}
+
+TEST_F(Pool, RepeatsAreFoundInLargeBatches) {
+  // Past the on-stack copy (256 entries): the first and last row collide.
+  std::vector<int64_t> indices(1000);
+  for (size_t i = 0; i < indices.size(); ++i)
+    indices[i] = int64_t(i) * 3;
+  indices.back() = 0;
+  buildPool(3000, indices);
+  expectPoolError("state_indices[0] and state_indices[999] are both 0");
+  indices.back() = 2999;
+  buildPool(3000, indices);
+  EXPECT_EQ(runPool(), LINAC_OK) << err.message;
+}
+
+TEST_F(Pool, I64IndicesAreReadWhole) {
+  // 2^32 + 1 would pass as slot 1 if read as 32 bits.
+  std::string manifest = kPool;
+  manifest.replace(manifest.find("state_indices in required i32"),
+                   strlen("state_indices in required i32"),
+                   "state_indices in required i64");
+  buildPool(4, {(int64_t(1) << 32) + 1, 2}, LINAC_I64);
+  expectPoolError("state_indices[0] is 4294967297, outside the pool",
+                  manifest.c_str());
+}
+
+TEST_F(Pool, TheIndicesSizeTheBatch) {
+  buildPool(8, {1, 2, 3});
+  p[PIDX].shape[0] = 2; // two indices for three sequences
+  expectPoolError("tensor 'state_indices' dim 0 (S) is 2, expected S = B = 3");
+  // The pool's slots bind P: ht must have as many as h0.
+  buildPool(8, {1, 2, 3});
+  p[PHT] = arena.make(LINAC_F32, {9, 2, 16, 16});
+  expectPoolError("tensor 'ht' has shape [9, 2, 16, 16], expected [P, HV, 16, "
+                  "16] = [8, 2, 16, 16]: dim 0 (P) is 9, but tensor 'h0' dim 0 "
+                  "has P = 8");
 }
 
 } // namespace

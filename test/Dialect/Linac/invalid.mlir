@@ -404,3 +404,48 @@ func.func @case45(%q: tensor<1x8x2x16xf32>) {
   %o = linac.recurrence decay(none) q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%q : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf64>
   return
 }
+
+// -----
+
+// State indices of rank 2.
+func.func @pool1(%q: tensor<2x8x2x16xf32>, %x: tensor<2x1xi32>, %h: tensor<4x2x16x16xf32>) {
+  // expected-error @+1 {{'state_indices' must have rank 1 [N]; got 'tensor<2x1xi32>'}}
+  %o, %ht = linac.recurrence decay(none) q(%q : tensor<2x8x2x16xf32>) k(%q : tensor<2x8x2x16xf32>) v(%q : tensor<2x8x2x16xf32>) h0(%h : tensor<4x2x16x16xf32>) state_indices(%x : tensor<2x1xi32>) -> tensor<2x8x2x16xf32>, tensor<4x2x16x16xf32>
+  return
+}
+
+// -----
+
+// Float state indices.
+func.func @pool2(%q: tensor<2x8x2x16xf32>, %x: tensor<2xf32>, %h: tensor<4x2x16x16xf32>) {
+  // expected-error @+1 {{'state_indices' must have element type i32 or i64; got 'f32'}}
+  %o, %ht = linac.recurrence decay(none) q(%q : tensor<2x8x2x16xf32>) k(%q : tensor<2x8x2x16xf32>) v(%q : tensor<2x8x2x16xf32>) h0(%h : tensor<4x2x16x16xf32>) state_indices(%x : tensor<2xf32>) -> tensor<2x8x2x16xf32>, tensor<4x2x16x16xf32>
+  return
+}
+
+// -----
+
+// A pool without the updated pool as a result.
+func.func @pool3(%q: tensor<2x8x2x16xf32>, %x: tensor<2xi32>, %h: tensor<4x2x16x16xf32>) {
+  // expected-error @+1 {{'state_indices' picks slots of a state pool, so it needs both 'h0' and the result 'ht' (the updated pool)}}
+  %o = linac.recurrence decay(none) q(%q : tensor<2x8x2x16xf32>) k(%q : tensor<2x8x2x16xf32>) v(%q : tensor<2x8x2x16xf32>) h0(%h : tensor<4x2x16x16xf32>) state_indices(%x : tensor<2xi32>) -> tensor<2x8x2x16xf32>
+  return
+}
+
+// -----
+
+// One index per sequence: B = 2 sequences, 3 indices.
+func.func @pool4(%q: tensor<2x8x2x16xf32>, %x: tensor<3xi32>, %h: tensor<4x2x16x16xf32>) {
+  // expected-error @+1 {{'state_indices' dimension 0 (N) is 3 but N = 2 (from 'q')}}
+  %o, %ht = linac.recurrence decay(none) q(%q : tensor<2x8x2x16xf32>) k(%q : tensor<2x8x2x16xf32>) v(%q : tensor<2x8x2x16xf32>) h0(%h : tensor<4x2x16x16xf32>) state_indices(%x : tensor<3xi32>) -> tensor<2x8x2x16xf32>, tensor<4x2x16x16xf32>
+  return
+}
+
+// -----
+
+// The updated pool has another number of slots than the pool.
+func.func @pool5(%q: tensor<2x8x2x16xf32>, %x: tensor<2xi32>, %h: tensor<4x2x16x16xf32>) {
+  // expected-error @+1 {{'ht' dimension 0 (P) is 5 but P = 4 (from 'h0')}}
+  %o, %ht = linac.recurrence decay(none) q(%q : tensor<2x8x2x16xf32>) k(%q : tensor<2x8x2x16xf32>) v(%q : tensor<2x8x2x16xf32>) h0(%h : tensor<4x2x16x16xf32>) state_indices(%x : tensor<2xi32>) -> tensor<2x8x2x16xf32>, tensor<5x2x16x16xf32>
+  return
+}

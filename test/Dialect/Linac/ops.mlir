@@ -224,3 +224,33 @@ func.func @exact_constants(%q: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
       v(%q : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>
   return %o : tensor<1x8x2x16xf32>
 }
+
+// A state pool: 8 slots for 3 sequences, picked by i32 indices; ht is the
+// updated pool.
+// CHECK-LABEL: func.func @pool
+// CHECK: linac.recurrence decay(scalar) rank_one(delta) q({{.*}}) k({{.*}}) v({{.*}}) g({{.*}}) beta({{.*}}) h0(%{{.*}} : tensor<8x4x64x64xf32>) state_indices(%{{.*}} : tensor<3xi32>) -> tensor<3x1x4x64xf32>, tensor<8x4x64x64xf32>
+func.func @pool(%q: tensor<3x1x4x64xf32>, %g: tensor<3x1x4xf32>,
+                %pool: tensor<8x4x64x64xf32>, %idx: tensor<3xi32>)
+    -> (tensor<3x1x4x64xf32>, tensor<8x4x64x64xf32>) {
+  %o, %ht = linac.recurrence decay(scalar) rank_one(delta)
+      q(%q : tensor<3x1x4x64xf32>) k(%q : tensor<3x1x4x64xf32>)
+      v(%q : tensor<3x1x4x64xf32>) g(%g : tensor<3x1x4xf32>)
+      beta(%g : tensor<3x1x4xf32>)
+      h0(%pool : tensor<8x4x64x64xf32>) state_indices(%idx : tensor<3xi32>)
+      -> tensor<3x1x4x64xf32>, tensor<8x4x64x64xf32>
+  return %o, %ht : tensor<3x1x4x64xf32>, tensor<8x4x64x64xf32>
+}
+
+// A pool with varlen sequences and i64 indices, all sizes dynamic.
+// CHECK-LABEL: func.func @pool_varlen
+// CHECK: linac.recurrence decay(none) q({{.*}}) k({{.*}}) v({{.*}}) h0(%{{.*}} : tensor<?x?x32x32xf32>) cu_seqlens(%{{.*}} : tensor<?xi32>) state_indices(%{{.*}} : tensor<?xi64>) -> tensor<1x?x?x32xbf16>, tensor<?x?x32x32xf32>
+func.func @pool_varlen(%q: tensor<1x?x?x32xbf16>, %pool: tensor<?x?x32x32xf32>,
+                       %cu: tensor<?xi32>, %idx: tensor<?xi64>)
+    -> (tensor<1x?x?x32xbf16>, tensor<?x?x32x32xf32>) {
+  %o, %ht = linac.recurrence decay(none)
+      q(%q : tensor<1x?x?x32xbf16>) k(%q : tensor<1x?x?x32xbf16>)
+      v(%q : tensor<1x?x?x32xbf16>) h0(%pool : tensor<?x?x32x32xf32>)
+      cu_seqlens(%cu : tensor<?xi32>) state_indices(%idx : tensor<?xi64>)
+      -> tensor<1x?x?x32xbf16>, tensor<?x?x32x32xf32>
+  return %o, %ht : tensor<1x?x?x32xbf16>, tensor<?x?x32x32xf32>
+}

@@ -111,15 +111,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   linac::TensorView *views[] = {&problem.q,  &problem.k,    &problem.v,
                                 &problem.g,  &problem.beta, &problem.a,
                                 &problem.b,  &problem.u,    &problem.h0,
-                                &problem.cuSeqlens};
-  const int ranks[] = {4, 4, 4, 4, 3, 4, 4, 2, 4, 1};
+                                &problem.cuSeqlens, &problem.stateIndices};
+  const int ranks[] = {4, 4, 4, 4, 3, 4, 4, 2, 4, 1, 1};
   for (size_t i = 0; i < std::size(views); ++i) {
     size_t before = storage.size();
     makeView(bytes, *views[i], ranks[i], storage);
     if (views[i]->data && storage.size() == before) {
-      // validate() reads the offsets of cu_seqlens, so an unbacked view of
-      // it would be the harness's own out-of-bounds read.
-      if (views[i] == &problem.cuSeqlens)
+      // validate() reads the offsets of cu_seqlens and the slots of
+      // state_indices, so an unbacked view of them would be the harness's
+      // own out-of-bounds read.
+      if (views[i] == &problem.cuSeqlens || views[i] == &problem.stateIndices)
         views[i]->data = nullptr;
       else
         backed = false;

@@ -52,7 +52,7 @@
 //    3 num_heads/HV       4 dtype             5 output_dtype
 //    6 feature_map        7 normalize/eps     8 chunk_size
 //    9 varlen            10 layout           11 [modes]
-//   12 initial/final     13 target           14 scale
+//   12 initial/final/pool 13 target          14 scale
 //   15 decay (lightning) 16 linac.chunk_size 17 linac.value_tile
 //   18 linac.mode        19 schedule on?     20-25 schedule fields
 //   26 static B and T     27 schedule's mma       28 schedule's load
@@ -150,9 +150,12 @@ const Modes kModes[] = {{"", ""},          {"true", "false"}, {"false", "true"},
                         {"true", "true"},  {"false", "false"}};
 struct States {
   const char *initial, *final;
+  const char *pool = ""; ///< state_indices
 };
-const States kStates[] = {{"", ""}, {"false", ""}, {"", "false"},
-                          {"false", "false"}};
+const States kStates[] = {{"", ""},           {"false", ""},
+                          {"", "false"},      {"false", "false"},
+                          {"", "", "true"},   {"", "false", "true"},
+                          {"", "", "false"}};
 struct Target {
   const char *target, *cpu;
   /// linacc --cuda-emulate: the CUDA kernels rebuilt for `cpu`.
@@ -311,6 +314,7 @@ Input decode(const uint8_t *data, size_t size) {
   quoted("layout", layout);
   plain("initial_state", states.initial);
   plain("final_state", states.final);
+  plain("state_indices", states.pool);
   plain("scale", scale);
   // Lightning needs one decay per value head; the other variants reject the
   // key, which `Always` checks.

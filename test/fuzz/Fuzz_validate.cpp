@@ -10,12 +10,12 @@
 // Sizes mostly follow the manifest (one value per symbol) so that the fuzzer
 // reaches the rules between tensors, and sometimes anything at all.
 //
-// linac_validate reads no tensor memory except cu_seqlens. So every tensor
-// whose claimed extent is small gets a real, exactly sized buffer (distinct
-// addresses make the overlap checks meaningful); larger ones get a made-up
-// address, except cu_seqlens, which then gets NULL: a made-up cu_seqlens
-// address would be the harness's own out-of-bounds read, not a bug. ASan
-// catches any read of cu_seqlens past the extent its descriptor claims.
+// linac_validate reads no tensor memory except cu_seqlens and state_indices.
+// So every tensor whose claimed extent is small gets a real, exactly sized
+// buffer (distinct addresses make the overlap checks meaningful); larger ones
+// get a made-up address, except those two, which then get NULL: a made-up
+// address there would be the harness's own out-of-bounds read, not a bug.
+// ASan catches any read of them past the extent their descriptor claims.
 //
 //===----------------------------------------------------------------------===//
 
@@ -107,6 +107,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::vector<std::unique_ptr<uint64_t[]>> storage;
   for (size_t i = 0; i < slots; ++i) {
     bool isCuSeqlens = parsed && static_cast<int32_t>(i) == manifest.cuSeqlens;
+    bool isStateIndices =
+        parsed && static_cast<int32_t>(i) == manifest.stateIndices;
+    bool isRead = isCuSeqlens || isStateIndices;
     const linac::manifest::TensorDecl *decl =
         parsed && i < static_cast<size_t>(manifest.numTensors)
             ? &manifest.tensors[i]
@@ -117,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mode % 16 == 1 && i > 0) {
       // The same descriptor as an earlier tensor: aliases and overlaps.
       size_t earlier = bytes.u8() % i;
-      if (pointers[earlier] && (!isCuSeqlens || backed[earlier])) {
+      if (pointers[earlier] && (!isRead || backed[earlier])) {
         pointers[i] = pointers[earlier];
         backed[i] = backed[earlier];
         continue;
@@ -187,8 +190,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                              : bytes.i64();
         }
       }
+      if (isStateIndices && t.data && claimed > 0) {
+        // Slots around a small pool, padding rows and repeats included.
+        size_t elementSize = linac::manifest::dtypeSize(t.dtype);
+        for (int64_t k = 0; k < t.shape[0]; ++k) {
+          uint8_t pick = bytes.u8();
+          int64_t value =
+              pick < 250 ? static_cast<int64_t>(pick % 12) - 2 : bytes.i64();
+          char *at = static_cast<char *>(t.data) +
+                     static_cast<size_t>(k * t.strides[0]) * elementSize;
+          if (elementSize == 4) {
+            int32_t narrow = static_cast<int32_t>(value);
+            std::memcpy(at, &narrow, sizeof(narrow));
+          } else {
+            std::memcpy(at, &value, sizeof(value));
+          }
+        }
+      }
       backed[i] = true;
-    } else if (isCuSeqlens) {
+    } else if (isRead) {
       t.data = nullptr;
     } else {
       // Never dereferenced: an address for the extent arithmetic only.

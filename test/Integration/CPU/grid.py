@@ -363,6 +363,46 @@ def taylor2_cases(grid, work):
     grid.run("linear_attn taylor2 bf16", spec, "--shape=B=1,T=100")
 
 
+def pool_cases(grid, work):
+    """state_indices = true: h0 and ht are a pool of P slots updated in
+    place. linac-run gives every sequence a distinct random slot of a pool
+    of 2 S + 1 (so most slots are named by nobody and must come back
+    unchanged) and --pad=N the last N sequences the padding index -1 (no
+    slot read or written, zero outputs)."""
+    for variant in VARIANTS:
+        spec = write_spec(work, f"pool_{variant}", variant, 32, 32, 2,
+                          extra="state_indices = true")
+        grid.run(f"{variant} pool decode", spec, "--mode=decode",
+                 "--shape=B=5,T=2", "--pad=1")
+        grid.run(f"{variant} pool prefill", spec, "--shape=B=3,T=70",
+                 "--pad=1")
+    for variant in ("gla", "gated_delta_rule"):
+        spec = write_spec(work, f"pool_varlen_{variant}", variant, 64, 64, 2,
+                          HV=4, dtype="bf16",
+                          extra="varlen = true\nstate_indices = true")
+        grid.run(f"{variant} pool varlen bf16 N=5", spec,
+                 "--shape=B=1,T=300,N=5", "--pad=2")
+        grid.run(f"{variant} pool bf16 decode", spec, "--mode=decode",
+                 "--shape=B=4,T=1")
+    spec = write_spec(work, "pool_full", "kda", 64, 64, 1, HV=2,
+                      extra="state_indices = true")
+    grid.run("kda pool decode, every slot named", spec, "--mode=decode",
+             "--shape=B=6,T=1,P=6")
+    grid.run("kda pool decode, all padding", spec, "--mode=decode",
+             "--shape=B=3,T=1", "--pad=3")
+    spec = write_spec(work, "pool_bhtd", "simple_gla", 64, 64, 2,
+                      extra='layout = "bhtd"\nstate_indices = true')
+    grid.run("simple_gla pool bhtd decode", spec, "--mode=decode",
+             "--shape=B=3,T=3", "--pad=1")
+    grid.run("simple_gla pool bhtd strided", spec, "--shape=B=3,T=90",
+             "--strided")
+    spec = write_spec(work, "pool_taylor2", "linear_attn", 16, 16, 2,
+                      extra='feature_map = "taylor2"\nstate_indices = true')
+    grid.run("based pool decode", spec, "--mode=decode", "--shape=B=3,T=2",
+             "--pad=1")
+    grid.run("based pool prefill", spec, "--shape=B=3,T=40", "--pad=1")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--linac-run", required=True)
@@ -461,6 +501,7 @@ def main():
     delta_cases(grid, work)
     normalize_cases(grid, work)
     taylor2_cases(grid, work)
+    pool_cases(grid, work)
 
     print(f"{grid.count - len(grid.failures)} of {grid.count} cases passed")
     return 1 if grid.failures else 0

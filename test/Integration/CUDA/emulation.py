@@ -77,10 +77,11 @@ def run_flags(mode, check_args):
     (q, k, v, g and o with 3 elements of padding in every outer stride, so
     16-bit rows are only 2-byte aligned), gates=1 (log gates of 0, -80 and
     -inf at chosen tokens), beta=N (the delta rule's write strength for
-    every token)."""
+    every token), P (a state pool's slots), pad=N (padding rows of a
+    pool)."""
     keys = dict(arg.split("=", 1) for arg in check_args)
     dims = {"B": keys.pop("B", "1"), "T": keys.pop("T", "3" if mode == "decode" else "100")}
-    for dim in ["N", "H", "HV"]:
+    for dim in ["N", "H", "HV", "P"]:
         if dim in keys:
             dims[dim] = keys.pop(dim)
     flags = ["--shape=" + ",".join(f"{k}={v}" for k, v in dims.items())]
@@ -94,6 +95,8 @@ def run_flags(mode, check_args):
         flags.append("--gates=extreme")
     if "beta" in keys:
         flags.append("--beta=" + keys.pop("beta"))
+    if "pad" in keys:
+        flags.append("--pad=" + keys.pop("pad"))
     if keys:
         raise ValueError(f"unknown case keys {sorted(keys)}")
     return flags
@@ -224,6 +227,19 @@ def main():
     specs.append(("simple_gla_bhtd_varlen", dict(variant="simple_gla", K=32, V=32, H=2,
                                                  extra='layout = "bhtd"\nvarlen = true'),
                   "sm_80", [("prefill", ["T=90", "N=3"])]))
+    # A state pool (state_indices): each sequence's slot of h0/ht is read
+    # from device memory; out-of-pool indices (padding) are checked in the
+    # kernel; the chunk loops keep their TMA and cp.async pipelines.
+    for chip in ["sm_90a", "sm_80"]:
+        specs.append((f"gla_pool_{chip}", dict(variant="gla", K=64, V=64, H=2,
+                                               dtype="bf16",
+                                               extra="state_indices = true"), chip,
+                      [("prefill", ["B=3", "T=100", "pad=1"]),
+                       ("decode", ["B=4", "T=2", "pad=1"])]))
+    specs.append(("simple_gla_pool_varlen", dict(variant="simple_gla", K=32, V=32, H=2,
+                                                 extra="varlen = true\n"
+                                                       "state_indices = true"),
+                  "sm_90a", [("prefill", ["T=90", "N=4", "pad=1"])]))
     diagonal = specs
     specs = []
 
@@ -288,6 +304,13 @@ def main():
                                                 H=2, HV=4, dtype="bf16",
                                                 extra='layout = "bhtd"'), "sm_90a",
                   [("prefill", ["B=2", "T=97"]), ("decode", ["B=2", "T=2"])]))
+    for variant, chip in [("gated_delta_rule", "sm_90a"), ("kda", "sm_80"),
+                          ("rwkv6", "sm_90a"), ("dplr", "sm_80")]:
+        specs.append((f"{variant}_pool", dict(variant=variant, K=32, V=32, H=2, HV=4,
+                                              dtype="bf16",
+                                              extra="state_indices = true"), chip,
+                      [("prefill", ["B=3", "T=70", "pad=1"]),
+                       ("decode", ["B=3", "T=2", "pad=1", "P=3"])]))
     rank_one = specs
     specs = {"all": diagonal + rank_one, "diagonal": diagonal,
              "rank-one": rank_one}[args.cases]

@@ -59,9 +59,9 @@
  *                                 bytes); see "CUDA kernels" below
  *
  * Dtypes: f32 f16 bf16 i32 i64. A dim is a decimal integer (a static size) or
- * one of the symbols B T H HV S N1: B batch, T time, H query/key heads,
+ * one of the symbols B T H HV S N1 P: B batch, T time, H query/key heads,
  * HV value heads, S sequences (= B, or N when cu_seqlens is given), N1 the
- * cu_seqlens length N+1. A symbol is bound by its first tensor and every later
+ * cu_seqlens length N+1, P the slots of a state pool. A symbol is bound by its first tensor and every later
  * use must match. Rules beyond the shapes: HV is a multiple of H; T >= 1 and
  * B >= 1; with cu_seqlens, B == 1 and its N+1 offsets are non-decreasing and
  * run from 0 to T; the innermost stride of every tensor is 1 and no stride is
@@ -72,7 +72,12 @@
  * line, the compiler, kernel, target, mode and variant records each appear
  * exactly once, and an alias names tensors declared before it. The tensor
  * named `cu_seqlens` is the offsets array (declared `in`, i32 or i64, dims
- * `N1`) and the only tensor memory validation reads. Overlap is judged on
+ * `N1`); the tensor named `state_indices` (declared `in`, i32 or i64, dims
+ * `S`) gives each sequence its slot of the pool h0/ht [P, ...]: validation
+ * rejects an index >= P and two sequences on one slot (negative indices are
+ * padding rows and may repeat). These two are the only tensor memory
+ * validation reads (CUDA launches read neither: the kernels clamp the
+ * offsets and treat an index outside [0, P) as padding). Overlap is judged on
  * byte extents, [data, data + (sum((shape[i]-1)*strides[i]) + 1) * element
  * size). A tensor with no elements addresses no memory: its data may be NULL
  * and the stride, alignment and overlap rules skip it. A last dimension of

@@ -31,4 +31,6 @@ case_ gla --shape=B=4,T=1024
 for spec in gla simple_gla linear_attn gated_delta_rule; do
   case_ "$spec" --mode=decode --shape=B=64,T=1
 done
+# Decode from a state pool (Qwen3-Next's shapes, bf16, 64 of 129 slots).
+case_ serving/gated_delta_rule_pool --mode=decode --shape=B=64,T=1
 echo "wrote $out" >&2

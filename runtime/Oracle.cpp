@@ -320,6 +320,21 @@ bool Validator::checkHeadInput(const TensorView &view, const char *name,
          checkStrides(view, name);
 }
 
+/// Element n of a rank-1 i32 or i64 view (dtype and strides checked).
+int64_t readIndex(const TensorView &view, int64_t n) {
+  const int64_t size = static_cast<int64_t>(dtypeSize(view.dtype));
+  const char *at =
+      static_cast<const char *>(view.data) + n * view.strides[0] * size;
+  if (view.dtype == DType::I32) {
+    int32_t narrow;
+    std::memcpy(&narrow, at, sizeof(narrow));
+    return narrow;
+  }
+  int64_t value;
+  std::memcpy(&value, at, sizeof(value));
+  return value;
+}
+
 bool Validator::checkCuSeqlens(Dims &dims) {
   const TensorView &cu = problem.cuSeqlens;
   if (!cu.present()) {
@@ -340,18 +355,8 @@ bool Validator::checkCuSeqlens(Dims &dims) {
   if (!checkStateSize(dims))
     return false;
   dims.seqBegin.resize(dims.N + 1);
-  const char *base = static_cast<const char *>(cu.data);
-  for (int64_t n = 0; n <= dims.N; ++n) {
-    int64_t offset = n * cu.strides[0], value;
-    if (cu.dtype == DType::I32) {
-      int32_t narrow;
-      std::memcpy(&narrow, base + offset * 4, 4);
-      value = narrow;
-    } else {
-      std::memcpy(&value, base + offset * 8, 8);
-    }
-    dims.seqBegin[n] = value;
-  }
+  for (int64_t n = 0; n <= dims.N; ++n)
+    dims.seqBegin[n] = readIndex(cu, n);
   if (dims.seqBegin[0] != 0)
     return fail("cu_seqlens: first offset must be 0, got " +
                 std::to_string(dims.seqBegin[0]));
@@ -397,17 +402,9 @@ bool Validator::checkStateIndices(Dims &dims) {
   pooled.N = dims.P;
   if (!checkStateSize(pooled))
     return false;
-  const char *base = static_cast<const char *>(indices.data);
   std::vector<std::pair<int64_t, int64_t>> named; // (slot, sequence)
   for (int64_t n = 0; n < dims.N; ++n) {
-    int64_t offset = n * indices.strides[0], value;
-    if (indices.dtype == DType::I32) {
-      int32_t narrow;
-      std::memcpy(&narrow, base + offset * 4, 4);
-      value = narrow;
-    } else {
-      std::memcpy(&value, base + offset * 8, 8);
-    }
+    const int64_t value = readIndex(indices, n);
     dims.slots[n] = value < 0 ? -1 : value; // negative: a padding row
     if (value < 0)
       continue;

@@ -486,20 +486,7 @@ int32_t Validator::checkCuSeqlens() {
     return LINAC_OK;
   // checkLayout has proven that data, stride and all `count` offsets lie in
   // one addressable, aligned extent.
-  const char *base = static_cast<const char *>(t->data);
-  size_t elementSize = dtypeSize(t->dtype);
-  size_t step = static_cast<size_t>(t->strides[0]) * elementSize;
-  auto offset = [&](int64_t k) -> int64_t {
-    const char *p = base + static_cast<size_t>(k) * step;
-    if (t->dtype == LINAC_I32) {
-      int32_t value;
-      std::memcpy(&value, p, sizeof(value));
-      return value;
-    }
-    int64_t value;
-    std::memcpy(&value, p, sizeof(value));
-    return value;
-  };
+  auto offset = [&](int64_t k) { return readInteger(t, k); };
 
   int64_t previous = offset(0);
   if (previous != 0)

@@ -77,6 +77,20 @@ bool claimedBytes(const linac_tensor &t, uint64_t &bytes) {
   return bytes <= kMaxBacked;
 }
 
+/// Element k of a backed rank-1 integer tensor (4 or 8 bytes wide; a
+/// wrong dtype keeps its element size, as validation reads it).
+void storeInteger(const linac_tensor &t, int64_t k, int64_t value) {
+  size_t elementSize = linac::manifest::dtypeSize(t.dtype);
+  char *at = static_cast<char *>(t.data) +
+             static_cast<size_t>(k * t.strides[0]) * elementSize;
+  if (elementSize == 4) {
+    int32_t narrow = static_cast<int32_t>(value);
+    std::memcpy(at, &narrow, sizeof(narrow));
+  } else {
+    std::memcpy(at, &value, sizeof(value));
+  }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -172,17 +186,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           claimed == 0 && placement % 2 ? nullptr : base + (misaligned ? 1 : 0);
       if (isCuSeqlens && t.data && claimed > 0) {
         // Offsets that are mostly valid: non-decreasing steps from 0.
-        size_t elementSize = linac::manifest::dtypeSize(t.dtype);
         int64_t value = bytes.u8() < 240 ? 0 : bytes.i64();
         for (int64_t k = 0; k < t.shape[0]; ++k) {
-          char *at = static_cast<char *>(t.data) +
-                     static_cast<size_t>(k * t.strides[0]) * elementSize;
-          if (elementSize == 4) {
-            int32_t narrow = static_cast<int32_t>(value);
-            std::memcpy(at, &narrow, sizeof(narrow));
-          } else {
-            std::memcpy(at, &value, sizeof(value));
-          }
+          storeInteger(t, k, value);
           uint8_t step = bytes.u8();
           // Wrapping, like the offsets a buggy caller could pass.
           value = step < 250 ? static_cast<int64_t>(
@@ -192,19 +198,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       if (isStateIndices && t.data && claimed > 0) {
         // Slots around a small pool, padding rows and repeats included.
-        size_t elementSize = linac::manifest::dtypeSize(t.dtype);
         for (int64_t k = 0; k < t.shape[0]; ++k) {
           uint8_t pick = bytes.u8();
-          int64_t value =
-              pick < 250 ? static_cast<int64_t>(pick % 12) - 2 : bytes.i64();
-          char *at = static_cast<char *>(t.data) +
-                     static_cast<size_t>(k * t.strides[0]) * elementSize;
-          if (elementSize == 4) {
-            int32_t narrow = static_cast<int32_t>(value);
-            std::memcpy(at, &narrow, sizeof(narrow));
-          } else {
-            std::memcpy(at, &value, sizeof(value));
-          }
+          storeInteger(t, k,
+                       pick < 250 ? static_cast<int64_t>(pick % 12) - 2
+                                  : bytes.i64());
         }
       }
       backed[i] = true;

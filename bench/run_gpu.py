@@ -64,6 +64,13 @@ PREFILL_SHAPES = [
     dict(B=1, T=8192, H=96, K=128),
 ]
 DECODE_SHAPE = dict(B=256, T=1, H=32, K=128)
+# Decode from a state pool of 2 B + 1 slots (state_indices = true), as a
+# serving engine keeps them: linac reads and writes the slots in the kernel;
+# FLA's kernels take a dense [B, ...] state, so its record gathers the
+# batch's slots first and scatters the final states back (index_select and
+# index_copy_ on the same pool), inside its time.
+POOL_SHAPE = dict(DECODE_SHAPE, pool=2 * DECODE_SHAPE["B"] + 1)
+POOL_VARIANTS = ["gated_delta_rule"]
 VARIANTS = ["gla", "simple_gla", "retention", "delta_rule", "gated_delta_rule",
             "kda", "rwkv6", "dplr"]
 DELTA = ["delta_rule", "gated_delta_rule", "kda"]
@@ -106,7 +113,8 @@ def log(message):
 
 
 def spec_name(variant, shape):
-    return f"{variant}_h{shape['H']}_k{shape['K']}"
+    pool = "_pool" if shape.get("pool") else ""
+    return f"{variant}_h{shape['H']}_k{shape['K']}{pool}"
 
 
 def cases(only=None):
@@ -120,6 +128,10 @@ def cases(only=None):
         shape = DECODE_SHAPE
         out.append((f"{variant}-decode-B{shape['B']}-H{shape['H']}-K{shape['K']}",
                     variant, "decode", shape))
+    for variant in POOL_VARIANTS:
+        shape = POOL_SHAPE
+        out.append((f"{variant}-decode-pool-B{shape['B']}-P{shape['pool']}"
+                    f"-H{shape['H']}-K{shape['K']}", variant, "decode", shape))
     return [case for case in out if not only or re.search(only, case[0])]
 
 
@@ -131,6 +143,8 @@ def write_spec(directory, variant, shape):
              f"num_heads = {shape['H']}", 'dtype = "bf16"']
     if variant in DELTA:
         lines.append('feature_map = "l2norm"')
+    if shape.get("pool"):
+        lines.append("state_indices = true")
     path = os.path.join(directory, spec_name(variant, shape) + ".toml")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -234,7 +248,11 @@ def linac_commands(name, variant, mode, shape, args, chip):
     # odd lengths across chunks for prefill.
     small = "B=2,T=1" if mode == "decode" else "B=1,T=300"
     check = sanitizer_prefix(args) + run + [f"--shape={small}", "--check"]
-    bench = run + [f"--shape=B={shape['B']},T={shape['T']}", "--bench"]
+    pool = f",P={shape['pool']}" if shape.get("pool") else ""
+    bench = run + [f"--shape=B={shape['B']},T={shape['T']}{pool}", "--bench"]
+    if shape.get("pool"):
+        # A padding row in the check (its slot untouched, its o zero).
+        check.append("--pad=1")
     if args.reps:
         bench.append(f"--reps={args.reps}")
     return check, bench
@@ -470,6 +488,26 @@ def fla_call(ops, variant, mode, x, extra=None):
     raise ValueError(variant)
 
 
+def pooled_call(torch, call, x, shape):
+    """`call` (built on x["h0"]) with its state taken from a pool of
+    shape["pool"] slots and put back: B random distinct slots gathered into
+    x["h0"] (the very tensor the call reads), then the final states copied
+    into them, as an engine without pooled kernels must."""
+    h0 = x["h0"]
+    gen = torch.Generator(device=h0.device).manual_seed(2)
+    pool = torch.randn(shape["pool"], *h0.shape[1:], device=h0.device,
+                       generator=gen, dtype=h0.dtype) * 0.1
+    slots = torch.randperm(shape["pool"], device=h0.device,
+                           generator=gen)[:h0.shape[0]]
+
+    def run():
+        torch.index_select(pool, 0, slots, out=h0)
+        o, ht = call()
+        pool.index_copy_(0, slots, ht)
+        return o, ht
+    return run
+
+
 def time_calls(torch, call, reps):
     """linac-run's protocol with torch.cuda events: the first call (Triton
     compiles and autotunes there) timed alone, then a warm-up, then timed
@@ -542,6 +580,10 @@ def run_fla(results, torch, name, variant, mode, shape, args, linac_record):
                 entry["kwargs"] = dict(extra)
                 x["g"] = x["g"].clamp(min=extra["lower_bound"])
             call = fla_call(ops, variant, mode, x, extra)
+            if shape.get("pool"):
+                call = pooled_call(torch, call, x, shape)
+                entry["pool"] = shape["pool"]
+                entry["gather_scatter"] = True
             entry.update(time_calls(torch, call, args.reps))
         except Exception as error:  # report, and go on with the next case
             entry["error"] = f"{type(error).__name__}: {error}"[-2000:]
@@ -603,7 +645,9 @@ def run(args):
                 fn = FLA_KERNELS[variant][0 if mode == "prefill" else 1]
                 print(f"# FLA {FLA_MODULES[variant]}.{fn} B={shape['B']} T={shape['T']} "
                       f"H={shape['H']} K=V={shape['K']} bf16, torch.cuda events "
-                      "(h0 in, ht out)")
+                      "(h0 in, ht out" + (f"; gathered from and scattered to a pool "
+                                          f"of {shape['pool']}" if shape.get("pool")
+                                          else "") + ")")
                 if variant == "dplr" and mode == "prefill":
                     extra = ", ".join(f"{k}={v}" for k, v in RWKV7_LAYER.items())
                     print(f"# FLA {FLA_MODULES[variant]}.{fn} again, as FLA's RWKV-7 "

@@ -442,6 +442,23 @@ LogicalResult RecurrenceOp::verify() {
   if (failed(checkState("h0", getH0())) || failed(checkState("ht", getHt())))
     return failure();
 
+  // With cu_seqlens of run-time length the number of sequences N is known at
+  // run time only, so no per-sequence tensor may fix it: the runtime could
+  // not relate that static size to the offsets, and a kernel would index
+  // past it.
+  if (Value cuSeqlens = getCuSeqlens();
+      cuSeqlens && cast<RankedTensorType>(cuSeqlens.getType()).isDynamicDim(0))
+    for (auto [name, value] :
+         {std::pair<StringRef, Value>{"h0", indices ? Value() : getH0()},
+          {"ht", indices ? Value() : getHt()},
+          {"state_indices", indices}})
+      if (value && !cast<RankedTensorType>(value.getType()).isDynamicDim(0))
+        return emitOpError()
+               << "'" << name << "' dimension 0 (N) is static ("
+               << cast<RankedTensorType>(value.getType()).getDimSize(0)
+               << ") but 'cu_seqlens' has a run-time length, which sets N; "
+                  "make both static or both dynamic";
+
   // Output.
   if (failed(checkShape(*this, env, "o", getO(), {"B", "T", "HV", "V"}, "")))
     return failure();

@@ -81,9 +81,21 @@ linac::getKernelInterface(FunctionOpInterface task) {
   kernel.mode = mode.str();
   kernel.variant = variant ? variant.str() : "custom";
   const bool decode = kernel.mode == "decode";
-  kernel.statePool = llvm::any_of(names, [](Attribute attr) {
-    return cast<StringAttr>(attr).getValue() == "state_indices";
-  });
+  auto named = [&](StringRef role) {
+    return llvm::any_of(names, [&](Attribute attr) {
+      return cast<StringAttr>(attr).getValue() == role;
+    });
+  };
+  kernel.statePool = named("state_indices");
+  const bool varlen = named("cu_seqlens");
+  // Per tensor, the role symbol of each dimension; per symbol, a static
+  // size that some tensor gives it.
+  SmallVector<SmallVector<const char *, 4>> roles;
+  llvm::StringMap<int64_t> fixed;
+  // Without cu_seqlens the sequences are the batch: S and B are one size.
+  auto sizeClass = [&](StringRef symbol) -> StringRef {
+    return !varlen && symbol == "S" ? "B" : symbol;
+  };
   for (auto [index, attr] : llvm::enumerate(names)) {
     KernelTensor tensor;
     tensor.name = cast<StringAttr>(attr).str();
@@ -112,16 +124,36 @@ linac::getKernelInterface(FunctionOpInterface task) {
     else
       symbols = {"B", "T", "HV", "D"};
     for (int64_t d = 0; d < type.getRank(); ++d)
-      tensor.dims.push_back(type.isDynamicDim(d)
-                                ? std::string(symbols[d])
-                                : std::to_string(type.getDimSize(d)));
+      if (!type.isDynamicDim(d))
+        fixed.try_emplace(sizeClass(symbols[d]), type.getDimSize(d));
+    roles.push_back(symbols);
+    kernel.tensors.push_back(std::move(tensor));
+  }
+  // A size that one tensor fixes is written for every tensor of that role:
+  // validation relates tensors through the symbols only, so a static size
+  // beside the symbol (h0 [2, ...] with q [B, ...]) would let B = 3 through
+  // to a kernel that indexes h0 with sequences 0..2. (The op verifier has
+  // checked that the static sizes agree, and that with cu_seqlens of
+  // run-time length no per-sequence size is static.) cu_seqlens is written
+  // as it is: the parser takes only N1 there.
+  for (auto [index, tensor] : llvm::enumerate(kernel.tensors)) {
+    auto type = cast<MemRefType>(task.getArgumentTypes()[index]);
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      StringRef symbol = roles[index][d];
+      auto known = fixed.find(sizeClass(symbol));
+      if (!type.isDynamicDim(d))
+        tensor.dims.push_back(std::to_string(type.getDimSize(d)));
+      else if (known != fixed.end() && symbol != "N1")
+        tensor.dims.push_back(std::to_string(known->second));
+      else
+        tensor.dims.push_back(symbol.str());
+    }
     // Head-major tensors are listed in their stored order.
     if (isHeadMajor(task->getParentOfType<ModuleOp>(), tensor.name) &&
         tensor.dims.size() >= 3) {
       std::swap(tensor.dims[1], tensor.dims[2]);
       kernel.headMajor.push_back(tensor.name);
     }
-    kernel.tensors.push_back(std::move(tensor));
   }
   kernel.stateAlias = decode || kernel.statePool;
   if (auto schedule = task->getAttrOfType<ScheduleAttr>("linac.schedule")) {

@@ -579,9 +579,11 @@ int32_t Parser::parseTensor() {
   bool isStateIndices = name == "state_indices";
   if (isStateIndices &&
       (decl.output || (decl.dtype != LINAC_I32 && decl.dtype != LINAC_I64) ||
-       decl.rank != 1 || decl.dims[0].symbol != Symbol::S))
+       decl.rank != 1 ||
+       (decl.dims[0].symbol != Symbol::S &&
+        decl.dims[0].symbol != Symbol::None)))
     return error("state_indices must be declared 'in', i32 or i64, with the "
-                 "one dimension S");
+                 "one dimension S or a static size");
   if (isCuSeqlens)
     m.cuSeqlens = m.numTensors;
   if (isStateIndices)

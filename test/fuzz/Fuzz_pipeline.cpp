@@ -631,20 +631,24 @@ void compileEmulated(Harness &harness, ModuleOp module,
 }
 
 /// Makes the batch and time extents of `func`'s tensors static, as
-/// hand-written IR may: dimension 0 (B) of the per-token tensors and of the
-/// states (except varlen's, whose dimension 0 counts sequences) and
+/// hand-written IR may: dimension 0 (B) of the per-token tensors, of the
+/// states and of state_indices (except varlen's, whose dimension 0 counts
+/// sequences, and a pool's states, whose dimension 0 counts slots) and
 /// dimension 1 (T) of the per-token tensors.
 void setExtents(func::FuncOp func, linac::RecurrenceOp op,
                 const Extents &extents) {
   const bool varlen = op.getCuSeqlens() != nullptr;
+  const bool pool = op.getStateIndices() != nullptr;
   auto retype = [&](Type type, llvm::StringRef name) -> Type {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor)
       return type;
     SmallVector<int64_t> shape(tensor.getShape());
     const bool state = name == "h0" || name == "ht";
-    const bool perToken = !state && name != "u" && name != "cu_seqlens";
-    if ((perToken || (state && !varlen)) && extents.batch &&
+    const bool perSequence = (state && !pool) || name == "state_indices";
+    const bool perToken = !state && name != "u" && name != "cu_seqlens" &&
+                          name != "state_indices";
+    if ((perToken || (perSequence && !varlen)) && extents.batch &&
         ShapedType::isDynamic(shape[0]))
       shape[0] = extents.batch;
     if (perToken && extents.time && ShapedType::isDynamic(shape[1]))

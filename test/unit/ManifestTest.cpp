@@ -97,6 +97,12 @@ TEST(Manifest, StatePoolRecords) {
   EXPECT_EQ(m.stateIndices, 2);
   EXPECT_EQ(m.cuSeqlens, -1);
   EXPECT_EQ(m.tensors[2].dtype, LINAC_I64);
+  // A static number of sequences (hand-written IR with a static batch).
+  std::string fixed = text;
+  fixed.replace(fixed.find("i64 S"), 5, "i64 4");
+  ASSERT_EQ(parse(fixed, m, &err), LINAC_OK) << err.message;
+  EXPECT_EQ(m.tensors[2].dims[0].symbol, Symbol::None);
+  EXPECT_EQ(m.tensors[2].dims[0].size, 4);
 }
 
 TEST(Manifest, AcceptsNoFinalNewlineAndNoFeatures) {

@@ -449,3 +449,21 @@ func.func @pool5(%q: tensor<2x8x2x16xf32>, %x: tensor<2xi32>, %h: tensor<4x2x16x
   %o, %ht = linac.recurrence decay(none) q(%q : tensor<2x8x2x16xf32>) k(%q : tensor<2x8x2x16xf32>) v(%q : tensor<2x8x2x16xf32>) h0(%h : tensor<4x2x16x16xf32>) state_indices(%x : tensor<2xi32>) -> tensor<2x8x2x16xf32>, tensor<5x2x16x16xf32>
   return
 }
+
+// -----
+
+// A static number of sequences beside offsets of run-time length.
+func.func @static_n(%q: tensor<1x8x2x16xf32>, %x: tensor<?xi32>, %h: tensor<3x2x16x16xf32>) {
+  // expected-error @+1 {{'h0' dimension 0 (N) is static (3) but 'cu_seqlens' has a run-time length, which sets N; make both static or both dynamic}}
+  %o = linac.recurrence decay(none) q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%q : tensor<1x8x2x16xf32>) h0(%h : tensor<3x2x16x16xf32>) cu_seqlens(%x : tensor<?xi32>) -> tensor<1x8x2x16xf32>
+  return
+}
+
+// -----
+
+// The same for a pool's indices (the pool's own P may be static).
+func.func @static_n_pool(%q: tensor<1x8x2x16xf32>, %x: tensor<?xi32>, %i: tensor<3xi32>, %h: tensor<5x2x16x16xf32>) {
+  // expected-error @+1 {{'state_indices' dimension 0 (N) is static (3) but 'cu_seqlens' has a run-time length}}
+  %o, %ht = linac.recurrence decay(none) q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%q : tensor<1x8x2x16xf32>) h0(%h : tensor<5x2x16x16xf32>) cu_seqlens(%x : tensor<?xi32>) state_indices(%i : tensor<3xi32>) -> tensor<1x8x2x16xf32>, tensor<5x2x16x16xf32>
+  return
+}

@@ -16,7 +16,7 @@ PyTorch and Triton, but not the LLVM/MLIR 22 that linac's compiler needs:
            plus a copy of linac-run (which runs --artifact without any LLVM
            library) in bench/gpu-bundle/.
   grid     on the GPU machine: the CUDA correctness grid of
-           test/Integration/CUDA/emulation.py (169 cases, every variant;
+           test/Integration/CUDA/emulation.py (200 cases, every variant;
            gpu.test's grid) on the cubins prepare compiled, each case
            linac-run --check against the float64 oracle; --memcheck runs
            each under compute-sanitizer's memcheck.

@@ -8,7 +8,7 @@
 #       copy of linac-run, which needs no LLVM to run them, in
 #       bench/gpu-bundle/ (git-ignored).
 #   bench/run_gpu.sh grid [--memcheck] [--cases all|diagonal|rank-one]
-#       on the GPU machine: the CUDA correctness grid (169 cases) on the
+#       on the GPU machine: the CUDA correctness grid (200 cases) on the
 #       prepared cubins, against the float64 oracle.
 #   bench/run_gpu.sh run [--dry-run] [--only REGEX] [--no-fla] [--no-linac]
 #                        [--no-check] [--fla DIR] [--out FILE] [--reps N]

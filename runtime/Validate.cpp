@@ -425,8 +425,14 @@ int32_t Validator::checkStateIndices() {
   if (m.stateIndices < 0 || !tensors[m.stateIndices] ||
       !options.readContents)
     return LINAC_OK;
-  // The pool's size is h0's (and ht's) dim 0, bound to P by the shapes.
-  const Binding &pool = binding(Symbol::P);
+  // The pool's size is h0's dim 0, which the shape checks have matched
+  // with ht's (through the symbol P, or a static size that hand-written IR
+  // gave the pool). h0 is required with state_indices.
+  int32_t pool = -1;
+  for (int32_t i = 0; i < m.numTensors; ++i)
+    if (m.tensors[i].name == "h0" && tensors[i] && tensors[i]->rank >= 1)
+      pool = i;
+  const int64_t poolSize = pool >= 0 ? tensors[pool]->shape[0] : 0;
   const linac_tensor *t = tensors[m.stateIndices];
   const int64_t count = t->shape[0];
   if (count == 0)
@@ -450,13 +456,13 @@ int32_t Validator::checkStateIndices() {
     int64_t slot = readInteger(t, k);
     if (slot < 0)
       continue;
-    if (!pool.bound || slot >= pool.value)
+    if (slot >= poolSize)
       return fail("state_indices[%" PRId64 "] is %" PRId64
                   ", outside the pool of P = %" PRId64
                   " states (tensor '%.*s' dim 0); use a negative index for "
                   "a padding row",
-                  k, slot, pool.bound ? pool.value : 0,
-                  LINAC_SV(name(pool.bound ? pool.tensor : m.stateIndices)));
+                  k, slot, poolSize,
+                  LINAC_SV(name(pool >= 0 ? pool : m.stateIndices)));
     slots[used++] = slot;
   }
   std::sort(slots, slots + used);

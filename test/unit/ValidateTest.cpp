@@ -575,6 +575,22 @@ TEST_F(Pool, IndicesMustNameASlot) {
   expectPoolError("state_indices[1] is 0, outside the pool of P = 0 states");
 }
 
+TEST_F(Pool, AStaticPoolSizeBoundsTheIndices) {
+  // Hand-written IR may fix the pool's size: the manifest then says 8, and
+  // no symbol P carries it.
+  std::string manifest = kPool;
+  for (const char *record : {"tensor h0 in required f32 P", "tensor ht out required f32 P"}) {
+    size_t at = manifest.find(record);
+    manifest.replace(at + strlen(record) - 1, 1, "8");
+  }
+  buildPool(8, {7, -1, 0});
+  EXPECT_EQ(runPool(manifest.c_str()), LINAC_OK) << err.message;
+  buildPool(8, {7, 8});
+  expectPoolError("state_indices[1] is 8, outside the pool of P = 8 states "
+                  "(tensor 'h0' dim 0)",
+                  manifest.c_str());
+}
+
 TEST_F(Pool, SlotsMustNotRepeat) {
   buildPool(8, {3, 6, -1, 6});
   expectPoolError("state_indices[1] and state_indices[3] are both 6: two "

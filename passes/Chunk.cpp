@@ -351,7 +351,7 @@ void ChunkLowering::emitPerKeyLoad(OpBuilder &b, Location loc, Value src,
                       unpadded(b, loc, dst, rows, featureKeys));
 }
 
-/// `x && y` for optional i1 conditions: null when both are absent.
+/// `x && y` for optional i1 conditions (at least one is present).
 static Value allOf(OpBuilder &b, Location loc, Value x, Value y) {
   if (!x || !y)
     return x ? x : y;
@@ -516,12 +516,14 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
       if (perKey)
         TileZeroOp::create(b, loc, perKey);
 
-  // S_0 = h0 (or zeros); padded state rows are zero. A padding row of a
-  // pool reads no slot (its loop below is empty).
-  if (Value hasState = allOf(b, loc, args.hasH0, args.inPool)) {
+  // S_0 = h0 (or zeros); padded state rows are zero. Prefill's h0 is
+  // optional (a flag) or a pool's, whose padding rows read no slot (their
+  // loop below is empty): either way there is a condition.
+  if (args.h0) {
     if (padded())
       TileZeroOp::create(b, loc, values.state);
-    auto ifOp = scf::IfOp::create(b, loc, hasState, /*withElse=*/true);
+    auto ifOp = scf::IfOp::create(b, loc, allOf(b, loc, args.hasH0, args.inPool),
+                                  /*withElse=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     TileCopyOp::create(
@@ -529,12 +531,6 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
         unpadded(b, loc, values.state, featureKeys, valueTile));
     b.setInsertionPointToStart(ifOp.elseBlock());
     TileZeroOp::create(b, loc, values.state);
-  } else if (args.h0) {
-    if (padded())
-      TileZeroOp::create(b, loc, values.state);
-    TileCopyOp::create(
-        b, loc, stateWindow(b, loc, args.h0, slot, valueHead, col),
-        unpadded(b, loc, values.state, featureKeys, valueTile));
   } else {
     TileZeroOp::create(b, loc, values.state);
   }
@@ -659,11 +655,10 @@ void ChunkLowering::emitChunked(OpBuilder &b, Location loc,
   }
 
   if (args.ht) {
+    auto ifOp = scf::IfOp::create(b, loc, allOf(b, loc, args.hasHt, args.inPool),
+                                  /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
-    if (Value store = allOf(b, loc, args.hasHt, args.inPool)) {
-      auto ifOp = scf::IfOp::create(b, loc, store, /*withElse=*/false);
-      b.setInsertionPointToStart(ifOp.thenBlock());
-    }
+    b.setInsertionPointToStart(ifOp.thenBlock());
     TileCopyOp::create(b, loc,
                        unpadded(b, loc, values.state, featureKeys, valueTile),
                        stateWindow(b, loc, args.ht, slot, valueHead, col));

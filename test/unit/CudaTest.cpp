@@ -783,6 +783,10 @@ linac_tensor view(void *data, int32_t dtype, std::vector<int64_t> shape,
   return t;
 }
 
+// Parameters: q, g, o are rank-4 descriptors of 11 slots (0..32), then the
+// TMA flags of q and g (33, 34), then their tensor maps (35, 36).
+constexpr int kTmaFlag = 33, kFirstMap = 35;
+
 class CudaTma : public Cuda {
 protected:
   void SetUp() override {
@@ -798,26 +802,25 @@ protected:
     linac_kernel_destroy(kernel);
     Cuda::TearDown();
   }
+  /// Launches q, g and o with the fake driver told where the parameters
+  /// (37) and the first tensor map are.
+  int32_t launch(const linac_tensor *const *tensors) {
+    fake.set("params", 37);
+    fake.set("maps", kFirstMap);
+    return linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err);
+  }
   // B = 3, T = 5, H = 2, HV = 2, with room for padded views.
   Buffer q{4096}, g{4096}, o{4096};
   std::string manifest;
   linac_kernel *kernel = nullptr;
 };
 
-// Parameters: q, g, o are rank-4 descriptors of 11 slots (0..32), then the
-// TMA flags of q and g (33, 34), then their tensor maps (35, 36).
-constexpr int kTmaFlag = 33, kFirstMap = 35;
-
 TEST_F(CudaTma, EncodesOneTiledMapPerTensor) {
   linac_tensor tq = view(q.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
   linac_tensor tg = view(g.data, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});
   linac_tensor to = view(o.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
   const linac_tensor *tensors[] = {&tq, &tg, &to};
-  fake.set("params", 37);
-  fake.set("maps", kFirstMap);
-  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
-            LINAC_OK)
-      << err.message;
+  ASSERT_EQ(launch(tensors), LINAC_OK) << err.message;
   ASSERT_EQ(fake.get("encodes"), 2);
   // q: bf16 (CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9), rank 4, dims innermost
   // first, byte strides of the three outer dims, the manifest's box, unit
@@ -876,11 +879,7 @@ TEST_F(CudaTma, ViewsTmaCannotDescribeUseThreadLoads) {
       view(g.data + 8, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});
   linac_tensor to = view(o.data, LINAC_BF16, {3, 5, 2, 8}, {80, 16, 8, 1});
   const linac_tensor *tensors[] = {&padded, &shifted, &to};
-  fake.set("params", 37);
-  fake.set("maps", kFirstMap);
-  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
-            LINAC_OK)
-      << err.message;
+  ASSERT_EQ(launch(tensors), LINAC_OK) << err.message;
   EXPECT_EQ(fake.get("encodes"), 0);
   EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag)), 0);
   EXPECT_EQ(static_cast<int32_t>(fake.param(kTmaFlag + 1)), 0);
@@ -923,11 +922,7 @@ TEST_F(CudaTma, HeadMajorTensorsArePassedInKernelOrder) {
   linac_tensor tg = view(g.data, LINAC_F32, {3, 5, 2, 4}, {40, 8, 4, 1});
   linac_tensor to = view(o.data, LINAC_BF16, {3, 2, 5, 8}, {80, 40, 8, 1});
   const linac_tensor *tensors[] = {&tq, &tg, &to};
-  fake.set("params", 37);
-  fake.set("maps", kFirstMap);
-  ASSERT_EQ(linac_kernel_launch_cuda(kernel, tensors, 3, nullptr, &err),
-            LINAC_OK)
-      << err.message;
+  ASSERT_EQ(launch(tensors), LINAC_OK) << err.message;
   // q's descriptor (slots 0..10): sizes [B, T, H, D] = [3, 5, 2, 8] with
   // the matching strides [80, 8, 40, 1]; g's (11..21) as stored; o's
   // (22..32) swapped like q's.

@@ -38,6 +38,15 @@ const char kGla[] = "linac-manifest 1\n"
                     "tensor scalar in optional i32\n"
                     "alias ht h0\n";
 
+/// `text` does not parse, and the error contains `message`.
+void expectRejected(const std::string &text, const char *message) {
+  Manifest m;
+  linac_error err;
+  EXPECT_EQ(parse(text, m, &err), LINAC_ERROR_LOAD) << text;
+  EXPECT_NE(std::string(err.message).find(message), std::string::npos)
+      << err.message;
+}
+
 TEST(Manifest, ParsesEveryRecord) {
   Manifest m;
   linac_error err;
@@ -174,13 +183,8 @@ TEST(Manifest, BadLaunchRecords) {
       {cuda + "launch 128 0 1 h0,h0\n" + tensors,
        "launch flag 'h0' appears twice"},
   };
-  for (const auto &[text, message] : cases) {
-    Manifest m;
-    linac_error err;
-    EXPECT_EQ(parse(text, m, &err), LINAC_ERROR_LOAD) << text;
-    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
-        << err.message;
-  }
+  for (const auto &[text, message] : cases)
+    expectRejected(text, message);
 }
 
 TEST(Manifest, ScheduleRecord) {
@@ -207,14 +211,8 @@ TEST(Manifest, ScheduleRecord) {
       {"schedule chunked 16\nschedule chunked 16\n",
        "second 'schedule' record"},
   };
-  for (const auto &[record, message] : cases) {
-    Manifest bad;
-    EXPECT_EQ(parse(std::string(kHeader) + record + tensors, bad, &err),
-              LINAC_ERROR_LOAD)
-        << record;
-    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
-        << err.message;
-  }
+  for (const auto &[record, message] : cases)
+    expectRejected(std::string(kHeader) + record + tensors, message);
 }
 
 TEST(Manifest, LayoutRecord) {
@@ -247,14 +245,8 @@ TEST(Manifest, LayoutRecord) {
       {"layout bhtd q q\n", "layout bhtd names 'q' twice"},
       {"layout bhtd q\nlayout bhtd beta\n", "second 'layout' record"},
   };
-  for (const auto &[record, message] : cases) {
-    Manifest bad;
-    EXPECT_EQ(parse(std::string(kHeader) + tensors + record, bad, &err),
-              LINAC_ERROR_LOAD)
-        << record;
-    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
-        << err.message;
-  }
+  for (const auto &[record, message] : cases)
+    expectRejected(std::string(kHeader) + tensors + record, message);
   // Before the tensor it names, the record names nothing.
   Manifest early;
   EXPECT_EQ(parse(std::string(kHeader) + "layout bhtd q\n" + tensors, early,
@@ -323,13 +315,8 @@ TEST(Manifest, BadTmaRecords) {
        "tma record of 'q': a box row of 4 elements is not a multiple of 16 "
        "bytes"},
   };
-  for (const auto &[text, message] : cases) {
-    Manifest m;
-    linac_error err;
-    EXPECT_EQ(parse(text, m, &err), LINAC_ERROR_LOAD) << text;
-    EXPECT_NE(std::string(err.message).find(message), std::string::npos)
-        << err.message;
-  }
+  for (const auto &[text, message] : cases)
+    expectRejected(text, message);
 }
 
 struct BadCase {
